@@ -1,0 +1,53 @@
+// The Hono app: middleware order and route groups, nothing else.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { PasswordHasherBusyError } from "./auth/passwords.js";
+import type { AppEnv, Deps } from "./deps.js";
+import { crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import { jsonError } from "./http/responses.js";
+import { authRoutes } from "./routes/auth.js";
+import { healthRoutes } from "./routes/health.js";
+import { StoreUnavailableError } from "./store/store.js";
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const { config, logger } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.use(requestContext(logger));
+  app.use(securityHeaders({ hsts: config.secureCookies }));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (_c, methods) =>
+        jsonError(405, "Method not allowed", undefined, { allow: methods.join(", ") }),
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`),
+    }),
+  );
+  app.use(crossSiteGuard(config));
+
+  app.route("/", healthRoutes(deps));
+  app.route("/", authRoutes(deps));
+
+  app.notFound(() => jsonError(404, "Not found"));
+  app.onError((err, c) => {
+    if (err instanceof PasswordHasherBusyError) {
+      return jsonError(503, "Server busy, try again", undefined, { "retry-after": "1" });
+    }
+    if (err instanceof StoreUnavailableError) {
+      return jsonError(503, "Service unavailable", undefined, { "retry-after": "1" });
+    }
+    if (err instanceof HTTPException && err.status < 500) return jsonError(err.status, err.message || "Bad request");
+    const requestId = c.get("requestId");
+    logger.error({ requestId, err: { name: err.name, message: err.message, stack: err.stack } }, "unhandled error");
+    return jsonError(500, "Internal server error", { requestId });
+  });
+
+  return app;
+}

@@ -1,0 +1,92 @@
+// Server-side sessions in the style of the Lucia guide: small explicit
+// functions over the store. The cookie carries the token; the store keeps
+// only SHA-256(token).
+import type { Clock } from "../clock.js";
+import type { SessionRow, SessionWithUser, Store } from "../store/store.js";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./tokens.js";
+
+export interface SessionSettings {
+  idleTimeoutMs: number;
+  absoluteLifetimeMs: number;
+  /** Sliding renewal writes last_seen_at at most this often. */
+  touchIntervalMs: number;
+}
+
+export interface SessionMeta {
+  userAgent?: string | null | undefined;
+  ip?: string | null | undefined;
+}
+
+const MAX_USER_AGENT = 512;
+
+export function isSessionExpired(session: SessionRow, now: number, settings: SessionSettings): boolean {
+  return now >= session.expiresAt || now >= session.lastSeenAt + settings.idleTimeoutMs;
+}
+
+export function createSessionManager(store: Store, settings: SessionSettings, clock: Clock) {
+  return {
+    settings,
+
+    /** A fresh session for the user; returns the token (for the cookie) and the stored row. */
+    async create(userId: string, meta: SessionMeta = {}): Promise<{ token: string; session: SessionRow }> {
+      const token = generateToken();
+      const now = clock();
+      const session: SessionRow = {
+        id: generatePublicId(),
+        tokenHash: hashToken(token),
+        userId,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + settings.absoluteLifetimeMs,
+        userAgent: meta.userAgent ? meta.userAgent.slice(0, MAX_USER_AGENT) : null,
+        ip: meta.ip ?? null,
+      };
+      await store.createSession(session);
+      return { token, session };
+    },
+
+    /**
+     * The live session named by the token, or null. Expired sessions are
+     * deleted on sight; a live one is touched at most once per touch interval,
+     * so the usual authenticated request is a single indexed read.
+     */
+    async validate(token: string): Promise<SessionWithUser | null> {
+      if (!isWellFormedToken(token)) return null;
+      const tokenHash = hashToken(token);
+      const found = await store.findSession(tokenHash);
+      if (!found) return null;
+      const now = clock();
+      if (isSessionExpired(found.session, now, settings)) {
+        await store.deleteSession(tokenHash);
+        return null;
+      }
+      if (now - found.session.lastSeenAt >= settings.touchIntervalMs) {
+        // An UPDATE, never an upsert: if a logout deleted the row meanwhile, it stays deleted.
+        if (!(await store.touchSession(tokenHash, now))) return null;
+        found.session.lastSeenAt = now;
+      }
+      return found;
+    },
+
+    async revoke(token: string): Promise<void> {
+      if (isWellFormedToken(token)) await store.deleteSession(hashToken(token));
+    },
+
+    async revokeAllForUser(userId: string): Promise<number> {
+      return store.deleteUserSessions(userId);
+    },
+
+    /** Deletes expired sessions in bounded batches; returns how many went. */
+    async prune(batchSize: number, maxBatches = 100): Promise<number> {
+      let total = 0;
+      for (let i = 0; i < maxBatches; i++) {
+        const n = await store.pruneSessions(clock(), settings.idleTimeoutMs, batchSize);
+        total += n;
+        if (n < batchSize) break;
+      }
+      return total;
+    },
+  };
+}
+
+export type SessionManager = ReturnType<typeof createSessionManager>;

@@ -1,0 +1,24 @@
+// What every route group receives: built once in createLatchkey(), passed explicitly.
+import type { Authenticate } from "./auth/authenticate.js";
+import type { CookieOptions } from "./auth/cookies.js";
+import type { PasswordHasher } from "./auth/passwords.js";
+import type { SessionManager } from "./auth/sessions.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./log.js";
+import type { Store } from "./store/store.js";
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  sessions: SessionManager;
+  passwords: PasswordHasher;
+  authenticate: Authenticate;
+  cookies: CookieOptions;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface AppEnv {
+  Variables: { requestId: string };
+}

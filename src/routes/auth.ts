@@ -1,0 +1,72 @@
+// Sign up, log in, who am I, log out. Each handler reads top to bottom:
+// parse, check, act, answer.
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import { clearSessionCookie, getSessionToken, sessionCookie } from "../auth/cookies.js";
+import { checkCredentials } from "../auth/credentials.js";
+import { toPublicUser } from "../auth/users.js";
+import type { AppEnv, Deps } from "../deps.js";
+import { parseJsonBody } from "../http/body.js";
+import { socketAddress } from "../http/client-ip.js";
+import { json, jsonError } from "../http/responses.js";
+import { loginBody, signupBody } from "../schemas.js";
+import { EmailTakenError } from "../store/store.js";
+
+export function authRoutes(deps: Deps) {
+  const { store, sessions, passwords, cookies, clock, logger } = deps;
+  const cookieMaxAge = Math.floor(deps.config.session.absoluteLifetimeMs / 1000);
+  const app = new Hono<AppEnv>();
+
+  app.post("/signup", async (c) => {
+    const body = await parseJsonBody(c.req.raw, signupBody);
+    if (body instanceof Response) return body;
+    const emailTaken = () => jsonError(409, "Email already registered");
+    if (await store.findUserByEmail(body.email)) return emailTaken();
+    const passwordHash = await passwords.hash(body.password);
+    try {
+      const user = await store.createUser({ id: randomUUID(), email: body.email, passwordHash, role: "user", createdAt: clock() });
+      logger.info({ event: "signup", requestId: c.get("requestId"), userId: user.id });
+      return json({ user: toPublicUser(user) }, 201);
+    } catch (err) {
+      if (err instanceof EmailTakenError) return emailTaken(); // lost a race with a concurrent signup
+      throw err;
+    }
+  });
+
+  app.post("/login", async (c) => {
+    const body = await parseJsonBody(c.req.raw, loginBody);
+    if (body instanceof Response) return body;
+    const user = await checkCredentials(deps, body.email, body.password);
+    if (!user) {
+      logger.info({ event: "login.failure", requestId: c.get("requestId") });
+      return jsonError(401, "Invalid email or password");
+    }
+    // Session fixation: whatever session the browser arrived with is ended, and a new one begins.
+    const previous = getSessionToken(c.req.raw, cookies);
+    if (previous) await sessions.revoke(previous);
+    const { token } = await sessions.create(user.id, {
+      userAgent: c.req.header("user-agent"),
+      ip: socketAddress(c),
+    });
+    await store.recordLogin(user.id, clock());
+    logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
+    return json({ user: toPublicUser(user) }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });
+  });
+
+  app.get("/me", async (c) => {
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return auth;
+    return json({ user: auth.user });
+  });
+
+  // No authentication on purpose: logging out must work with an expired,
+  // revoked or missing session, and be idempotent.
+  app.post("/logout", async (c) => {
+    const token = getSessionToken(c.req.raw, cookies);
+    if (token) await sessions.revoke(token);
+    logger.info({ event: "logout", requestId: c.get("requestId") });
+    return json({ message: "Logged out" }, 200, { "set-cookie": clearSessionCookie(cookies) });
+  });
+
+  return app;
+}

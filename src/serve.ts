@@ -1,0 +1,72 @@
+// Running Latchkey on Node's HTTP server: listen, slowloris timeouts, and a
+// graceful stop that finishes in-flight requests before closing the store.
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { createLatchkey, type Latchkey } from "./latchkey.js";
+import type { Logger } from "./log.js";
+import { openStore } from "./store/open.js";
+import type { Store } from "./store/store.js";
+
+export interface RunningServer {
+  latchkey: Latchkey;
+  server: Server;
+  port: number;
+  url: string;
+  /** Stops accepting, waits for in-flight requests (up to the grace period), closes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  store?: Store;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const store = options.store ?? (await openStore(config));
+  const latchkey = createLatchkey({ config, store, clock: options.clock, logger: options.logger });
+  const { logger } = latchkey;
+
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: latchkey.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
+  });
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = 5000;
+  server.on("clientError", (err, socket) => {
+    // Malformed HTTP never reaches the app; answer it plainly and drop the socket.
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    logger.debug({ event: "http.client_error", code: (err as NodeJS.ErrnoException).code });
+  });
+
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host && config.host !== "::" && config.host !== "0.0.0.0" ? config.host : "localhost"}:${port}`;
+  logger.info({ event: "server.listening", url, store: store.engine });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      latchkey.stop();
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn({ event: "server.grace_expired" });
+          server.closeAllConnections();
+          resolve();
+        }, config.shutdownGraceMs);
+      });
+      await Promise.race([drained, grace]);
+      clearTimeout(timer);
+      await store.close();
+      logger.info({ event: "server.stopped" });
+    })());
+
+  return { latchkey, server, port, url, close };
+}

@@ -1,0 +1,258 @@
+// The embedded engine: better-sqlite3 on a file in WAL mode. Calls are
+// synchronous underneath (microseconds for an indexed read) and wrapped in the
+// Store's promise interface.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { sqliteMigrations } from "./migrations/sqlite.js";
+import {
+  EmailTakenError,
+  type AdminGuardedResult,
+  type Role,
+  type SessionRow,
+  type Store,
+  type UserRow,
+} from "./store.js";
+
+interface UserRecord {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: Role;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+interface SessionRecord {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+const toUser = (r: UserRecord): UserRow => ({
+  id: r.id,
+  email: r.email,
+  passwordHash: r.password_hash,
+  role: r.role,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  lastLoginAt: r.last_login_at,
+});
+
+const toSession = (r: SessionRecord): SessionRow => ({
+  id: r.id,
+  tokenHash: r.token_hash,
+  userId: r.user_id,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  expiresAt: r.expires_at,
+  userAgent: r.user_agent,
+  ip: r.ip,
+});
+
+/** Opens (creating if needed) the database file and applies pending migrations. */
+export function openSqliteDatabase(path: string): Database.Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL"); // durable across process crashes in WAL mode
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000"); // the CLI or a second process may hold the write lock briefly
+  migrateSqlite(db);
+  return db;
+}
+
+export function migrateSqlite(db: Database.Database): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(
+    db.prepare("SELECT version FROM schema_migrations").pluck().all() as number[],
+  );
+  const ran: number[] = [];
+  for (const m of sqliteMigrations) {
+    if (applied.has(m.version)) continue;
+    // IMMEDIATE takes the write lock first, so two processes starting at once
+    // cannot both apply the same step.
+    db.transaction(() => {
+      const again = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version);
+      if (again) return;
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
+      ran.push(m.version);
+    }).immediate();
+  }
+  return ran;
+}
+
+export function createSqliteStore(path: string): Store & { db: Database.Database } {
+  const db = openSqliteDatabase(path);
+
+  const insertUser = db.prepare(
+    `INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
+     VALUES (@id, @email, @passwordHash, @role, @createdAt, @createdAt)`,
+  );
+  const userByEmail = db.prepare("SELECT * FROM users WHERE email = ?");
+  const userById = db.prepare("SELECT * FROM users WHERE id = ?");
+  const setPassword = db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+  const setLastLogin = db.prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
+  const insertSession = db.prepare(
+    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
+     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
+  );
+  const sessionWithUser = db.prepare(
+    `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
+            s.expires_at, s.user_agent, s.ip,
+            u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at
+       FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.token_hash = ?`,
+  );
+  const touch = db.prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
+  const deleteByHash = db.prepare("DELETE FROM sessions WHERE token_hash = ?");
+  const deleteByUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
+  const sessionsOfUser = db.prepare("SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id");
+  const deleteOneOfUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
+  const usersPage = db.prepare(
+    `SELECT * FROM users WHERE id > @cursor AND substr(email, 1, length(@prefix)) = @prefix
+      ORDER BY id LIMIT @limit`,
+  );
+  const otherAdmins = db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?").pluck();
+  const setRole = db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?");
+  const deleteUserRow = db.prepare("DELETE FROM users WHERE id = ?");
+  const hit = db.prepare(
+    `INSERT INTO counters (key, count, reset_at) VALUES (@key, 1, @now + @window)
+     ON CONFLICT (key) DO UPDATE SET
+       count    = CASE WHEN reset_at <= @now THEN 1 ELSE count + 1 END,
+       reset_at = CASE WHEN reset_at <= @now THEN @now + @window ELSE reset_at END
+     RETURNING count, reset_at`,
+  );
+  const peek = db.prepare("SELECT count, reset_at FROM counters WHERE key = ? AND reset_at > ?");
+  const deleteCounter = db.prepare("DELETE FROM counters WHERE key = ?");
+  const pruneCounters = db.prepare(
+    "DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE reset_at <= ? LIMIT ?)",
+  );
+
+  /** Runs a role-changing write only if an admin would remain; one transaction, so two admins cannot demote each other. */
+  const guardAdmins = (userId: string, write: () => void): AdminGuardedResult =>
+    db
+      .transaction((): AdminGuardedResult => {
+        const user = userById.get(userId) as UserRecord | undefined;
+        if (!user) return "not_found";
+        if (user.role === "admin" && (otherAdmins.get(userId) as number) === 0) return "last_admin";
+        write();
+        return "ok";
+      })
+      .immediate();
+  const prune = db.prepare(
+    `DELETE FROM sessions WHERE token_hash IN (
+       SELECT token_hash FROM sessions WHERE expires_at <= @now
+       UNION SELECT token_hash FROM sessions WHERE last_seen_at <= @now - @idle
+       LIMIT @limit)`,
+  );
+
+  return {
+    engine: "sqlite",
+    db,
+
+    async createUser(user) {
+      try {
+        insertUser.run(user);
+      } catch (err) {
+        if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new EmailTakenError();
+        throw err;
+      }
+      return { ...user, updatedAt: user.createdAt, lastLoginAt: null };
+    },
+    async findUserByEmail(email) {
+      const r = userByEmail.get(email) as UserRecord | undefined;
+      return r ? toUser(r) : null;
+    },
+    async findUserById(id) {
+      const r = userById.get(id) as UserRecord | undefined;
+      return r ? toUser(r) : null;
+    },
+    async setPasswordHash(userId, passwordHash, now) {
+      setPassword.run(passwordHash, now, userId);
+    },
+    async recordLogin(userId, now) {
+      setLastLogin.run(now, userId);
+    },
+    async listUsers({ limit, cursor, emailPrefix }) {
+      const rows = usersPage.all({ cursor: cursor ?? "", prefix: emailPrefix ?? "", limit: limit + 1 }) as UserRecord[];
+      const users = rows.slice(0, limit).map(toUser);
+      return { users, nextCursor: rows.length > limit ? users[users.length - 1]!.id : null };
+    },
+    async setUserRole(userId, role, now) {
+      if (role === "admin") {
+        return setRole.run(role, now, userId).changes > 0 ? "ok" : "not_found";
+      }
+      return guardAdmins(userId, () => setRole.run(role, now, userId));
+    },
+    async deleteUser(userId) {
+      return guardAdmins(userId, () => deleteUserRow.run(userId)); // sessions go by ON DELETE CASCADE
+    },
+
+    async createSession(session) {
+      insertSession.run(session);
+    },
+    async findSession(tokenHash) {
+      const r = sessionWithUser.get(tokenHash) as
+        | (UserRecord & SessionRecord & { s_id: string; s_created_at: number })
+        | undefined;
+      if (!r) return null;
+      return {
+        session: toSession({ ...r, id: r.s_id, created_at: r.s_created_at }),
+        user: toUser(r),
+      };
+    },
+    async touchSession(tokenHash, lastSeenAt) {
+      return touch.run(lastSeenAt, tokenHash).changes > 0;
+    },
+    async deleteSession(tokenHash) {
+      deleteByHash.run(tokenHash);
+    },
+    async listUserSessions(userId) {
+      return (sessionsOfUser.all(userId) as SessionRecord[]).map(toSession);
+    },
+    async deleteUserSession(userId, sessionId) {
+      return deleteOneOfUser.run(userId, sessionId).changes > 0;
+    },
+    async deleteUserSessions(userId, exceptTokenHash) {
+      return deleteByUser.run(userId, exceptTokenHash ?? null).changes;
+    },
+    async pruneSessions(now, idleTimeoutMs, limit) {
+      return prune.run({ now, idle: idleTimeoutMs, limit }).changes;
+    },
+
+    async hitCounter(key, windowMs, now) {
+      const r = hit.get({ key, now, window: windowMs }) as { count: number; reset_at: number };
+      return { count: r.count, resetAt: r.reset_at };
+    },
+    async peekCounter(key, now) {
+      const r = peek.get(key, now) as { count: number; reset_at: number } | undefined;
+      return r ? { count: r.count, resetAt: r.reset_at } : null;
+    },
+    async deleteCounter(key) {
+      deleteCounter.run(key);
+    },
+    async pruneCounters(now, limit) {
+      return pruneCounters.run(now, limit).changes;
+    },
+
+    async ping() {
+      db.prepare("SELECT 1").get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// The one storage interface. Every engine (SQLite now; PostgreSQL and Redis
+// later) implements it, and test/store/contract.ts runs unchanged against each.
+// Times are epoch milliseconds. Token hashes are lower-case hex SHA-256.
+
+export type Role = "user" | "admin";
+
+export interface UserRow {
+  id: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  createdAt: number;
+  updatedAt: number;
+  lastLoginAt: number | null;
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface SessionRow {
+  /** Public id: names the session in listings and revocation. Never the token. */
+  id: string;
+  tokenHash: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute expiry; the idle expiry is lastSeenAt + the configured idle timeout. */
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface SessionWithUser {
+  session: SessionRow;
+  user: UserRow;
+}
+
+export interface CounterState {
+  count: number;
+  /** When the current window ends and the counter starts again from zero. */
+  resetAt: number;
+}
+
+export interface UserPage {
+  users: UserRow[];
+  /** Pass back to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Outcome of a change that must never leave the system without an admin. */
+export type AdminGuardedResult = "ok" | "not_found" | "last_admin";
+
+/** Thrown by createUser when the (normalised) email is already taken. */
+export class EmailTakenError extends Error {
+  override name = "EmailTakenError";
+  constructor() {
+    super("Email already registered");
+  }
+}
+
+/** Thrown by an engine that cannot reach its database; answered 503. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
+
+export interface Store {
+  readonly engine: string;
+
+  createUser(user: NewUser): Promise<UserRow>;
+  findUserByEmail(email: string): Promise<UserRow | null>;
+  findUserById(id: string): Promise<UserRow | null>;
+  setPasswordHash(userId: string, passwordHash: string, now: number): Promise<void>;
+  recordLogin(userId: string, now: number): Promise<void>;
+  /** Users ordered by id; `cursor` is the last id of the previous page. */
+  listUsers(options: { limit: number; cursor?: string | undefined; emailPrefix?: string | undefined }): Promise<UserPage>;
+  /** Atomically refuses to demote the last admin. */
+  setUserRole(userId: string, role: Role, now: number): Promise<AdminGuardedResult>;
+  /** Deletes the user and every session of theirs; atomically refuses to delete the last admin. */
+  deleteUser(userId: string): Promise<AdminGuardedResult>;
+
+  createSession(session: SessionRow): Promise<void>;
+  /** The session and its user in one read, or null. Does not check expiry. */
+  findSession(tokenHash: string): Promise<SessionWithUser | null>;
+  /**
+   * Sliding renewal: an UPDATE of an existing row, never an upsert, so a
+   * deleted session can never come back. Returns false when the row is gone.
+   */
+  touchSession(tokenHash: string, lastSeenAt: number): Promise<boolean>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Every session of the user (live or not yet pruned), newest first. */
+  listUserSessions(userId: string): Promise<SessionRow[]>;
+  /** Deletes the session with this public id only if it belongs to the user. */
+  deleteUserSession(userId: string, sessionId: string): Promise<boolean>;
+  /** Deletes every session of the user, except the one with `exceptTokenHash` if given. */
+  deleteUserSessions(userId: string, exceptTokenHash?: string): Promise<number>;
+  /** Deletes at most `limit` sessions past either expiry; returns how many. */
+  pruneSessions(now: number, idleTimeoutMs: number, limit: number): Promise<number>;
+
+  /**
+   * Fixed-window counter (rate limits, lockouts): adds one and returns the
+   * state. A window that has ended starts again at 1. Atomic under concurrency.
+   */
+  hitCounter(key: string, windowMs: number, now: number): Promise<CounterState>;
+  /** The counter's state, or null when absent or its window has ended. */
+  peekCounter(key: string, now: number): Promise<CounterState | null>;
+  deleteCounter(key: string): Promise<void>;
+  /** Deletes at most `limit` counters whose window has ended. */
+  pruneCounters(now: number, limit: number): Promise<number>;
+
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

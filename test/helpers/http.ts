@@ -1,0 +1,74 @@
+// A small HTTP client over real fetch, with a cookie of its own.
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+  setCookie: string | null;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Raw body string (sent as is, with the given content type). */
+  raw?: string;
+  headers?: Record<string, string>;
+  cookie?: string;
+}
+
+export async function request(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | undefined;
+  if (options.raw !== undefined) body = options.raw;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  }
+  if (options.cookie) headers.cookie = options.cookie;
+  const res = await fetch(baseUrl + path, { method, headers, body, redirect: "manual" });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text, setCookie: res.headers.get("set-cookie") };
+}
+
+/** "session=abc; HttpOnly; ..." -> "session=abc" (what a browser sends back). */
+export function cookiePair(setCookie: string | null): string {
+  if (!setCookie) throw new Error("no Set-Cookie header");
+  return setCookie.split(";")[0]!;
+}
+
+/** A client that keeps the session cookie it is given, like a browser or curl -b/-c. */
+export function client(baseUrl: string) {
+  let cookie: string | undefined;
+  const send = async (method: string, path: string, options: RequestOptions = {}) => {
+    const res = await request(baseUrl, method, path, { cookie, ...options });
+    if (res.setCookie) {
+      const pair = cookiePair(res.setCookie);
+      cookie = /Max-Age=0/.test(res.setCookie) ? undefined : pair;
+    }
+    return res;
+  };
+  return {
+    get cookie() {
+      return cookie;
+    },
+    set cookie(value: string | undefined) {
+      cookie = value;
+    },
+    get: (path: string, options?: RequestOptions) => send("GET", path, options),
+    post: (path: string, body?: unknown, options?: RequestOptions) => send("POST", path, { body, ...options }),
+    patch: (path: string, body?: unknown, options?: RequestOptions) => send("PATCH", path, { body, ...options }),
+    delete: (path: string, body?: unknown, options?: RequestOptions) => send("DELETE", path, { body, ...options }),
+    send,
+  };
+}
+
+let counter = 0;
+/** A unique email per call, so tests never collide. */
+export function uniqueEmail(prefix = "user"): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${++counter}@example.com`;
+}
