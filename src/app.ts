@@ -7,8 +7,11 @@ import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
 import { crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
 import { jsonError } from "./http/responses.js";
+import { accountRoutes } from "./routes/account.js";
+import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { StoreUnavailableError } from "./store/store.js";
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -34,6 +37,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route("/", healthRoutes(deps));
   app.route("/", authRoutes(deps));
+  app.route("/", sessionRoutes(deps));
+  app.route("/", accountRoutes(deps));
+  app.route("/", adminRoutes(deps));
 
   app.notFound(() => jsonError(404, "Not found"));
   app.onError((err, c) => {

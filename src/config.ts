@@ -1,6 +1,7 @@
 // Environment -> typed, validated configuration, in one place. Every knob is
 // documented in the README's configuration table; keep the two in step.
 import { availableParallelism } from "node:os";
+import { emailSchema, newPasswordSchema } from "./schemas.js";
 
 export type StoreUrl = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
@@ -27,6 +28,8 @@ export interface Config {
   shutdownGraceMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** The first admin, created at start when absent (LATCHKEY_ADMIN_EMAIL + LATCHKEY_ADMIN_PASSWORD). */
+  adminBootstrap: { email: string; password: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +94,26 @@ export function parseDatabaseUrl(raw: string): StoreUrl {
   throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
 }
 
+/** Both admin variables or neither; the email and the password obey the same rules as a signup. */
+function adminBootstrap(env: Env): Config["adminBootstrap"] {
+  const email = env.LATCHKEY_ADMIN_EMAIL;
+  const password = env.LATCHKEY_ADMIN_PASSWORD;
+  if (!email && !password) return undefined;
+  if (!email || !password) {
+    throw new ConfigError("LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD must be set together (or neither)");
+  }
+  const parsedEmail = emailSchema.safeParse(email);
+  if (!parsedEmail.success) {
+    throw new ConfigError(`LATCHKEY_ADMIN_EMAIL is not usable: ${parsedEmail.error.issues[0]!.message}`);
+  }
+  // The message names the rule, never the password.
+  const parsedPassword = newPasswordSchema.safeParse(password);
+  if (!parsedPassword.success) {
+    throw new ConfigError(`LATCHKEY_ADMIN_PASSWORD is not usable: ${parsedPassword.error.issues[0]!.message}`);
+  }
+  return { email: parsedEmail.data, password };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const publicUrl = env.PUBLIC_URL ? origin("PUBLIC_URL", env.PUBLIC_URL) : undefined;
@@ -136,5 +159,6 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),
     requestTimeoutMs: duration(env, "REQUEST_TIMEOUT", "30s", 1000),
+    adminBootstrap: adminBootstrap(env),
   };
 }

@@ -42,6 +42,8 @@ export const userSchema = z.object({
   email: z.string(),
   role: roleSchema,
   createdAt: z.string().describe("ISO 8601"),
+  updatedAt: z.string().describe("ISO 8601: the last change of email, password or role"),
+  lastLoginAt: z.string().nullable().describe("ISO 8601, or null before the first login"),
 });
 export type User = z.infer<typeof userSchema>;
 
@@ -50,3 +52,37 @@ export const errorSchema = z.object({
   issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   requestId: z.string().optional(),
 });
+
+export const changePasswordBody = z.object({ currentPassword: currentPasswordSchema, newPassword: newPasswordSchema });
+export const deleteAccountBody = z.object({ password: currentPasswordSchema });
+export const setRoleBody = z.object({ role: roleSchema });
+
+/** GET /users query: page size 1..100 (default 20), an opaque cursor, an optional email prefix. */
+export const listUsersQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, "limit must be a whole number between 1 and 100")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 100, "limit must be a whole number between 1 and 100")
+    .default(20),
+  cursor: z.string().min(1, "cursor must not be empty").max(200, "cursor must be at most 200 characters").optional(),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(320, "email must be at most 320 characters")
+    .refine((e) => !CONTROL_CHARACTERS.test(e), "email must not contain control characters")
+    .optional(),
+});
+
+/** A session as its owner sees it: the public id only, never the token or its hash. */
+export const sessionSchema = z.object({
+  id: z.string(),
+  current: z.boolean(),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  expiresAt: z.string().describe("when the session ends if not used again (idle or absolute expiry, whichever is first)"),
+  userAgent: z.string().nullable(),
+  ip: z.string().nullable(),
+});
+export type PublicSession = z.infer<typeof sessionSchema>;

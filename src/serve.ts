@@ -3,7 +3,8 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import type { Clock } from "./clock.js";
+import { bootstrapAdmin } from "./admin-bootstrap.js";
+import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createLatchkey, type Latchkey } from "./latchkey.js";
 import type { Logger } from "./log.js";
@@ -31,6 +32,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const store = options.store ?? (await openStore(config));
   const latchkey = createLatchkey({ config, store, clock: options.clock, logger: options.logger });
   const { logger } = latchkey;
+  // Before listening, so the first request already finds the admin.
+  try {
+    await bootstrapAdmin({ config, store, clock: options.clock ?? systemClock, logger });
+  } catch (err) {
+    latchkey.stop();
+    if (!options.store) await store.close();
+    throw err;
+  }
 
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: latchkey.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));

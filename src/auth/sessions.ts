@@ -24,26 +24,27 @@ export function isSessionExpired(session: SessionRow, now: number, settings: Ses
 }
 
 export function createSessionManager(store: Store, settings: SessionSettings, clock: Clock) {
+  /** A fresh session for the user; returns the token (for the cookie) and the stored row. */
+  async function create(userId: string, meta: SessionMeta = {}): Promise<{ token: string; session: SessionRow }> {
+    const token = generateToken();
+    const now = clock();
+    const session: SessionRow = {
+      id: generatePublicId(),
+      tokenHash: hashToken(token),
+      userId,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + settings.absoluteLifetimeMs,
+      userAgent: meta.userAgent ? meta.userAgent.slice(0, MAX_USER_AGENT) : null,
+      ip: meta.ip ?? null,
+    };
+    await store.createSession(session);
+    return { token, session };
+  }
+
   return {
     settings,
-
-    /** A fresh session for the user; returns the token (for the cookie) and the stored row. */
-    async create(userId: string, meta: SessionMeta = {}): Promise<{ token: string; session: SessionRow }> {
-      const token = generateToken();
-      const now = clock();
-      const session: SessionRow = {
-        id: generatePublicId(),
-        tokenHash: hashToken(token),
-        userId,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + settings.absoluteLifetimeMs,
-        userAgent: meta.userAgent ? meta.userAgent.slice(0, MAX_USER_AGENT) : null,
-        ip: meta.ip ?? null,
-      };
-      await store.createSession(session);
-      return { token, session };
-    },
+    create,
 
     /**
      * The live session named by the token, or null. Expired sessions are
@@ -74,6 +75,36 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
 
     async revokeAllForUser(userId: string): Promise<number> {
       return store.deleteUserSessions(userId);
+    },
+
+    /** Ends every session of the user but the one given (by its token hash). */
+    async revokeOthers(userId: string, keepTokenHash: string): Promise<number> {
+      return store.deleteUserSessions(userId, keepTokenHash);
+    },
+
+    /** Ends one session by its public id, only if it belongs to the user. */
+    async revokeById(userId: string, sessionId: string): Promise<boolean> {
+      return store.deleteUserSession(userId, sessionId);
+    },
+
+    /** The user's sessions that are still live (expired-but-unpruned rows are left out), newest first. */
+    async listLive(userId: string): Promise<SessionRow[]> {
+      const now = clock();
+      return (await store.listUserSessions(userId)).filter((s) => !isSessionExpired(s, now, settings));
+    },
+
+    /**
+     * Replaces a session with a fresh one for the same user (new token, new
+     * public id, new lifetimes) after a privilege change. The new row exists
+     * before the old one goes, so the user is never left without a session.
+     */
+    async rotate(old: SessionRow, meta: SessionMeta = {}): Promise<{ token: string; session: SessionRow }> {
+      const fresh = await create(old.userId, {
+        userAgent: meta.userAgent ?? old.userAgent,
+        ip: meta.ip ?? old.ip,
+      });
+      await store.deleteSession(old.tokenHash);
+      return fresh;
     },
 
     /** Deletes expired sessions in bounded batches; returns how many went. */

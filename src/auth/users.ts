@@ -1,5 +1,9 @@
+import { randomUUID } from "node:crypto";
 import type { User } from "../schemas.js";
-import type { UserRow } from "../store/store.js";
+import type { Role, Store, UserRow } from "../store/store.js";
+import type { PasswordHasher } from "./passwords.js";
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The user as every response shows it: never a password hash, never a token. */
 export function toPublicUser(row: UserRow): User {
@@ -7,6 +11,19 @@ export function toPublicUser(row: UserRow): User {
     id: row.id,
     email: row.email,
     role: row.role,
-    createdAt: new Date(row.createdAt).toISOString(),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    lastLoginAt: row.lastLoginAt === null ? null : iso(row.lastLoginAt),
   };
+}
+
+/** Creates an account outside the HTTP signup (admin bootstrap, CLI). Throws EmailTakenError for a taken email. */
+export async function createAccount(
+  store: Store,
+  passwords: Pick<PasswordHasher, "hash">,
+  input: { email: string; password: string; role: Role },
+  now: number,
+): Promise<UserRow> {
+  const passwordHash = await passwords.hash(input.password);
+  return store.createUser({ id: randomUUID(), email: input.email, passwordHash, role: input.role, createdAt: now });
 }

@@ -1,0 +1,90 @@
+// Admin user management: the course's capstone routes, hardened. Every route
+// answers 401 without a session and 403 without the admin role; the store
+// refuses atomically to demote or delete the last admin (409).
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { requireRole, type Authenticated } from "../auth/authenticate.js";
+import { clearSessionCookie } from "../auth/cookies.js";
+import { toPublicUser } from "../auth/users.js";
+import type { AppEnv, Deps } from "../deps.js";
+import { parseJsonBody, toIssues } from "../http/body.js";
+import { json, jsonError } from "../http/responses.js";
+import { listUsersQuery, setRoleBody } from "../schemas.js";
+
+const userNotFound = () => jsonError(404, "User not found");
+const lastAdmin = () => jsonError(409, "Cannot remove the last admin");
+
+export function adminRoutes(deps: Deps) {
+  const { store, sessions, cookies, clock, logger } = deps;
+  const app = new Hono<AppEnv>();
+
+  /** The signed-in admin, or the 401/403 that ends the request. */
+  async function signedInAdmin(c: Context<AppEnv>): Promise<Authenticated | Response> {
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return auth;
+    return requireRole(auth, "admin") ?? auth;
+  }
+
+  /** An admin acting on their own account also loses this browser's session: clear its cookie too. */
+  const clearIfSelf = (auth: Authenticated, userId: string) =>
+    auth.user.id === userId ? { "set-cookie": clearSessionCookie(cookies) } : undefined;
+
+  app.get("/users", async (c) => {
+    const auth = await signedInAdmin(c);
+    if (auth instanceof Response) return auth;
+    const query = listUsersQuery.safeParse(c.req.query());
+    if (!query.success) return jsonError(400, "Invalid query", { issues: toIssues(query.error) });
+    const { limit, cursor, email } = query.data;
+    const page = await store.listUsers({ limit, cursor, emailPrefix: email || undefined });
+    return json({ users: page.users.map(toPublicUser), nextCursor: page.nextCursor });
+  });
+
+  app.get("/users/:id", async (c) => {
+    const auth = await signedInAdmin(c);
+    if (auth instanceof Response) return auth;
+    const user = await store.findUserById(c.req.param("id"));
+    return user ? json({ user: toPublicUser(user) }) : userNotFound();
+  });
+
+  app.patch("/users/:id", async (c) => {
+    const auth = await signedInAdmin(c);
+    if (auth instanceof Response) return auth;
+    const body = await parseJsonBody(c.req.raw, setRoleBody);
+    if (body instanceof Response) return body;
+    const id = c.req.param("id");
+    const before = await store.findUserById(id);
+    if (!before) return userNotFound();
+    if (before.role === body.role) return json({ user: toPublicUser(before) }); // nothing changes, nothing is revoked
+    const result = await store.setUserRole(id, body.role, clock());
+    if (result === "not_found") return userNotFound();
+    if (result === "last_admin") return lastAdmin();
+    // Privileges changed: every session of that user ends, so they sign in again under the new role.
+    const revoked = await sessions.revokeAllForUser(id);
+    logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked });
+    const after = await store.findUserById(id);
+    return after ? json({ user: toPublicUser(after) }, 200, clearIfSelf(auth, id)) : userNotFound();
+  });
+
+  app.delete("/users/:id", async (c) => {
+    const auth = await signedInAdmin(c);
+    if (auth instanceof Response) return auth;
+    const id = c.req.param("id");
+    const result = await store.deleteUser(id); // the user's sessions go with it
+    if (result === "not_found") return userNotFound();
+    if (result === "last_admin") return lastAdmin();
+    logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
+    return json({ message: "User deleted" }, 200, clearIfSelf(auth, id));
+  });
+
+  app.delete("/users/:id/sessions", async (c) => {
+    const auth = await signedInAdmin(c);
+    if (auth instanceof Response) return auth;
+    const id = c.req.param("id");
+    if (!(await store.findUserById(id))) return userNotFound();
+    const revoked = await sessions.revokeAllForUser(id);
+    logger.info({ event: "admin.sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, revoked });
+    return json({ revoked }, 200, clearIfSelf(auth, id));
+  });
+
+  return app;
+}

@@ -1,0 +1,69 @@
+// Sessions a signed-in user can see and end (ASVS V7.4/V7.5): list them,
+// end one, end every other one, or end all of them including this one.
+// Sessions are named by their public id, never by their token or its hash.
+import { Hono } from "hono";
+import { clearSessionCookie } from "../auth/cookies.js";
+import type { AppEnv, Deps } from "../deps.js";
+import { json, jsonError } from "../http/responses.js";
+import type { PublicSession } from "../schemas.js";
+import type { SessionRow } from "../store/store.js";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The session as its owner sees it; `expiresAt` is whichever expiry comes first if it is not used again. */
+export function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: number): PublicSession {
+  return {
+    id: row.id,
+    current: row.id === currentId,
+    createdAt: iso(row.createdAt),
+    lastSeenAt: iso(row.lastSeenAt),
+    expiresAt: iso(Math.min(row.expiresAt, row.lastSeenAt + idleTimeoutMs)),
+    userAgent: row.userAgent,
+    ip: row.ip,
+  };
+}
+
+export function sessionRoutes(deps: Deps) {
+  const { sessions, cookies, logger } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/sessions", async (c) => {
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return auth;
+    const live = await sessions.listLive(auth.user.id);
+    return json({ sessions: live.map((s) => toPublicSession(s, auth.session.id, sessions.settings.idleTimeoutMs)) });
+  });
+
+  app.delete("/sessions/:id", async (c) => {
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return auth;
+    const id = c.req.param("id");
+    // Another user's session id answers exactly like an unknown one: no probing.
+    if (!(await sessions.revokeById(auth.user.id, id))) return jsonError(404, "Session not found");
+    logger.info({ event: "session.revoked", requestId: c.get("requestId"), userId: auth.user.id });
+    const endedCurrent = id === auth.session.id;
+    return json(
+      { message: "Session revoked" },
+      200,
+      endedCurrent ? { "set-cookie": clearSessionCookie(cookies) } : undefined,
+    );
+  });
+
+  app.post("/sessions/revoke-others", async (c) => {
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return auth;
+    const revoked = await sessions.revokeOthers(auth.user.id, auth.session.tokenHash);
+    logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });
+    return json({ revoked });
+  });
+
+  app.post("/logout-all", async (c) => {
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return auth;
+    const revoked = await sessions.revokeAllForUser(auth.user.id);
+    logger.info({ event: "logout_all", requestId: c.get("requestId"), userId: auth.user.id, revoked });
+    return json({ message: "Logged out everywhere", revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
+  });
+
+  return app;
+}
