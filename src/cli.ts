@@ -1,0 +1,396 @@
+// The operator's command line: `npx latchkey <command>` (bin/latchkey.js runs
+// this file through tsx). node:util parseArgs, one small function per command.
+// Exit codes: 0 done, 1 the operation failed (unknown account, last admin, no
+// database), 2 bad arguments or configuration, 130 cancelled at a prompt.
+import { existsSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { createPasswordHasher } from "./auth/passwords.js";
+import { createSessionManager } from "./auth/sessions.js";
+import { createAccount } from "./auth/users.js";
+import { systemClock } from "./clock.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { emailSchema, newPasswordSchema, roleSchema } from "./schemas.js";
+import { startServer } from "./serve.js";
+import { openStore } from "./store/open.js";
+import { EmailTakenError, type Store, type UserRow } from "./store/store.js";
+
+/** Bad arguments: exit 2, with a pointer to --help. */
+class UsageError extends Error {}
+/** The operation could not be done: exit 1. */
+class CommandError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  usage: string;
+  summary: string;
+  options: Options;
+  /** Whether the command may create the database (serve, migrate, users create) or needs an existing one. */
+  createsDatabase: boolean;
+  run(values: Values, config: Config): Promise<number>;
+}
+
+const out = (line: string) => process.stdout.write(line + "\n");
+const err = (line: string) => process.stderr.write(line + "\n");
+
+// ---------------------------------------------------------------- helpers
+
+function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function parseEmail(raw: string): string {
+  const parsed = emailSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`--email: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+/**
+ * Opens the store DATABASE_URL names (migrations run on open). Commands that
+ * only read or change existing data refuse a SQLite file that does not exist
+ * rather than create an empty database somewhere unexpected.
+ */
+async function open(config: Config, mayCreate: boolean): Promise<Store> {
+  const db = config.database;
+  if (!mayCreate && db.kind === "sqlite" && db.path !== ":memory:" && !existsSync(db.path)) {
+    throw new CommandError(`No database at ${db.path} (from DATABASE_URL): run "latchkey migrate" first, or check DATABASE_URL`);
+  }
+  try {
+    return await openStore(config);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new CommandError(`Cannot open the database: ${(e as Error).message}`);
+  }
+}
+
+async function withStore<T>(config: Config, mayCreate: boolean, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await open(config, mayCreate);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function findByEmail(store: Store, email: string): Promise<UserRow> {
+  const user = await store.findUserByEmail(email);
+  if (!user) throw new CommandError(`No account with email ${email}`);
+  return user;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+// ---------------------------------------------------------------- passwords
+
+/** Reads a line from the terminal without echoing it. */
+function promptHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    let value = "";
+    const finish = (error?: Error) => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write("\n");
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === "\r" || ch === "\n") return finish();
+        if (ch === "\u0003" || (ch === "\u0004" && value === "")) return finish(new CommandError("Cancelled", 130));
+        if (ch === "\u007f" || ch === "\b") value = [...value].slice(0, -1).join("");
+        else value += ch;
+      }
+    };
+    process.stderr.write(prompt);
+    stdin.setEncoding("utf8");
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on("data", onData);
+  });
+}
+
+async function readStdin(): Promise<string> {
+  let text = "";
+  process.stdin.setEncoding("utf8");
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
+/**
+ * The new account's password: typed twice at a terminal (no echo), or the
+ * first line of standard input when it is a pipe or a file. Only the line
+ * break is removed; the password is otherwise taken exactly as given.
+ */
+async function readNewPassword(): Promise<string> {
+  if (process.stdin.isTTY) {
+    const first = await promptHidden("Password: ");
+    const again = await promptHidden("Repeat password: ");
+    if (first !== again) throw new CommandError("The two passwords do not match");
+    return first;
+  }
+  const password = (await readStdin()).split(/\r?\n/)[0]!;
+  if (password === "") throw new CommandError("No password on standard input (pipe it in, or run in a terminal to be prompted)");
+  return password;
+}
+
+// ---------------------------------------------------------------- commands
+
+const help = { help: { type: "boolean", short: "h" } } as const satisfies Options;
+
+const commands: Record<string, Command> = {
+  serve: {
+    usage: "latchkey serve",
+    summary: "Start the HTTP server (configured from the environment, like npm start)",
+    options: help,
+    createsDatabase: true,
+    async run(_values, config) {
+      const running = await startServer({ config });
+      return new Promise<number>((resolve) => {
+        const stop = (signal: string) => {
+          running.latchkey.logger.info({ event: "server.stopping", signal });
+          running.close().then(() => resolve(0), () => resolve(1));
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      });
+    },
+  },
+
+  migrate: {
+    usage: "latchkey migrate",
+    summary: "Create the database if needed and apply pending migrations",
+    options: help,
+    createsDatabase: true,
+    async run(_values, config) {
+      await withStore(config, true, async (store) => {
+        const where = config.database.kind === "sqlite" ? ` at ${config.database.path}` : "";
+        out(`Database is up to date (${store.engine}${where})`);
+      });
+      return 0;
+    },
+  },
+
+  "users create": {
+    usage: "latchkey users create --email <email> [--admin]",
+    summary: "Create an account; the password is prompted for (no echo) or read from standard input",
+    options: { ...help, email: { type: "string" }, admin: { type: "boolean" } },
+    createsDatabase: true,
+    async run(values, config) {
+      const email = parseEmail(required(values, "email"));
+      const role = values.admin ? "admin" : "user";
+      return withStore(config, true, async (store) => {
+        if (await store.findUserByEmail(email)) throw new CommandError(`An account with email ${email} already exists`);
+        const password = await readNewPassword();
+        const checked = newPasswordSchema.safeParse(password);
+        if (!checked.success) throw new CommandError(checked.error.issues[0]!.message);
+        // LEAD: apply password policy
+        try {
+          const user = await createAccount(store, createPasswordHasher(config.argon2), { email, password, role }, systemClock());
+          out(`Created ${role} ${user.email} (id ${user.id})`);
+          return 0;
+        } catch (e) {
+          if (e instanceof EmailTakenError) throw new CommandError(`An account with email ${email} already exists`);
+          throw e;
+        }
+      });
+    },
+  },
+
+  "users list": {
+    usage: "latchkey users list [--email <prefix>] [--json]",
+    summary: "List accounts (id, email, role, created, last login), optionally by email prefix",
+    options: { ...help, email: { type: "string" }, json: { type: "boolean" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const prefix = typeof values.email === "string" ? values.email.trim().toLowerCase() : undefined;
+      const users: UserRow[] = await withStore(config, false, async (store) => {
+        const all: UserRow[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listUsers({ limit: 100, cursor, emailPrefix: prefix || undefined });
+          all.push(...page.users);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return all;
+      });
+      const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
+      if (values.json) {
+        const rows = users.map((u) => ({ id: u.id, email: u.email, role: u.role, createdAt: iso(u.createdAt), lastLoginAt: u.lastLoginAt === null ? null : iso(u.lastLoginAt) }));
+        out(JSON.stringify(rows, null, 2));
+        return 0;
+      }
+      if (users.length === 0) {
+        out("No users");
+        return 0;
+      }
+      const table = [["ID", "EMAIL", "ROLE", "CREATED", "LAST LOGIN"], ...users.map((u) => [u.id, u.email, u.role, iso(u.createdAt), iso(u.lastLoginAt)])];
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+      for (const row of table) out(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+      return 0;
+    },
+  },
+
+  "users set-role": {
+    usage: "latchkey users set-role --email <email> --role <user|admin>",
+    summary: "Change an account's role; its sessions end so it signs in again under the new role",
+    options: { ...help, email: { type: "string" }, role: { type: "string" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const email = parseEmail(required(values, "email"));
+      const role = roleSchema.safeParse(required(values, "role"));
+      if (!role.success) throw new UsageError(`--role must be user or admin, got "${values.role}"`);
+      return withStore(config, false, async (store) => {
+        const user = await findByEmail(store, email);
+        if (user.role === role.data) {
+          out(`${email} is already ${role.data}; nothing changed`);
+          return 0;
+        }
+        const result = await store.setUserRole(user.id, role.data, systemClock());
+        if (result === "not_found") throw new CommandError(`No account with email ${email}`);
+        if (result === "last_admin") throw new CommandError("Cannot remove the last admin");
+        const revoked = await store.deleteUserSessions(user.id);
+        out(`${email} is now ${role.data}; ${plural(revoked, "session")} revoked`);
+        return 0;
+      });
+    },
+  },
+
+  "users delete": {
+    usage: "latchkey users delete --email <email>",
+    summary: "Delete an account and every session of it (never the last admin)",
+    options: { ...help, email: { type: "string" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const email = parseEmail(required(values, "email"));
+      return withStore(config, false, async (store) => {
+        const user = await findByEmail(store, email);
+        const result = await store.deleteUser(user.id);
+        if (result === "not_found") throw new CommandError(`No account with email ${email}`);
+        if (result === "last_admin") throw new CommandError("Cannot remove the last admin");
+        out(`Deleted ${email}`);
+        return 0;
+      });
+    },
+  },
+
+  "sessions revoke": {
+    usage: "latchkey sessions revoke --user <email>",
+    summary: "End every session of an account (it must sign in again)",
+    options: { ...help, user: { type: "string" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const email = parseEmail(required(values, "user"));
+      return withStore(config, false, async (store) => {
+        const user = await findByEmail(store, email);
+        const revoked = await store.deleteUserSessions(user.id);
+        out(`Revoked ${plural(revoked, "session")} of ${email}`);
+        return 0;
+      });
+    },
+  },
+
+  "sessions prune": {
+    usage: "latchkey sessions prune",
+    summary: "Delete expired sessions and rate-limit counters now (the server also does this in the background)",
+    options: help,
+    createsDatabase: false,
+    async run(_values, config) {
+      return withStore(config, false, async (store) => {
+        const sessions = await createSessionManager(store, config.session, systemClock).prune(config.session.pruneBatchSize);
+        const counters = await store.pruneCounters(systemClock(), config.session.pruneBatchSize);
+        out(`Pruned ${plural(sessions, "expired session")} and ${plural(counters, "expired counter")}`);
+        return 0;
+      });
+    },
+  },
+};
+
+const groups = ["users", "sessions"];
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  return [
+    "Usage: latchkey <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Every command reads its configuration from the environment (DATABASE_URL, ...; a .env file too).",
+    'Run "latchkey <command> --help" for a command\'s options.',
+  ].join("\n");
+}
+
+function groupHelp(group: string): string {
+  const names = Object.keys(commands).filter((n) => n.startsWith(group + " "));
+  return [`Usage: latchkey ${group} <${names.map((n) => n.split(" ")[1]).join("|")}> [options]`, "", ...names.map((n) => `  ${commands[n]!.usage}\n      ${commands[n]!.summary}`)].join("\n");
+}
+
+function commandHelp(c: Command): string {
+  return `Usage: ${c.usage}\n\n${c.summary}.`;
+}
+
+/** Runs the CLI with these arguments; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    (first === undefined ? err : out)(mainHelp());
+    return first === undefined ? 2 : 0;
+  }
+  let name: string;
+  let rest: string[];
+  if (groups.includes(first)) {
+    if (second === undefined || second === "--help" || second === "-h") {
+      (second === undefined ? err : out)(groupHelp(first));
+      return second === undefined ? 2 : 0;
+    }
+    name = `${first} ${second}`;
+    rest = argv.slice(2);
+  } else {
+    name = first;
+    rest = argv.slice(1);
+  }
+  const command = commands[name];
+  if (!command) {
+    err(`latchkey: unknown command "${name}"\n\n${groups.includes(first) ? groupHelp(first) : mainHelp()}`);
+    return 2;
+  }
+
+  try {
+    let values: Values;
+    try {
+      values = parseArgs({ args: rest, options: command.options, allowPositionals: false, strict: true }).values as Values;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (values.help) {
+      out(commandHelp(command));
+      return 0;
+    }
+    if (existsSync(".env")) process.loadEnvFile(".env");
+    return await command.run(values, loadConfig());
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`latchkey ${name}: ${e.message}\nUsage: ${command.usage}  (see "latchkey ${name} --help")`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      err(`latchkey: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof CommandError) {
+      err(`latchkey ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    err(`latchkey ${name}: ${(e as Error).message}`);
+    return 1;
+  }
+}
