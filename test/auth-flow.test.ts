@@ -18,7 +18,14 @@ describe("the seed lesson's curl session", () => {
     const c = client(srv.url);
     const signup = await c.post("/signup", { email, password: "password123" });
     expect(signup.status).toBe(201);
-    expect(signup.body.user).toEqual({ id: expect.any(String), email, role: "user", createdAt: expect.any(String) });
+    expect(signup.body.user).toEqual({
+      id: expect.any(String),
+      email,
+      role: "user",
+      createdAt: expect.any(String),
+      updatedAt: signup.body.user.createdAt,
+      lastLoginAt: null,
+    });
     expect(signup.setCookie).toBeNull();
 
     const login = await c.post("/login", { email, password: "password123" });
@@ -28,7 +35,9 @@ describe("the seed lesson's curl session", () => {
 
     const me = await c.get("/me");
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ user: signup.body.user });
+    // The same user, now with the time of this login; still nothing secret in it.
+    expect(me.body).toEqual({ user: { ...signup.body.user, lastLoginAt: expect.any(String) } });
+    expect(Date.parse(me.body.user.lastLoginAt)).toBeGreaterThanOrEqual(Date.parse(signup.body.user.createdAt));
 
     const oldCookie = c.cookie!;
     const logout = await c.post("/logout");
