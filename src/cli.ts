@@ -1,17 +1,15 @@
 // The operator's command line: `npx latchkey <command>` (bin/latchkey.js runs
 // this file through tsx). node:util parseArgs, one small function per command.
+// The server, the store engines and Argon2 are imported only by the commands
+// that use them, so `--help` and argument errors answer quickly.
 // Exit codes: 0 done, 1 the operation failed (unknown account, last admin, no
 // database), 2 bad arguments or configuration, 130 cancelled at a prompt.
 import { existsSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { createPasswordHasher } from "./auth/passwords.js";
-import { createSessionManager } from "./auth/sessions.js";
 import { createAccount } from "./auth/users.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { emailSchema, newPasswordSchema, roleSchema } from "./schemas.js";
-import { startServer } from "./serve.js";
-import { openStore } from "./store/open.js";
 import { EmailTakenError, type Store, type UserRow } from "./store/store.js";
 
 /** Bad arguments: exit 2, with a pointer to --help. */
@@ -63,6 +61,7 @@ async function open(config: Config, mayCreate: boolean): Promise<Store> {
     throw new CommandError(`No database at ${db.path} (from DATABASE_URL): run "latchkey migrate" first, or check DATABASE_URL`);
   }
   try {
+    const { openStore } = await import("./store/open.js");
     return await openStore(config);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
@@ -153,6 +152,7 @@ const commands: Record<string, Command> = {
     options: help,
     createsDatabase: true,
     async run(_values, config) {
+      const { startServer } = await import("./serve.js");
       const running = await startServer({ config });
       return new Promise<number>((resolve) => {
         const stop = (signal: string) => {
@@ -193,6 +193,7 @@ const commands: Record<string, Command> = {
         const checked = newPasswordSchema.safeParse(password);
         if (!checked.success) throw new CommandError(checked.error.issues[0]!.message);
         // LEAD: apply password policy
+        const { createPasswordHasher } = await import("./auth/passwords.js");
         try {
           const user = await createAccount(store, createPasswordHasher(config.argon2), { email, password, role }, systemClock());
           out(`Created ${role} ${user.email} (id ${user.id})`);
@@ -305,6 +306,7 @@ const commands: Record<string, Command> = {
     createsDatabase: false,
     async run(_values, config) {
       return withStore(config, false, async (store) => {
+        const { createSessionManager } = await import("./auth/sessions.js");
         const sessions = await createSessionManager(store, config.session, systemClock).prune(config.session.pruneBatchSize);
         const counters = await store.pruneCounters(systemClock(), config.session.pruneBatchSize);
         out(`Pruned ${plural(sessions, "expired session")} and ${plural(counters, "expired counter")}`);
