@@ -109,11 +109,12 @@ function promptHidden(prompt: string): Promise<string> {
         else value += ch;
       }
     };
-    process.stderr.write(prompt);
+    // Raw mode (no echo) first, then the prompt: nothing typed after the prompt appears can be echoed.
     stdin.setEncoding("utf8");
     stdin.setRawMode(true);
-    stdin.resume();
     stdin.on("data", onData);
+    stdin.resume();
+    process.stderr.write(prompt);
   });
 }
 

@@ -268,3 +268,63 @@ describe("serve", () => {
     expect(res.stderr + res.stdout).not.toContain("hunter2");
   });
 });
+
+// A terminal, for the no-echo prompt: util-linux `script` runs the CLI on a pseudo-terminal.
+const hasScript = existsSync("/usr/bin/script") || existsSync("/bin/script");
+if (!hasScript) console.warn("SKIPPING the CLI's terminal-prompt test: `script` (util-linux) is not installed");
+
+describe.skipIf(!hasScript)("users create at a terminal", () => {
+  /** Runs the command on a pty, typing each answer once its prompt has appeared. */
+  async function onTerminal(args: string[], answers: [prompt: string, typed: string][], env: Record<string, string>) {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: dir.path,
+      env: { ...process.env, NODE_ENV: "test", ...FAST_ARGON2, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let screen = "";
+    let next = 0;
+    let from = 0; // each prompt is looked for after the previous answer
+    child.stdout.on("data", (d) => {
+      screen += d;
+      const answer = answers[next];
+      const at = answer ? screen.indexOf(answer[0], from) : -1;
+      if (answer && at >= 0) {
+        next++;
+        from = at + answer[0].length;
+        child.stdin.write(answer[1]);
+      }
+    });
+    const [code] = await once(child, "exit");
+    return { code: code as number | null, screen };
+  }
+
+  it("prompts twice without echoing and creates the account with exactly what was typed", async () => {
+    const ttyDb = join(dir.path, "tty.db");
+    const email = uniqueEmail("tty");
+    const res = await onTerminal(
+      ["users", "create", "--email", email],
+      [["Password: ", "typed secret 1\r"], ["Repeat password: ", "typed secret 1\r"]],
+      { DATABASE_URL: `sqlite:${ttyDb}` },
+    );
+    expect(res.code, res.screen).toBe(0);
+    expect(res.screen).toContain(`Created user ${email}`);
+    expect(res.screen).not.toContain("typed secret");
+    const srv = await startTestServer({ dbPath: ttyDb });
+    try {
+      expect((await request(srv.url, "POST", "/login", { body: { email, password: "typed secret 1" } })).status).toBe(200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("refuses two different entries", async () => {
+    const res = await onTerminal(
+      ["users", "create", "--email", uniqueEmail("tty")],
+      [["Password: ", "typed secret 1\r"], ["Repeat password: ", "typed secret 2\r"]],
+      { DATABASE_URL: `sqlite:${join(dir.path, "tty.db")}` },
+    );
+    expect(res.code).toBe(1);
+    expect(res.screen).toContain("The two passwords do not match");
+  });
+});
