@@ -23,6 +23,8 @@ export interface Config {
   };
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
   bodyLimitBytes: number;
+  /** Serve the built-in HTML pages (/, /account, /docs, /assets/*); off for API-only deployments. */
+  pagesEnabled: boolean;
   logLevel: string;
   shutdownGraceMs: number;
   headersTimeoutMs: number;
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer(env, "ARGON2_CONCURRENCY", availableParallelism(), 1, 256),
     },
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
+    pagesEnabled: boolean(env, "PAGES_ENABLED", true),
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),
