@@ -119,7 +119,7 @@ describe.skipIf(browserMissing)("built-in pages in Chromium", () => {
 
     // Log out by clicking: back at the start, cookie gone, session gone on the server.
     const token = cookie!.value;
-    await page.getByRole("button", { name: "Log out" }).click();
+    await page.locator("header").getByRole("button", { name: "Log out", exact: true }).click();
     await page.waitForURL(base + "/");
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     expect(await sessionCookie(context)).toBeUndefined();
@@ -150,6 +150,9 @@ describe.skipIf(browserMissing)("built-in pages in Chromium", () => {
     const email = "ada@example.com";
     const api = client(srv.url);
     await api.post("/signup", { email, password: PASSWORD });
+    // A second device, so a session list (when the server has one) shows more than this browser.
+    const firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    await client(srv.url).post("/login", { email, password: PASSWORD }, { headers: { "user-agent": firefox } });
     await page.goto(base + "/");
     await page.locator("#login").getByLabel("Email").fill(email);
     await page.locator("#login").getByLabel("Password").fill(PASSWORD);
@@ -179,7 +182,7 @@ describe.skipIf(browserMissing)("built-in pages in Chromium", () => {
     expect(await page.locator("#user-email").textContent()).toBe(email);
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url() === base + "/logout" && r.request().method() === "POST"),
-      page.getByRole("button", { name: "Log out" }).click(),
+      page.locator("header").getByRole("button", { name: "Log out", exact: true }).click(),
     ]);
     expect(response.status()).toBe(200); // the JSON answer is shown; the session is over
     expect(await sessionCookie(context)).toBeUndefined();

@@ -83,3 +83,13 @@ export function watchPageErrors(page: Page): string[] {
   page.on("pageerror", (err) => errors.push(String(err)));
   return errors;
 }
+
+/** Logs in through the start page's form, like a person, and waits for the account page. */
+export async function logInThroughPage(page: Page, base: string, email: string, password: string): Promise<void> {
+  await page.goto(base + "/");
+  const form = page.locator("#login");
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Password").fill(password);
+  await form.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(base + "/account");
+}
