@@ -9,6 +9,8 @@ import { crossSiteGuard, requestContext, securityHeaders } from "./http/middlewa
 import { jsonError } from "./http/responses.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
+import { passwordResetRoutes } from "./routes/password-reset.js";
+import { tokenRoutes } from "./routes/token.js";
 import { StoreUnavailableError } from "./store/store.js";
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -34,6 +36,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route("/", healthRoutes(deps));
   app.route("/", authRoutes(deps));
+  app.route("/", tokenRoutes(deps));
+  app.route("/", passwordResetRoutes(deps));
 
   app.notFound(() => jsonError(404, "Not found"));
   app.onError((err, c) => {
