@@ -109,10 +109,11 @@ export function createBearer(deps: BearerDeps) {
   async function signAccessToken(user: UserRow): Promise<{ accessToken: string; expiresIn: number }> {
     const k = await getKeys();
     const now = clock();
-    // Whole-second iat, but never before the user's revocation cutoff: a token
-    // issued in the same second right after a revocation must not look older.
+    // iat is in whole seconds and a token counts as revoked when iat*1000 <=
+    // the cutoff; so a token issued right after a revocation (same second)
+    // takes the next second as its iat, or it would look revoked too.
     const cutoff = await tokenStoreOf(store).accessTokenCutoff(user.id);
-    const iat = Math.max(Math.floor(now / 1000), cutoff === null ? 0 : Math.ceil(cutoff / 1000));
+    const iat = Math.max(Math.floor(now / 1000), cutoff === null ? 0 : Math.floor(cutoff / 1000) + 1);
     const exp = Math.floor(now / 1000) + accessTtlSeconds;
     const accessToken = await new SignJWT({ role: user.role })
       .setProtectedHeader({ alg: k.alg, typ: ACCESS_TOKEN_TYPE, ...(k.kid ? { kid: k.kid } : {}) })
@@ -213,7 +214,7 @@ export function createBearer(deps: BearerDeps) {
       const user = await store.findUserById(claims.sub);
       if (!user) return bearerUnauthorized(true);
       const cutoff = await tokenStoreOf(store).accessTokenCutoff(user.id);
-      if (cutoff !== null && claims.iat * 1000 < cutoff) return bearerUnauthorized(true);
+      if (cutoff !== null && claims.iat * 1000 <= cutoff) return bearerUnauthorized(true); // issued at or before a revocation
       return { user: toPublicUser(user), token: { jti: claims.jti, iat: claims.iat, exp: claims.exp } };
     },
 

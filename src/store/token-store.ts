@@ -58,7 +58,7 @@ export interface TokenStore {
   deleteUserResetTokens(userId: string): Promise<number>;
 
   /**
-   * Access tokens of the user issued before `at` (epoch ms) stop being
+   * Access tokens of the user issued at or before `at` (epoch ms) stop being
    * accepted. Never moves an existing cutoff backwards.
    */
   revokeAccessTokensBefore(userId: string, at: number): Promise<void>;
