@@ -11,6 +11,8 @@ import { authRoutes } from "./routes/auth.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { pageRoutes } from "./routes/pages.js";
+import { passwordResetRoutes } from "./routes/password-reset.js";
+import { tokenRoutes } from "./routes/token.js";
 import { StoreUnavailableError } from "./store/store.js";
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -36,6 +38,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route("/", healthRoutes(deps));
   app.route("/", authRoutes(deps));
+  app.route("/", tokenRoutes(deps));
+  app.route("/", passwordResetRoutes(deps));
   app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
   app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
 

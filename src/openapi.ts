@@ -8,9 +8,13 @@ import {
   currentPasswordSchema,
   emailSchema,
   errorSchema,
+  forgotPasswordBody,
   loginBody,
   newPasswordSchema,
+  refreshBody,
+  resetPasswordBody,
   signupBody,
+  tokenPairSchema,
   userSchema,
 } from "./schemas.js";
 
@@ -30,7 +34,7 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tag: string;
-  auth: "none" | "session";
+  auth: "none" | "session" | "bearer";
   body?: z.ZodType;
   responses: Record<number, ResponseDoc>;
 }
@@ -131,6 +135,54 @@ export const ROUTE_DOCS: RouteDoc[] = [
     responses: { 200: { description: "Changed", schema: messageBody.loose() }, ...JSON_BODY_ERRORS, ...UNAUTHORIZED, ...RATE_LIMITED, ...COMMON },
   },
   {
+    method: "post", path: "/token/login", tag: "Tokens", auth: "none",
+    summary: "Log in for a non-browser client",
+    description: "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies.",
+    body: loginBody,
+    responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...RATE_LIMITED, ...COMMON },
+  },
+  {
+    method: "post", path: "/token/refresh", tag: "Tokens", auth: "none",
+    summary: "Trade a refresh token for a new pair",
+    description: "The refresh token is used up. Presenting one that was already used revokes its whole family (reuse detection).",
+    body: refreshBody,
+    responses: { 200: { description: "New token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid, expired or reused refresh token"), ...COMMON },
+  },
+  {
+    method: "get", path: "/token/me", tag: "Tokens", auth: "bearer",
+    summary: "The user named by a bearer access token",
+    responses: {
+      200: { description: "The user", schema: userBody },
+      401: err("Missing, malformed, expired, wrongly signed or revoked token", { "WWW-Authenticate": "Bearer" }),
+      ...COMMON,
+    },
+  },
+  {
+    method: "post", path: "/token/logout", tag: "Tokens", auth: "none",
+    summary: "Revoke a refresh token's family",
+    body: refreshBody,
+    responses: { 200: { description: "Logged out (always)", schema: messageBody }, ...JSON_BODY_ERRORS, ...COMMON },
+  },
+  {
+    method: "post", path: "/forgot-password", tag: "Password reset", auth: "none",
+    summary: "Email a password reset link",
+    description: "Always the same 200 whether or not the account exists; at most 3 per address per hour.",
+    body: forgotPasswordBody,
+    responses: { 200: { description: "Link sent if the account exists", schema: messageBody }, ...JSON_BODY_ERRORS, ...RATE_LIMITED, ...COMMON },
+  },
+  {
+    method: "get", path: "/reset-password", tag: "Password reset", auth: "none",
+    summary: "Explains how to use a reset link (changes nothing)",
+    responses: { 200: { description: "What to POST", schema: messageBody.loose() } },
+  },
+  {
+    method: "post", path: "/reset-password", tag: "Password reset", auth: "none",
+    summary: "Set a new password with a reset token",
+    description: "Consumes the token and ends every session and token family of the user.",
+    body: resetPasswordBody,
+    responses: { 200: { description: "Password reset", schema: messageBody }, ...JSON_BODY_ERRORS, ...COMMON },
+  },
+  {
     method: "get", path: "/healthz", tag: "Operations", auth: "none",
     summary: "Liveness: the process is up",
     responses: { 200: { description: "Up", schema: statusBody } },
@@ -208,7 +260,7 @@ export function buildOpenApi(options: { registered?: readonly RegisteredRoute[];
       summary: doc.summary,
       ...(doc.description && { description: doc.description }),
       tags: [doc.tag],
-      security: doc.auth === "session" ? [{ sessionCookie: [] }] : [],
+      security: doc.auth === "none" ? [] : [{ [doc.auth === "session" ? "sessionCookie" : "bearerToken"]: [] }],
       ...(params.length > 0 && { parameters: params }),
       ...(doc.body && {
         requestBody: { required: true, content: { "application/json": { schema: jsonSchema(doc.body, "input") } } },
@@ -229,6 +281,7 @@ export function buildOpenApi(options: { registered?: readonly RegisteredRoute[];
     components: {
       securitySchemes: {
         sessionCookie: { type: "apiKey", in: "cookie", name: "session", description: "`__Host-session` in production" },
+        bearerToken: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
       },
     },
   };
