@@ -10,8 +10,12 @@ import { jsonError } from "./http/responses.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
+import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import { pageRoutes } from "./routes/pages.js";
+import { passwordResetRoutes } from "./routes/password-reset.js";
+import { tokenRoutes } from "./routes/token.js";
 import { StoreUnavailableError } from "./store/store.js";
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -40,6 +44,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/", sessionRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", adminRoutes(deps));
+  app.route("/", tokenRoutes(deps));
+  app.route("/", passwordResetRoutes(deps));
+  app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
+  app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
 
   app.notFound(() => jsonError(404, "Not found"));
   app.onError((err, c) => {
