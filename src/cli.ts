@@ -84,6 +84,12 @@ async function findByEmail(store: Store, email: string): Promise<UserRow> {
   return user;
 }
 
+/** Bearer credentials (refresh families, access tokens) end with the sessions. */
+async function revokeTokens(store: Store, userId: string): Promise<void> {
+  const { revokeUserTokens } = await import("./auth/bearer.js");
+  await revokeUserTokens({ store, clock: systemClock }, userId);
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 // ---------------------------------------------------------------- passwords
@@ -260,6 +266,7 @@ const commands: Record<string, Command> = {
         if (result === "not_found") throw new CommandError(`No account with email ${email}`);
         if (result === "last_admin") throw new CommandError("Cannot remove the last admin");
         const revoked = await store.deleteUserSessions(user.id);
+        await revokeTokens(store, user.id);
         out(`${email} is now ${role.data}; ${plural(revoked, "session")} revoked`);
         return 0;
       });
@@ -294,6 +301,7 @@ const commands: Record<string, Command> = {
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
         const revoked = await store.deleteUserSessions(user.id);
+        await revokeTokens(store, user.id);
         out(`Revoked ${plural(revoked, "session")} of ${email}`);
         return 0;
       });

@@ -31,6 +31,17 @@ async function login(email: string, password = PASSWORD): Promise<string> {
   return cookiePair(res.setCookie);
 }
 
+/** A bearer client's login (POST /token/login), and whether its tokens still work. */
+async function bearerLogin(url: string, email: string, password: string) {
+  const res = await request(url, "POST", "/token/login", { body: { email, password } });
+  expect(res.status).toBe(200);
+  const { accessToken, refreshToken } = res.body as { accessToken: string; refreshToken: string };
+  return {
+    accessWorks: async () => (await request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${accessToken}` } })).status === 200,
+    refreshWorks: async () => (await request(url, "POST", "/token/refresh", { body: { refreshToken } })).status === 200,
+  };
+}
+
 const me = async (cookie: string) => (await request(srv.url, "GET", "/me", { cookie })).status;
 const changePassword = (cookie: string, body: unknown, headers?: Record<string, string>) =>
   request(srv.url, "POST", "/password", { cookie, body, headers });
@@ -61,6 +72,16 @@ describe("POST /password", () => {
 
     expect(await loginStatus(email, PASSWORD)).toBe(401);
     expect(await loginStatus(email, NEW_PASSWORD)).toBe(200);
+  });
+
+  it("ends the user's bearer tokens too", async () => {
+    const { email } = await signup();
+    const current = await login(email);
+    const bearer = await bearerLogin(srv.url, email, PASSWORD);
+    srv.clock.advance(1000);
+    expect((await changePassword(current, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(200);
+    expect(await bearer.accessWorks()).toBe(false);
+    expect(await bearer.refreshWorks()).toBe(false);
   });
 
   it("answers 401 to a wrong current password and changes nothing", async () => {

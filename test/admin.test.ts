@@ -11,6 +11,17 @@ const ADMIN_PASSWORD = "admin passphrase 1";
 const COOKIE_CLEAR = "session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0";
 const CROSS_SITE = { "sec-fetch-site": "cross-site" };
 
+/** A bearer client's login (POST /token/login), and whether its tokens still work. */
+async function bearerLogin(url: string, email: string, password: string) {
+  const res = await request(url, "POST", "/token/login", { body: { email, password } });
+  expect(res.status).toBe(200);
+  const { accessToken, refreshToken } = res.body as { accessToken: string; refreshToken: string };
+  return {
+    accessWorks: async () => (await request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${accessToken}` } })).status === 200,
+    refreshWorks: async () => (await request(url, "POST", "/token/refresh", { body: { refreshToken } })).status === 200,
+  };
+}
+
 /** A server whose first admin comes from the environment, with helpers bound to it. */
 async function adminServer() {
   const adminEmail = uniqueEmail("admin");
@@ -207,6 +218,16 @@ describe("PATCH /users/:id", () => {
     expect((await t.api("GET", "/users", await t.login(email))).status).toBe(403);
   });
 
+  it("ends the user's bearer tokens too when the role changes", async () => {
+    const { id, email } = await t.signup();
+    const bearer = await bearerLogin(t.srv.url, email, PASSWORD);
+    expect(await bearer.accessWorks()).toBe(true);
+    t.srv.clock.advance(1000);
+    expect((await t.api("PATCH", `/users/${id}`, t.admin, { role: "admin" })).status).toBe(200);
+    expect(await bearer.accessWorks()).toBe(false);
+    expect(await bearer.refreshWorks()).toBe(false);
+  });
+
   it("changes nothing and revokes nothing when the role is the same", async () => {
     const { id, email } = await t.signup();
     const cookie = await t.login(email);
@@ -262,6 +283,15 @@ describe("DELETE /users/:id/sessions", () => {
     expect((await t.me(bystander)).status).toBe(200);
     expect((await t.me(await t.login(email))).status).toBe(200);
     expect((await t.api("DELETE", `/users/${randomUUID()}/sessions`, t.admin)).status).toBe(404);
+  });
+
+  it("ends the user's bearer tokens too", async () => {
+    const { id, email } = await t.signup();
+    const bearer = await bearerLogin(t.srv.url, email, PASSWORD);
+    t.srv.clock.advance(1000);
+    expect((await t.api("DELETE", `/users/${id}/sessions`, t.admin)).status).toBe(200);
+    expect(await bearer.accessWorks()).toBe(false);
+    expect(await bearer.refreshWorks()).toBe(false);
   });
 
   it("answers 403 cross-site and ends nothing", async () => {

@@ -28,6 +28,17 @@ async function login(email: string, userAgent = "test-agent/1"): Promise<string>
   return cookiePair(res.setCookie);
 }
 
+/** A bearer client's login (POST /token/login), and whether its tokens still work. */
+async function bearerLogin(url: string, email: string, password: string) {
+  const res = await request(url, "POST", "/token/login", { body: { email, password } });
+  expect(res.status).toBe(200);
+  const { accessToken, refreshToken } = res.body as { accessToken: string; refreshToken: string };
+  return {
+    accessWorks: async () => (await request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${accessToken}` } })).status === 200,
+    refreshWorks: async () => (await request(url, "POST", "/token/refresh", { body: { refreshToken } })).status === 200,
+  };
+}
+
 const me = async (cookie: string) => (await request(srv.url, "GET", "/me", { cookie })).status;
 const list = (cookie: string) => request(srv.url, "GET", "/sessions", { cookie });
 
@@ -164,6 +175,21 @@ describe("POST /sessions/revoke-others", () => {
     const res = await request(srv.url, "POST", "/sessions/revoke-others", { cookie: current, headers: CROSS_SITE });
     expect(res.status).toBe(403);
     expect(await me(other)).toBe(200);
+  });
+});
+
+describe("bearer clients are sessions too", () => {
+  it("revoke-others and logout-all end the user's bearer tokens as well", async () => {
+    for (const path of ["/sessions/revoke-others", "/logout-all"]) {
+      const email = await signup();
+      const cookie = await login(email);
+      const bearer = await bearerLogin(srv.url, email, PASSWORD);
+      expect(await bearer.accessWorks()).toBe(true);
+      srv.clock.advance(1000); // access tokens carry whole seconds
+      expect((await request(srv.url, "POST", path, { cookie })).status).toBe(200);
+      expect(await bearer.accessWorks(), path).toBe(false);
+      expect(await bearer.refreshWorks(), path).toBe(false);
+    }
   });
 });
 

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Authenticated } from "../auth/authenticate.js";
+import { revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie, sessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
@@ -41,6 +42,7 @@ export function accountRoutes(deps: Deps) {
     // Whoever else holds a session (perhaps the reason for the change) is out;
     // this browser keeps going on a brand-new token.
     await sessions.revokeOthers(row.id, auth.session.tokenHash);
+    await revokeUserTokens(deps, row.id);
     const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: socketAddress(c) });
     logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
     const user = toPublicUser({ ...row, updatedAt: now });
@@ -54,7 +56,7 @@ export function accountRoutes(deps: Deps) {
     if (body instanceof Response) return body;
     const row = await confirmPassword(c, auth, body.password, "Password is incorrect");
     if (row instanceof Response) return row;
-    // The store deletes the sessions with the user, and refuses atomically if this is the last admin.
+    // The store deletes the sessions (and bearer credentials) with the user, and refuses atomically if this is the last admin.
     const result = await store.deleteUser(row.id);
     if (result === "last_admin") return jsonError(409, "Cannot remove the last admin");
     logger.info({ event: "account.deleted", requestId: c.get("requestId"), userId: row.id });

@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { requireRole, type Authenticated } from "../auth/authenticate.js";
+import { revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
@@ -60,6 +61,7 @@ export function adminRoutes(deps: Deps) {
     if (result === "last_admin") return lastAdmin();
     // Privileges changed: every session of that user ends, so they sign in again under the new role.
     const revoked = await sessions.revokeAllForUser(id);
+    await revokeUserTokens(deps, id);
     logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked });
     const after = await store.findUserById(id);
     return after ? json({ user: toPublicUser(after) }, 200, clearIfSelf(auth, id)) : userNotFound();
@@ -69,7 +71,7 @@ export function adminRoutes(deps: Deps) {
     const auth = await signedInAdmin(c);
     if (auth instanceof Response) return auth;
     const id = c.req.param("id");
-    const result = await store.deleteUser(id); // the user's sessions go with it
+    const result = await store.deleteUser(id); // the user's sessions and bearer credentials go with it
     if (result === "not_found") return userNotFound();
     if (result === "last_admin") return lastAdmin();
     logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
@@ -82,6 +84,7 @@ export function adminRoutes(deps: Deps) {
     const id = c.req.param("id");
     if (!(await store.findUserById(id))) return userNotFound();
     const revoked = await sessions.revokeAllForUser(id);
+    await revokeUserTokens(deps, id);
     logger.info({ event: "admin.sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, revoked });
     return json({ revoked }, 200, clearIfSelf(auth, id));
   });

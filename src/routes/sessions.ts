@@ -2,6 +2,7 @@
 // end one, end every other one, or end all of them including this one.
 // Sessions are named by their public id, never by their token or its hash.
 import { Hono } from "hono";
+import { revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie } from "../auth/cookies.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { json, jsonError } from "../http/responses.js";
@@ -53,6 +54,7 @@ export function sessionRoutes(deps: Deps) {
     const auth = await deps.authenticate(c.req.raw);
     if (auth instanceof Response) return auth;
     const revoked = await sessions.revokeOthers(auth.user.id, auth.session.tokenHash);
+    await revokeUserTokens(deps, auth.user.id); // bearer clients (refresh families, access tokens) are other sessions too
     logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });
     return json({ revoked });
   });
@@ -61,6 +63,7 @@ export function sessionRoutes(deps: Deps) {
     const auth = await deps.authenticate(c.req.raw);
     if (auth instanceof Response) return auth;
     const revoked = await sessions.revokeAllForUser(auth.user.id);
+    await revokeUserTokens(deps, auth.user.id);
     logger.info({ event: "logout_all", requestId: c.get("requestId"), userId: auth.user.id, revoked });
     return json({ message: "Logged out everywhere", revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
   });
