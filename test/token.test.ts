@@ -95,7 +95,7 @@ describe("GET /token/me", () => {
     const { user, accessToken } = await signupAndLogin();
     const res = await me(accessToken);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ user: { ...user, lastLoginAt: expect.any(String) } }) // the token login recorded a login time;
+    expect(res.body).toEqual({ user: { ...user, lastLoginAt: expect.any(String) } }); // the token login recorded a login time
   });
 
   it("answers 401 with a bare Bearer challenge when no token is sent", async () => {
