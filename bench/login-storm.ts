@@ -5,6 +5,7 @@
 // then while logins arrive at twice the measured hash capacity.
 //
 //   npm run bench:storm -- --seconds 10 --me-rate 50
+//   BENCH_TMPDIR=/dev/shm npm run bench:storm   (database on tmpfs: takes disk flushes out of the picture)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +26,7 @@ const meRate = Number(values["me-rate"]);
 const stormFactor = Number(values["storm-factor"]);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "latchkey-storm-"));
+const dir = mkdtempSync(join(process.env.BENCH_TMPDIR ?? tmpdir(), "latchkey-storm-"));
 const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/server.ts")], {
   cwd: root,
   env: {
