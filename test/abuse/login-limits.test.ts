@@ -1,6 +1,9 @@
 // Login and signup rate limits, lockout and recovery, over real HTTP with the
 // default limits and an injectable clock for the windows.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { uniqueEmail } from "../helpers/http.js";
 import type { TestServer } from "../helpers/server.js";
 import { login, PASSWORD, retryAfter, signup, startLimitedServer, TOO_MANY } from "./helpers.js";
@@ -145,7 +148,28 @@ describe("account lockout", () => {
     await signup(srv, email);
     await fail(email, "203.0.113.64", 10);
     srv = await srv.restart();
+    // The restarted server does not own the temporary directory: remove it after afterEach closed the server.
+    const dir = dirname(srv.dbPath);
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     expect((await login(srv, email, PASSWORD, "203.0.113.64")).status).toBe(429);
+  });
+});
+
+describe("counter expiry", () => {
+  it("prunes counters whose window has ended, in the background task", async () => {
+    const email = uniqueEmail();
+    await signup(srv, email);
+    for (let i = 0; i < 10; i++) await login(srv, email, "wrong-password", `203.0.113.${90 + (i % 2)}`);
+    const db = new Database(srv.dbPath, { readonly: true });
+    const counters = () => (db.prepare("SELECT count(*) AS n FROM counters").get() as { n: number }).n;
+    try {
+      expect(counters()).toBeGreaterThan(0);
+      srv.clock.advance(2 * 60 * MINUTE); // past every window (the longest default is 1 h)
+      await srv.latchkey.pruneNow();
+      expect(counters()).toBe(0);
+    } finally {
+      db.close();
+    }
   });
 });
 
