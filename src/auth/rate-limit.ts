@@ -89,9 +89,9 @@ export async function checkLoginAllowed(deps: LimiterDeps, attempt: Attempt): Pr
   const now = clock();
   const ip = ipKey(attempt.ip);
 
-  const lock = (await store.peekCounter(keys.accountLock(attempt.email), now)) ??
-    (await store.peekCounter(keys.pairLock(ip, attempt.email), now));
-  if (lock) return tooManyAttempts(retryAfterSeconds(lock.resetAt, now));
+  const locks = [await store.peekCounter(keys.accountLock(attempt.email), now), await store.peekCounter(keys.pairLock(ip, attempt.email), now)];
+  const lockedUntil = Math.max(...locks.map((l) => l?.resetAt ?? 0));
+  if (lockedUntil > now) return tooManyAttempts(retryAfterSeconds(lockedUntil, now));
 
   // IP first: a client already over its own limit does not also use up the victim's per-email budget.
   const over =
