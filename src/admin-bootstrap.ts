@@ -3,17 +3,18 @@
 // variables nobody is an admin until the CLI makes one. The account is created
 // only if the email is absent; an existing account is never changed, so a
 // restart cannot reset a password that its owner has since changed.
+import { passwordPolicyViolation } from "./auth/password-policy.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
 import { createAccount } from "./auth/users.js";
 import type { Clock } from "./clock.js";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import type { Logger } from "./log.js";
 import { EmailTakenError, type Store } from "./store/store.js";
 
 export type BootstrapOutcome = "disabled" | "created" | "exists";
 
 export interface BootstrapOptions {
-  config: Pick<Config, "adminBootstrap" | "argon2">;
+  config: Pick<Config, "adminBootstrap" | "argon2" | "rejectCommonPasswords">;
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -31,7 +32,8 @@ export async function bootstrapAdmin(options: BootstrapOptions): Promise<Bootstr
     }
     return "exists";
   }
-  // LEAD: apply password policy
+  const weak = passwordPolicyViolation(admin.password, admin.email, { rejectCommon: config.rejectCommonPasswords });
+  if (weak) throw new ConfigError(`LATCHKEY_ADMIN_PASSWORD is refused: ${weak}`);
   const passwords = options.passwords ?? createPasswordHasher(config.argon2);
   try {
     const user = await createAccount(store, passwords, { email: admin.email, password: admin.password, role: "admin" }, clock());

@@ -6,6 +6,7 @@
 // database), 2 bad arguments or configuration, 130 cancelled at a prompt.
 import { existsSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { passwordPolicyViolation } from "./auth/password-policy.js";
 import { createAccount } from "./auth/users.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -199,7 +200,8 @@ const commands: Record<string, Command> = {
         const password = await readNewPassword();
         const checked = newPasswordSchema.safeParse(password);
         if (!checked.success) throw new CommandError(checked.error.issues[0]!.message);
-        // LEAD: apply password policy
+        const weak = passwordPolicyViolation(password, email, { rejectCommon: config.rejectCommonPasswords });
+        if (weak) throw new CommandError(weak);
         const { createPasswordHasher } = await import("./auth/passwords.js");
         try {
           const user = await createAccount(store, createPasswordHasher(config.argon2), { email, password, role }, systemClock());

@@ -1,6 +1,7 @@
 // Environment -> typed, validated configuration, in one place. Every knob is
 // documented in the README's configuration table; keep the two in step.
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
+import { BlockList, isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { emailSchema, newPasswordSchema } from "./schemas.js";
 
@@ -28,7 +29,12 @@ export interface Config {
     pruneIntervalMs: number;
     pruneBatchSize: number;
   };
-  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxQueue: number };
+  rateLimits: RateLimitConfig;
+  /** Which proxies may name the client in X-Forwarded-For / Forwarded; null: none (the socket address is the client). */
+  trustProxy: TrustProxy | null;
+  /** Refuse passwords found in the shipped list of common passwords. */
+  rejectCommonPasswords: boolean;
   bodyLimitBytes: number;
   /** Serve the built-in HTML pages (/, /account, /docs, /assets/*); off for API-only deployments. */
   pagesEnabled: boolean;
@@ -50,6 +56,29 @@ export interface Config {
   passwordReset: { ttlMs: number };
   mail: { smtpUrl: string | undefined; from: string };
 }
+
+export interface Limit {
+  limit: number;
+  windowMs: number;
+}
+
+export interface RateLimitConfig {
+  loginPerIp: Limit;
+  loginPerEmail: Limit;
+  signupPerIp: Limit;
+  lockout: {
+    /** Consecutive failures from one IP for one email before that pair is locked. */
+    pairThreshold: number;
+    /** Consecutive failures for one email, from anywhere, before the account is locked for everyone. */
+    accountThreshold: number;
+    /** How long failures are remembered (a fixed window from the first one). */
+    failureWindowMs: number;
+    durationMs: number;
+  };
+}
+
+/** A hop count (that many proxies in front, each appending one address) or the proxies' own addresses. */
+export type TrustProxy = { hops: number } | { addresses: BlockList; description: string };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -82,6 +111,24 @@ function duration(env: Env, name: string, fallback: string, minMs = 1): number {
   return ms;
 }
 
+function limit(env: Env, name: string, fallback: number, windowName: string, windowFallback: string): Limit {
+  return { limit: integer(env, name, fallback, 1, 1_000_000_000), windowMs: duration(env, windowName, windowFallback, 1000) };
+}
+
+function lockout(env: Env): RateLimitConfig["lockout"] {
+  const pairThreshold = integer(env, "LOCKOUT_THRESHOLD", 10, 1, 1_000_000_000);
+  const accountThreshold = integer(env, "LOCKOUT_ACCOUNT_THRESHOLD", 100, 1, 1_000_000_000);
+  if (accountThreshold < pairThreshold) {
+    throw new ConfigError("LOCKOUT_ACCOUNT_THRESHOLD must not be lower than LOCKOUT_THRESHOLD");
+  }
+  return {
+    pairThreshold,
+    accountThreshold,
+    failureWindowMs: duration(env, "LOCKOUT_FAILURE_WINDOW", "1h", 1000),
+    durationMs: duration(env, "LOCKOUT_DURATION", "15m", 1000),
+  };
+}
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -101,6 +148,31 @@ function origin(name: string, raw: string): string {
     throw new ConfigError(`${name} must be an http or https URL, got "${raw}"`);
   }
   return url.origin;
+}
+
+/** "1" (hop count) or "10.0.0.0/8, 127.0.0.1, ::1" (trusted proxy addresses / CIDR ranges). */
+export function parseTrustProxy(raw: string | undefined): TrustProxy | null {
+  const value = (raw ?? "").trim();
+  if (value === "" || /^(0|false|no|off)$/i.test(value)) return null;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 32) throw new ConfigError(`TRUST_PROXY hop count must be between 0 and 32, got "${raw}"`);
+    return { hops };
+  }
+  const addresses = new BlockList();
+  for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [address, prefix, extra] = entry.split("/");
+    const family = isIP(address ?? "");
+    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || !/^\d+$/.test(prefix ?? "0") || bits > max) {
+      throw new ConfigError(
+        `TRUST_PROXY must be a hop count (e.g. 1) or a comma-separated list of IP addresses / CIDR ranges (e.g. 10.0.0.0/8,::1), got "${raw}"`,
+      );
+    }
+    addresses.addSubnet(address!, bits, family === 6 ? "ipv6" : "ipv4");
+  }
+  return { addresses, description: value };
 }
 
 export function parseDatabaseUrl(raw: string): StoreUrl {
@@ -219,7 +291,16 @@ export function loadConfig(env: Env = process.env): Config {
       timeCost: integer(env, "ARGON2_TIME_COST", 2, 1, 100),
       parallelism: integer(env, "ARGON2_PARALLELISM", 1, 1, 16),
       concurrency: integer(env, "ARGON2_CONCURRENCY", availableParallelism(), 1, 256),
+      maxQueue: integer(env, "ARGON2_MAX_QUEUE", 64, 0, 100_000),
     },
+    rateLimits: {
+      loginPerIp: limit(env, "LOGIN_IP_LIMIT", 20, "LOGIN_IP_WINDOW", "1m"),
+      loginPerEmail: limit(env, "LOGIN_EMAIL_LIMIT", 5, "LOGIN_EMAIL_WINDOW", "1m"),
+      signupPerIp: limit(env, "SIGNUP_IP_LIMIT", 10, "SIGNUP_IP_WINDOW", "1h"),
+      lockout: lockout(env),
+    },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    rejectCommonPasswords: boolean(env, "PASSWORD_REJECT_COMMON", nodeEnv === "production"),
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),

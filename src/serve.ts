@@ -42,14 +42,25 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
 
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: latchkey.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
+    const s = serve(
+      {
+        fetch: latchkey.fetch,
+        port: config.port,
+        hostname: config.host,
+        // Node checks the header/request timeouts only this often (30 s by default), so a
+        // 10 s HEADERS_TIMEOUT could otherwise hold a stalled socket for 40 s.
+        serverOptions: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.headersTimeoutMs / 4)) },
+      },
+      () => resolve(s as Server),
+    );
   });
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = 5000;
   server.on("clientError", (err, socket) => {
-    // Malformed HTTP never reaches the app; answer it plainly and drop the socket.
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    // Malformed or stalled HTTP never reaches the app; answer it in the usual
+    // JSON error shape (as far as the socket still allows) and drop the socket.
+    if (socket.writable) socket.end(rawJsonError(clientErrorStatus((err as NodeJS.ErrnoException).code)));
     logger.debug({ event: "http.client_error", code: (err as NodeJS.ErrnoException).code });
   });
 
@@ -73,9 +84,30 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
       await Promise.race([drained, grace]);
       clearTimeout(timer);
+      await latchkey.resets.settle(); // reset emails already being sent go out before the store closes
       await store.close();
       logger.info({ event: "server.stopped" });
     })());
 
   return { latchkey, server, port, url, close };
+}
+
+/** The status for an HTTP-level failure Node reports before the app sees the request. */
+function clientErrorStatus(code: string | undefined): [number, string, string] {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return [431, "Request Header Fields Too Large", "Request headers are too large"];
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return [408, "Request Timeout", "Request took too long to arrive"];
+    default:
+      return [400, "Bad Request", "Malformed HTTP request"];
+  }
+}
+
+function rawJsonError([status, reason, message]: [number, string, string]): string {
+  const body = JSON.stringify({ error: message });
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+    `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }

@@ -83,10 +83,11 @@ describe("request bodies", () => {
     expect(res.status).toBe(413);
   });
 
-  it("answers invalid UTF-8 without a 500", async () => {
+  it("refuses invalid UTF-8 rather than guessing at it", async () => {
     const body = Buffer.concat([Buffer.from('{"email":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('@x.y","password":"password123"}')]);
-    const res = await rawRequest({ method: "POST", path: "/login", headers: { "content-type": "application/json" } }, body);
-    expect(res.status).toBe(401);
+    const res = await rawRequest({ method: "POST", path: "/signup", headers: { "content-type": "application/json" } }, body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: "Request body must be valid UTF-8" });
   });
 
   it("answers deep nesting and wrong types with 400", async () => {

@@ -1,7 +1,9 @@
 // Checking an email and password, the one way every login path does it:
 // same work, same answer for an unknown email and a wrong password.
 import type { Deps } from "../deps.js";
+import { jsonError } from "../http/responses.js";
 import type { UserRow } from "../store/store.js";
+import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt } from "./rate-limit.js";
 
 /** The user when the password is right; null otherwise, at the same cost either way. */
 export async function checkCredentials(deps: Deps, email: string, password: string): Promise<UserRow | null> {
@@ -12,5 +14,27 @@ export async function checkCredentials(deps: Deps, email: string, password: stri
     // The configured parameters changed since this hash was made: upgrade it while we have the password.
     await deps.store.setPasswordHash(user.id, await deps.passwords.hash(password), deps.clock());
   }
+  return user;
+}
+
+/**
+ * A password check that counts toward the login limits (POST /login,
+ * /token/login, and re-entering the current password): the user, or the 429
+ * or 401 that ends the request. The limits are checked before any password work.
+ */
+export async function attemptLogin(
+  deps: Deps,
+  attempt: Attempt,
+  password: string,
+  failureMessage = "Invalid email or password",
+): Promise<UserRow | Response> {
+  const limited = await checkLoginAllowed(deps, attempt);
+  if (limited) return limited;
+  const user = await checkCredentials(deps, attempt.email, password);
+  if (!user) {
+    await recordLoginFailure(deps, attempt);
+    return jsonError(401, failureMessage);
+  }
+  await recordLoginSuccess(deps, attempt);
   return user;
 }

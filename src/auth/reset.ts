@@ -86,7 +86,11 @@ export function createPasswordResets(deps: ResetDeps) {
      * Ends every session, token family and access token of the user. Returns
      * the user, or null when the token is unknown, used or expired.
      */
-    async resetPassword(token: string, newPassword: string): Promise<UserRow | null> {
+    async resetPassword(
+      token: string,
+      newPassword: string,
+      policyViolation: (user: UserRow) => string | null = () => null,
+    ): Promise<UserRow | { refused: string } | null> {
       if (!isWellFormedToken(token)) return null;
       // Hash first: a burned token with a hasher too busy to finish would leave the user stuck.
       const passwordHash = await deps.passwords.hash(newPassword);
@@ -94,6 +98,9 @@ export function createPasswordResets(deps: ResetDeps) {
       if (!userId) return null;
       const user = await store.findUserById(userId);
       if (!user) return null;
+      // Known only now that the token named the user (e.g. "not your own email"); the link is spent, ask for a new one.
+      const refused = policyViolation(user);
+      if (refused) return { refused };
       await store.setPasswordHash(user.id, passwordHash, clock());
       await store.deleteUserSessions(user.id);
       await revokeUserTokens({ store, clock }, user.id);

@@ -3,6 +3,9 @@
 import type { z } from "zod";
 import { jsonError } from "./responses.js";
 
+// Strict: invalid bytes are refused rather than turned into U+FFFD, which would
+// let different byte sequences collapse into one email address.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 export interface Issue {
@@ -23,9 +26,15 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
     return jsonError(415, "Content-Type must be application/json");
   }
+  let text: string;
+  try {
+    text = UTF8.decode(await request.arrayBuffer());
+  } catch {
+    return jsonError(400, "Request body must be valid UTF-8");
+  }
   let data: unknown;
   try {
-    data = JSON.parse(await request.text());
+    data = JSON.parse(text);
   } catch {
     return jsonError(400, "Malformed JSON body");
   }

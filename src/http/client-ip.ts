@@ -1,7 +1,74 @@
+// Who is the client? The socket's peer address, unless the operator says a
+// proxy in front of us may name the client (TRUST_PROXY). Without that, an
+// X-Forwarded-For header is just text anyone can send, and honouring it would
+// let an attacker pick a fresh "IP" for every request and walk past every limit.
+import { isIP } from "node:net";
 import type { Context } from "hono";
+import type { TrustProxy } from "../config.js";
 
 /** The socket's peer address when running on @hono/node-server; null elsewhere. */
 export function socketAddress(c: Context): string | null {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? null;
+  const address = incoming?.socket?.remoteAddress;
+  return address ? normalizeAddress(address) : null;
+}
+
+/** "::ffff:127.0.0.1" -> "127.0.0.1", so one client has one spelling. */
+export function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1]! : address.toLowerCase();
+}
+
+/** The client's address: the socket's, or the one a trusted proxy reports. */
+export function clientIp(c: Context, trustProxy: TrustProxy | null): string | null {
+  const socket = socketAddress(c);
+  if (!trustProxy || !socket) return socket;
+  return resolveClientIp(socket, forwardedChain(c.req.raw.headers), trustProxy);
+}
+
+/**
+ * Walks the forwarded chain from the nearest hop outwards, stopping at the
+ * first address that is not a trusted proxy. Exported for unit tests.
+ * `chain` lists addresses as proxies appended them: client first, nearest last.
+ */
+export function resolveClientIp(socket: string, chain: (string | null)[], trust: TrustProxy): string {
+  const hops = [...chain, socket];
+  let index = hops.length - 1;
+  const trusted = (address: string, seen: number) =>
+    "hops" in trust ? seen < trust.hops : trust.addresses.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+  let seen = 0;
+  while (index > 0 && trusted(hops[index]!, seen)) {
+    const next = hops[index - 1];
+    // An entry we cannot read ("unknown", obfuscated, garbage) ends the walk:
+    // the last address we could trust is the best we know.
+    if (!next) break;
+    index--;
+    seen++;
+  }
+  return hops[index]!;
+}
+
+/** Addresses from `Forwarded` (RFC 7239) if present, else `X-Forwarded-For`; null for unreadable entries. */
+export function forwardedChain(headers: Headers): (string | null)[] {
+  const forwarded = headers.get("forwarded");
+  if (forwarded) {
+    return forwarded.split(",").map((element) => {
+      const pair = element
+        .split(";")
+        .map((p) => p.trim())
+        .find((p) => p.toLowerCase().startsWith("for="));
+      return pair ? parseNode(pair.slice(4)) : null;
+    });
+  }
+  const xff = headers.get("x-forwarded-for");
+  return xff ? xff.split(",").map((s) => parseNode(s)) : [];
+}
+
+/** `"[2001:db8::1]:4711"`, `192.0.2.1:80`, `192.0.2.1` -> the bare address, or null. */
+function parseNode(raw: string): string | null {
+  let value = raw.trim().replace(/^"(.*)"$/, "$1");
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
+  if (bracketed) value = bracketed[1]!;
+  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(value)) value = value.slice(0, value.lastIndexOf(":"));
+  return isIP(value) ? normalizeAddress(value) : null;
 }

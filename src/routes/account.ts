@@ -8,7 +8,9 @@ import { clearSessionCookie, sessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
-import { socketAddress } from "../http/client-ip.js";
+import { clientIp } from "../http/client-ip.js";
+import { attemptLogin } from "../auth/credentials.js";
+import { checkNewPassword } from "../auth/password-policy.js";
 import { json, jsonError } from "../http/responses.js";
 import { changePasswordBody, deleteAccountBody } from "../schemas.js";
 import type { UserRow } from "../store/store.js";
@@ -18,13 +20,16 @@ export function accountRoutes(deps: Deps) {
   const cookieMaxAge = Math.floor(deps.config.session.absoluteLifetimeMs / 1000);
   const app = new Hono<AppEnv>();
 
-  /** The user's stored row when the password is theirs; the 401 otherwise. */
+  /**
+   * The user's stored row when the password is theirs; the 401 (or 429) otherwise.
+   * Counts toward the login limits, so a stolen session cannot be used to guess the password.
+   */
   async function confirmPassword(c: Context<AppEnv>, auth: Authenticated, password: string, error: string): Promise<UserRow | Response> {
-    const row = await store.findUserById(auth.user.id);
-    if (!row || !(await passwords.verify(row.passwordHash, password))) {
-      // LEAD: count wrong current password toward login limits
+    const attempt = { email: auth.user.email, ip: clientIp(c, deps.config.trustProxy) };
+    const row = await attemptLogin(deps, attempt, password, error);
+    if (row instanceof Response || row.id !== auth.user.id) {
       logger.info({ event: "password.confirm_failure", requestId: c.get("requestId"), userId: auth.user.id });
-      return jsonError(401, error);
+      return row instanceof Response ? row : jsonError(401, error);
     }
     return row;
   }
@@ -36,14 +41,15 @@ export function accountRoutes(deps: Deps) {
     if (body instanceof Response) return body;
     const row = await confirmPassword(c, auth, body.currentPassword, "Current password is incorrect");
     if (row instanceof Response) return row;
-    // LEAD: apply password policy
+    const weak = checkNewPassword(body.newPassword, row.email, { rejectCommon: deps.config.rejectCommonPasswords }, "newPassword");
+    if (weak) return weak;
     const now = clock();
     await store.setPasswordHash(row.id, await passwords.hash(body.newPassword), now);
     // Whoever else holds a session (perhaps the reason for the change) is out;
     // this browser keeps going on a brand-new token.
     await sessions.revokeOthers(row.id, auth.session.tokenHash);
     await revokeUserTokens(deps, row.id);
-    const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: socketAddress(c) });
+    const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: clientIp(c, deps.config.trustProxy) });
     logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
     const user = toPublicUser({ ...row, updatedAt: now });
     return json({ user }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });

@@ -3,23 +3,30 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { clearSessionCookie, getSessionToken, sessionCookie } from "../auth/cookies.js";
-import { checkCredentials } from "../auth/credentials.js";
+import { attemptLogin } from "../auth/credentials.js";
+import { checkNewPassword } from "../auth/password-policy.js";
+import { checkSignupAllowed } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
-import { socketAddress } from "../http/client-ip.js";
+import { clientIp } from "../http/client-ip.js";
 import { json, jsonError } from "../http/responses.js";
 import { loginBody, signupBody } from "../schemas.js";
 import { EmailTakenError } from "../store/store.js";
 
 export function authRoutes(deps: Deps) {
-  const { store, sessions, passwords, cookies, clock, logger } = deps;
+  const { store, sessions, passwords, cookies, clock, logger, config } = deps;
   const cookieMaxAge = Math.floor(deps.config.session.absoluteLifetimeMs / 1000);
   const app = new Hono<AppEnv>();
 
   app.post("/signup", async (c) => {
     const body = await parseJsonBody(c.req.raw, signupBody);
     if (body instanceof Response) return body;
+    const ip = clientIp(c, config.trustProxy);
+    const limited = await checkSignupAllowed(deps, ip);
+    if (limited) return limited;
+    const weak = checkNewPassword(body.password, body.email, { rejectCommon: config.rejectCommonPasswords });
+    if (weak) return weak;
     const emailTaken = () => jsonError(409, "Email already registered");
     if (await store.findUserByEmail(body.email)) return emailTaken();
     const passwordHash = await passwords.hash(body.password);
@@ -36,21 +43,23 @@ export function authRoutes(deps: Deps) {
   app.post("/login", async (c) => {
     const body = await parseJsonBody(c.req.raw, loginBody);
     if (body instanceof Response) return body;
-    const user = await checkCredentials(deps, body.email, body.password);
-    if (!user) {
-      logger.info({ event: "login.failure", requestId: c.get("requestId") });
-      return jsonError(401, "Invalid email or password");
+    const attempt = { email: body.email, ip: clientIp(c, config.trustProxy) };
+    const user = await attemptLogin(deps, attempt, body.password);
+    if (user instanceof Response) {
+      logger.info({ event: user.status === 429 ? "login.rate_limited" : "login.failure", requestId: c.get("requestId") });
+      return user;
     }
     // Session fixation: whatever session the browser arrived with is ended, and a new one begins.
     const previous = getSessionToken(c.req.raw, cookies);
     if (previous) await sessions.revoke(previous);
     const { token } = await sessions.create(user.id, {
       userAgent: c.req.header("user-agent"),
-      ip: socketAddress(c),
+      ip: attempt.ip,
     });
-    await store.recordLogin(user.id, clock());
+    const now = clock();
+    await store.recordLogin(user.id, now);
     logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
-    return json({ user: toPublicUser(user) }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });
+    return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });
   });
 
   app.get("/me", async (c) => {

@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
-import { parseJsonBody } from "../http/body.js";
+import { passwordPolicyViolation } from "../auth/password-policy.js";
+import { invalidBody, parseJsonBody } from "../http/body.js";
 import { json, jsonError } from "../http/responses.js";
 import { forgotPasswordBody, resetPasswordBody } from "../schemas.js";
 
@@ -50,9 +51,12 @@ export function passwordResetRoutes(deps: Deps) {
   app.post("/reset-password", async (c) => {
     const body = await parseJsonBody(c.req.raw, resetPasswordBody);
     if (body instanceof Response) return body;
-    // LEAD: apply password policy (to body.newPassword, as for signup and password change)
-    const user = await resets.resetPassword(body.token, body.newPassword);
+    const policy = { rejectCommon: deps.config.rejectCommonPasswords };
+    const common = passwordPolicyViolation(body.newPassword, "", policy);
+    if (common) return invalidBody([{ path: "newPassword", message: common }]);
+    const user = await resets.resetPassword(body.token, body.newPassword, (u) => passwordPolicyViolation(body.newPassword, u.email, policy));
     if (!user) return jsonError(400, "Invalid or expired token");
+    if ("refused" in user) return invalidBody([{ path: "newPassword", message: `${user.refused}; request a new reset link` }]);
     return json({ message: "Password has been reset. Every session has been signed out; log in with the new password." });
   });
 

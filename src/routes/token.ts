@@ -1,7 +1,8 @@
 // Bearer tokens for non-browser clients. These handlers never read the
 // session cookie, and the cookie routes never read an Authorization header.
 import { Hono } from "hono";
-import { checkCredentials } from "../auth/credentials.js";
+import { attemptLogin } from "../auth/credentials.js";
+import { clientIp } from "../http/client-ip.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
 import { json, jsonError } from "../http/responses.js";
@@ -14,11 +15,10 @@ export function tokenRoutes(deps: Deps) {
   app.post("/token/login", async (c) => {
     const body = await parseJsonBody(c.req.raw, loginBody);
     if (body instanceof Response) return body;
-    // LEAD: login rate limits (the same limiter and 429 + Retry-After as POST /login)
-    const user = await checkCredentials(deps, body.email, body.password);
-    if (!user) {
-      logger.info({ event: "token.login_failure", requestId: c.get("requestId") });
-      return jsonError(401, "Invalid email or password");
+    const user = await attemptLogin(deps, { email: body.email, ip: clientIp(c, deps.config.trustProxy) }, body.password);
+    if (user instanceof Response) {
+      logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
+      return user;
     }
     const tokens = await bearer.issue(user);
     await store.recordLogin(user.id, clock());

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { RELAXED_ABUSE_LIMITS } from "./server.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** `node --import tsx` resolved from the project, so the child may run in any directory. */
@@ -18,7 +19,7 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>, cwd = ROOT): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", TSX_LOADER, `${ROOT}/src/server.ts`], {
     cwd,
-    env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ...RELAXED_ABUSE_LIMITS, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];

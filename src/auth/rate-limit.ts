@@ -1,0 +1,134 @@
+// Brute force and credential stuffing: rate limits and lockout, kept in the
+// store's fixed-window counters so they survive restarts and are shared by
+// every instance on the same database. Checked before any password work, and
+// refused with one body for every reason, so a refusal reveals nothing about
+// which limit (or which account) it was.
+//
+// Every login-like path (POST /login now; password change and token login
+// later) calls checkLoginAllowed() first and records the outcome after.
+//
+// Lockout trade-off: a lock keyed by email alone lets anyone lock anyone out
+// forever by failing on purpose. So failures are counted twice:
+//   - per (email, client IP): LOCKOUT_THRESHOLD (10) consecutive failures lock
+//     that pair for LOCKOUT_DURATION (15 min). The attacker locks only themselves.
+//   - per email from anywhere: LOCKOUT_ACCOUNT_THRESHOLD (100) locks the account
+//     for everyone for the same duration. This is the backstop against a
+//     distributed attack; it can be triggered by a botnet, but only every
+//     (threshold / per-email rate) minutes and only for LOCKOUT_DURATION, while
+//     the per-email rate limit already caps guessing at 5 a minute.
+// A success clears both failure counts for that email.
+import type { Limit } from "../config.js";
+import type { Deps } from "../deps.js";
+import { jsonError } from "../http/responses.js";
+import type { CounterState } from "../store/store.js";
+
+type LimiterDeps = Pick<Deps, "store" | "clock" | "config">;
+
+export interface Attempt {
+  /** The normalised email (trimmed, lower case). */
+  email: string;
+  /** The client address (see http/client-ip.ts); null when the runtime does not tell. */
+  ip: string | null;
+}
+
+const TOO_MANY = "Too many attempts, try again later";
+
+/** The one 429 every limit answers with. */
+export function tooManyAttempts(retryAfterSeconds: number): Response {
+  return jsonError(429, TOO_MANY, undefined, { "retry-after": String(retryAfterSeconds) });
+}
+
+/** Whole seconds until resetAt, at least 1 (Retry-After: 0 would invite an instant retry). */
+export function retryAfterSeconds(resetAt: number, now: number): number {
+  return Math.max(1, Math.ceil((resetAt - now) / 1000));
+}
+
+/**
+ * The key a client address is counted under. IPv6 clients are counted per /64:
+ * one home or server usually gets a whole /64, and counting single addresses
+ * would give an attacker 2^64 fresh "clients".
+ */
+export function ipKey(ip: string | null): string {
+  if (!ip) return "unknown";
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail = ""] = ip.split("::");
+  const headParts = head ? head.split(":") : [];
+  const tailParts = tail ? tail.split(":") : [];
+  const missing = ip.includes("::") ? 8 - headParts.length - tailParts.length : 0;
+  const groups = [...headParts, ...Array<string>(Math.max(0, missing)).fill("0"), ...tailParts];
+  return groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ""))
+    .join(":") + "::/64";
+}
+
+// Keys: the IP never contains a space, so "ip email" cannot be confused across fields.
+const keys = {
+  loginIp: (ip: string) => `login:ip:${ip}`,
+  loginEmail: (email: string) => `login:email:${email}`,
+  pairFailures: (ip: string, email: string) => `login:fail:${ip} ${email}`,
+  pairLock: (ip: string, email: string) => `login:lock:${ip} ${email}`,
+  accountFailures: (email: string) => `login:fail-account:${email}`,
+  accountLock: (email: string) => `login:lock-account:${email}`,
+  signupIp: (ip: string) => `signup:ip:${ip}`,
+};
+
+/** Counts one hit; the state when over the limit, null when still within it. */
+async function overLimit(deps: LimiterDeps, key: string, limit: Limit, now: number): Promise<CounterState | null> {
+  const state = await deps.store.hitCounter(key, limit.windowMs, now);
+  return state.count > limit.limit ? state : null;
+}
+
+/**
+ * May this login attempt go on to the password check? null if so; else the 429
+ * to answer. Counts the attempt against the per-IP and per-email limits.
+ */
+export async function checkLoginAllowed(deps: LimiterDeps, attempt: Attempt): Promise<Response | null> {
+  const { store, clock, config } = deps;
+  const limits = config.rateLimits;
+  const now = clock();
+  const ip = ipKey(attempt.ip);
+
+  const locks = [await store.peekCounter(keys.accountLock(attempt.email), now), await store.peekCounter(keys.pairLock(ip, attempt.email), now)];
+  const lockedUntil = Math.max(...locks.map((l) => l?.resetAt ?? 0));
+  if (lockedUntil > now) return tooManyAttempts(retryAfterSeconds(lockedUntil, now));
+
+  // IP first: a client already over its own limit does not also use up the victim's per-email budget.
+  const over =
+    (await overLimit(deps, keys.loginIp(ip), limits.loginPerIp, now)) ??
+    (await overLimit(deps, keys.loginEmail(attempt.email), limits.loginPerEmail, now));
+  return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
+}
+
+/** A wrong password (or unknown email: counted the same, so counting reveals nothing). */
+export async function recordLoginFailure(deps: LimiterDeps, attempt: Attempt): Promise<void> {
+  const { store, clock, config } = deps;
+  const { lockout } = config.rateLimits;
+  const now = clock();
+  const ip = ipKey(attempt.ip);
+
+  const pair = await store.hitCounter(keys.pairFailures(ip, attempt.email), lockout.failureWindowMs, now);
+  if (pair.count >= lockout.pairThreshold) {
+    await store.hitCounter(keys.pairLock(ip, attempt.email), lockout.durationMs, now);
+    await store.deleteCounter(keys.pairFailures(ip, attempt.email));
+  }
+  const account = await store.hitCounter(keys.accountFailures(attempt.email), lockout.failureWindowMs, now);
+  if (account.count >= lockout.accountThreshold) {
+    await store.hitCounter(keys.accountLock(attempt.email), lockout.durationMs, now);
+    await store.deleteCounter(keys.accountFailures(attempt.email));
+  }
+}
+
+/** The right password: the failures so far were the owner's typos, forget them. */
+export async function recordLoginSuccess(deps: LimiterDeps, attempt: Attempt): Promise<void> {
+  const ip = ipKey(attempt.ip);
+  await deps.store.deleteCounter(keys.pairFailures(ip, attempt.email));
+  await deps.store.deleteCounter(keys.accountFailures(attempt.email));
+}
+
+/** May this client sign up now? Counts the attempt; null if so, else the 429. */
+export async function checkSignupAllowed(deps: LimiterDeps, ip: string | null): Promise<Response | null> {
+  const now = deps.clock();
+  const over = await overLimit(deps, keys.signupIp(ipKey(ip)), deps.config.rateLimits.signupPerIp, now);
+  return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
+}
