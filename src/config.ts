@@ -9,6 +9,16 @@ export interface Config {
   port: number;
   host: string | undefined;
   database: StoreUrl;
+  /** Connection settings shared by the networked engines (PostgreSQL, Redis). */
+  store: {
+    /** Apply pending PostgreSQL migrations at start (else run `latchkey migrate`). */
+    autoMigrate: boolean;
+    poolSize: number;
+    connectTimeoutMs: number;
+    queryTimeoutMs: number;
+  };
+  /** Sessions and counters in Redis (users stay in SQL); undefined keeps them in SQL. */
+  redis: { url: string; prefix: string } | undefined;
   /** Public origin(s) the browser pages are served from; the first one builds links. */
   publicUrl: string | undefined;
   trustedOrigins: string[];
@@ -91,6 +101,13 @@ export function parseDatabaseUrl(raw: string): StoreUrl {
   throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
 }
 
+function redisUrl(raw: string): string {
+  if (!/^rediss?:\/\/./.test(raw)) {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const publicUrl = env.PUBLIC_URL ? origin("PUBLIC_URL", env.PUBLIC_URL) : undefined;
@@ -114,6 +131,13 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, "PORT", 3000, 0, 65535),
     host: env.HOST || undefined,
     database: parseDatabaseUrl(env.DATABASE_URL || "sqlite:./data/latchkey.db"),
+    store: {
+      autoMigrate: boolean(env, "AUTO_MIGRATE", true),
+      poolSize: integer(env, "PG_POOL_SIZE", 10, 1, 1000),
+      connectTimeoutMs: duration(env, "STORE_CONNECT_TIMEOUT", "3s", 100),
+      queryTimeoutMs: duration(env, "STORE_QUERY_TIMEOUT", "5s", 100),
+    },
+    redis: env.REDIS_URL ? { url: redisUrl(env.REDIS_URL), prefix: env.REDIS_PREFIX || "latchkey:" } : undefined,
     publicUrl,
     trustedOrigins: publicUrl ? [publicUrl, ...trustedOrigins] : trustedOrigins,
     allowSameSite: boolean(env, "ALLOW_SAME_SITE", false),
