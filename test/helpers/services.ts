@@ -103,3 +103,68 @@ export async function deleteRedisPrefix(prefix: string): Promise<void> {
     client.disconnect();
   }
 }
+
+export type ProxyMode = "up" | "refuse" | "blackhole";
+
+export interface TcpProxy {
+  port: number;
+  /** The local ports of the proxy's connections to the target: what the target sees as client ports. */
+  upstreamPorts(): number[];
+  /**
+   * up: forward; refuse: close every new connection at once; blackhole: accept
+   * and never answer (a silent network). Switching cuts every open connection.
+   */
+  setMode(mode: ProxyMode): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of PostgreSQL or Redis, so a test can take the engine
+ * away from one server and give it back, without touching the machine's service.
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const { createServer, connect } = await import("node:net");
+  let mode: ProxyMode = "up";
+  const open = new Set<import("node:net").Socket>();
+  const upstreams = new Set<import("node:net").Socket>();
+  const track = (socket: import("node:net").Socket, set: Set<import("node:net").Socket>) => {
+    set.add(socket);
+    socket.on("close", () => set.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const server = createServer((socket) => {
+    track(socket, open);
+    if (mode === "refuse") return socket.destroy();
+    if (mode === "blackhole") return; // hold the socket, say nothing
+    const upstream = connect(targetPort, targetHost);
+    track(upstream, upstreams);
+    socket.pipe(upstream).pipe(socket);
+    socket.on("close", () => upstream.destroy());
+    upstream.on("close", () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  const cutAll = () => {
+    for (const s of [...open, ...upstreams]) s.destroy();
+  };
+  return {
+    port,
+    upstreamPorts: () => [...upstreams].map((s) => s.localPort).filter((p): p is number => typeof p === "number"),
+    setMode(next) {
+      mode = next;
+      cutAll();
+    },
+    async close() {
+      cutAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `url` with its host and port replaced (to go through a proxy). */
+export function viaPort(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = "127.0.0.1";
+  u.port = String(port);
+  return u.toString();
+}
