@@ -3,6 +3,7 @@
 // client-side query timeout for a silent network), and losing the database
 // surfaces as StoreUnavailableError, which the app answers 503.
 import pg from "pg";
+import { ConfigError } from "../config.js";
 import { postgresMigrations } from "./migrations/postgres.js";
 import {
   EmailTakenError,
@@ -36,7 +37,7 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   const schema = parsed.searchParams.get("schema") ?? undefined;
   parsed.searchParams.delete("schema");
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new Error(`DATABASE_URL schema must be a plain identifier (letters, digits, _), got "${schema}"`);
+    throw new ConfigError(`DATABASE_URL schema must be a plain identifier (letters, digits, _), got "${schema}"`);
   }
   return { connectionString: parsed.toString(), schema };
 }
@@ -69,7 +70,7 @@ function unavailable(err: unknown): unknown {
 export function createPostgresPool(url: string, options: PostgresOptions = {}): { pool: pg.Pool; schema: string | undefined } {
   const { connectionString, schema: urlSchema } = parsePostgresUrl(url);
   const schema = options.schema ?? urlSchema;
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}"`);
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new ConfigError(`Invalid PostgreSQL schema name "${schema}"`);
   const queryTimeoutMs = options.queryTimeoutMs ?? 5000;
   const pool = new pg.Pool({
     connectionString,
@@ -140,6 +141,19 @@ export async function migratePostgres(target: string | pg.Pool, options: Postgre
   return ran;
 }
 
+/** Versions this build knows that the database has not applied yet (it may also be ahead: that is fine). */
+export async function pendingPostgresMigrations(pool: pg.Pool): Promise<number[]> {
+  try {
+    const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('schema_migrations') AS t");
+    if (!exists.rows[0]?.t) return postgresMigrations.map((m) => m.version);
+    const { rows } = await pool.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const applied = new Set(rows.map((r) => r.version));
+    return postgresMigrations.filter((m) => !applied.has(m.version)).map((m) => m.version);
+  } catch (err) {
+    throw unavailable(err);
+  }
+}
+
 interface UserRecord {
   id: string;
   email: string;
@@ -187,13 +201,21 @@ const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, la
 
 export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store & { pool: pg.Pool; schema: string | undefined }> {
   const { pool, schema } = createPostgresPool(url, options);
-  if (options.autoMigrate !== false) {
-    try {
+  try {
+    if (options.autoMigrate !== false) {
       await migratePostgres(pool, { ...options, schema });
-    } catch (err) {
-      await pool.end();
-      throw err;
+    } else {
+      // Without auto-migration, refuse to run on a schema this code does not match.
+      const pending = await pendingPostgresMigrations(pool);
+      if (pending.length > 0) {
+        throw new ConfigError(
+          `PostgreSQL schema${schema ? ` "${schema}"` : ""} lacks migration(s) ${pending.join(", ")}: run \`latchkey migrate\` or set AUTO_MIGRATE=true`,
+        );
+      }
     }
+  } catch (err) {
+    await pool.end();
+    throw err;
   }
   // Serialises admin-guarded changes within this schema (and only this one).
   const adminLockKey = `latchkey.admins:${schema ?? "default"}`;
@@ -253,7 +275,8 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
           [user.id, user.email, user.passwordHash, user.role, user.createdAt],
         );
       } catch (err) {
-        if ((err as { code?: string }).code === "23505") throw new EmailTakenError();
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === "23505" && e.constraint === "users_email_key") throw new EmailTakenError();
         throw unavailable(err);
       }
       return { ...user, updatedAt: user.createdAt, lastLoginAt: null };
