@@ -98,7 +98,18 @@ export async function migratePostgres(target: string | pg.Pool, options: Postgre
   const own = typeof target === "string" ? createPostgresPool(target, options) : undefined;
   const pool = own?.pool ?? (target as pg.Pool);
   const schema = options.schema ?? own?.schema;
-  const client = await pool.connect().catch((err) => Promise.reject(unavailable(err)));
+  // A connection of its own without the request timeouts: waiting for another instance's
+  // migration, or building an index on a big table, may rightly take longer than a request.
+  const { statement_timeout: _s, query_timeout: _q, idle_in_transaction_session_timeout: _i, ...settings } =
+    (pool as unknown as { options: pg.ClientConfig }).options;
+  const client = new pg.Client(settings);
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    if (own) await own.pool.end();
+    throw unavailable(err);
+  }
   const lockKey = `latchkey.migrate:${schema ?? "default"}`;
   const ran: number[] = [];
   try {
@@ -135,7 +146,7 @@ export async function migratePostgres(target: string | pg.Pool, options: Postgre
   } catch (err) {
     throw unavailable(err);
   } finally {
-    client.release();
+    await client.end().catch(() => {});
     if (own) await own.pool.end();
   }
   return ran;

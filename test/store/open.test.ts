@@ -87,6 +87,25 @@ describe.skipIf(!pgUp)("PostgreSQL", () => {
     }
   });
 
+  it("waits for another instance's migration longer than the request timeouts allow", async () => {
+    const schema = freshSchemaName();
+    const { pool: holder } = createPostgresPool(schemaUrl(schema));
+    const lock = await holder.connect();
+    try {
+      // Another instance is "migrating" this schema for a second and a half.
+      await lock.query("SELECT pg_advisory_lock(hashtext($1))", [`latchkey.migrate:${schema}`]);
+      const release = setTimeout(() => void lock.query("SELECT pg_advisory_unlock(hashtext($1))", [`latchkey.migrate:${schema}`]), 1500);
+      const store = await createPostgresStore(schemaUrl(schema), { queryTimeoutMs: 300, connectTimeoutMs: 1000 });
+      clearTimeout(release);
+      await store.ping();
+      await store.close();
+    } finally {
+      lock.release();
+      await holder.end();
+      await dropSchema(schema);
+    }
+  });
+
   it("with AUTO_MIGRATE=false refuses an unmigrated schema, and runs once it is migrated", async () => {
     const schema = freshSchemaName();
     try {
