@@ -53,8 +53,8 @@ export async function servicesAvailable(services: Service[], suite: string): Pro
     const problem = await cache.get(service)!;
     if (problem === null) continue;
     const where = service === "postgres" ? TEST_DATABASE_URL.replace(/\/\/[^@/]*@/, "//***@") : TEST_REDIS_URL;
-    const line = `${service} unreachable at ${where} (${problem}): ${suite}`;
-    if (process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but ${line}`);
+    const line = `${service} unreachable at ${where} (${problem})`;
+    if (process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but ${line}: cannot run ${suite}`);
     console.warn(`\n!!! SKIPPING ${suite}: ${line}. Start it or set ${service === "postgres" ? "DATABASE_URL" : "REDIS_URL"}. !!!\n`);
     return false;
   }
