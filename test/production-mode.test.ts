@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from "./helpers/server.js";
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await startTestServer({ env: { NODE_ENV: "production", PUBLIC_URL: "https://auth.example.com" } });
+  srv = await startTestServer({ env: { NODE_ENV: "production", PUBLIC_URL: "https://auth.example.com", JWT_SECRET: "production-mode-test-secret-of-32-bytes+" } });
 });
 afterAll(() => srv.destroy());
 

@@ -5,6 +5,8 @@
 import pg from "pg";
 import { ConfigError } from "../config.js";
 import { postgresMigrations } from "./migrations/postgres.js";
+import { createPostgresTokenStore } from "./token-store-postgres.js";
+import type { TokenStore } from "./token-store.js";
 import {
   EmailTakenError,
   StoreUnavailableError,
@@ -208,9 +210,27 @@ const toSession = (r: SessionRecord): SessionRow => ({
   ip: r.ip,
 });
 
+/** The same methods, with "cannot reach PostgreSQL" turned into StoreUnavailableError (503). */
+function withUnavailable<T extends object>(target: T): T {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(target)) {
+    wrapped[name] =
+      typeof fn === "function"
+        ? async (...args: unknown[]) => {
+            try {
+              return await fn.apply(target, args);
+            } catch (err) {
+              throw unavailable(err);
+            }
+          }
+        : fn;
+  }
+  return wrapped as T;
+}
+
 const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at";
 
-export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store & { pool: pg.Pool; schema: string | undefined }> {
+export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store & { pool: pg.Pool; schema: string | undefined; tokens: TokenStore }> {
   const { pool, schema } = createPostgresPool(url, options);
   try {
     if (options.autoMigrate !== false) {
@@ -274,10 +294,13 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     }
   };
 
+  const tokens: TokenStore = withUnavailable(createPostgresTokenStore(pool));
+
   return {
     engine: "postgres",
     pool,
     schema,
+    tokens,
 
     async createUser(user) {
       try {

@@ -230,6 +230,8 @@ export async function createRedisStore(
     engine: `${sql.engine}+redis`,
     redis: client,
     prefix,
+    // Bearer and reset tokens are durable records: they stay in SQL.
+    ...(sql.tokens ? { tokens: sql.tokens } : {}),
 
     createUser: (user) => sql.createUser(user),
     findUserByEmail: (email) => sql.findUserByEmail(email),

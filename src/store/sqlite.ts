@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations/sqlite.js";
+import { createSqliteTokenStore } from "./token-store-sqlite.js";
 import {
   EmailTakenError,
   type AdminGuardedResult,
@@ -162,6 +163,7 @@ export function createSqliteStore(path: string): Store & { db: Database.Database
   return {
     engine: "sqlite",
     db,
+    tokens: createSqliteTokenStore(db),
 
     async createUser(user) {
       try {

@@ -34,7 +34,7 @@ describe("configuration", () => {
   });
 
   it("turns on secure cookies in production or behind an https public URL", () => {
-    expect(loadConfig({ NODE_ENV: "production" }).secureCookies).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).secureCookies).toBe(true); // production needs a signing key
     expect(loadConfig({ PUBLIC_URL: "https://a.example" }).secureCookies).toBe(true);
     expect(loadConfig({ PUBLIC_URL: "http://localhost:3000" }).secureCookies).toBe(false);
   });

@@ -1,6 +1,8 @@
 // Versioned schema for the PostgreSQL engine. Append new steps; never edit an old one.
 // Times are epoch milliseconds in bigint columns, like the SQLite engine's integers.
 // Ids use the "C" collation so ORDER BY id and `id > cursor` agree with SQLite's byte order.
+import { postgresTokenMigration } from "./postgres-tokens.js";
+
 export const postgresMigrations: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -37,4 +39,5 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
       CREATE INDEX counters_reset_at ON counters (reset_at);
     `,
   },
+  { version: 2, ...postgresTokenMigration },
 ];
