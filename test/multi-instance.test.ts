@@ -77,6 +77,22 @@ for (const { engine, services } of pairs) {
       expect([ra.status, rb.status].sort()).toEqual([201, 409]);
     });
 
+    it("accepts on B a bearer token issued on A (one signing key for all), and catches refresh reuse across them", async () => {
+      const email = uniqueEmail();
+      await request(a.url, "POST", "/signup", { body: { email, password: "password123" } });
+      const login = await request(a.url, "POST", "/token/login", { body: { email, password: "password123" } });
+      expect(login.status).toBe(200);
+      const bearer = (token: string, url: string) => request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${token}` } });
+      expect((await bearer(login.body.accessToken, b.url)).status).toBe(200);
+
+      const rotated = await request(b.url, "POST", "/token/refresh", { body: { refreshToken: login.body.refreshToken } });
+      expect(rotated.status).toBe(200);
+      expect((await bearer(rotated.body.accessToken, a.url)).status).toBe(200);
+      // The old refresh token replayed on A: reuse, so the whole family (B's new token too) is revoked.
+      expect((await request(a.url, "POST", "/token/refresh", { body: { refreshToken: login.body.refreshToken } })).status).toBe(401);
+      expect((await request(b.url, "POST", "/token/refresh", { body: { refreshToken: rotated.body.refreshToken } })).status).toBe(401);
+    });
+
     // Wired by the lead after merging the rate-limit and account helpers' branches:
     it.todo("5 wrong passwords spread over A and B trip the per-email limit on both");
     it.todo("a password changed on A is enforced on B (old password 401, other sessions revoked)");
