@@ -179,7 +179,9 @@ const commands: Record<string, Command> = {
     options: help,
     createsDatabase: true,
     async run(_values, config) {
-      await withStore(config, true, async (store) => {
+      // Opening a store migrates it; AUTO_MIGRATE=false only stops the server from doing so.
+      const migrating = { ...config, store: { ...config.store, autoMigrate: true } };
+      await withStore(migrating, true, async (store) => {
         const where = config.database.kind === "sqlite" ? ` at ${config.database.path}` : "";
         out(`Database is up to date (${store.engine}${where})`);
       });

@@ -17,6 +17,16 @@ export interface Config {
   port: number;
   host: string | undefined;
   database: StoreUrl;
+  /** Connection settings shared by the networked engines (PostgreSQL, Redis). */
+  store: {
+    /** Apply pending PostgreSQL migrations at start (else run `latchkey migrate`). */
+    autoMigrate: boolean;
+    poolSize: number;
+    connectTimeoutMs: number;
+    queryTimeoutMs: number;
+  };
+  /** Sessions and counters in Redis (users stay in SQL); undefined keeps them in SQL. */
+  redis: { url: string; prefix: string } | undefined;
   /** Public origin(s) the browser pages are served from; the first one builds links. */
   publicUrl: string | undefined;
   trustedOrigins: string[];
@@ -205,6 +215,13 @@ function adminBootstrap(env: Env): Config["adminBootstrap"] {
   return { email: parsedEmail.data, password };
 }
 
+function redisUrl(raw: string): string {
+  if (!/^rediss?:\/\/./.test(raw)) {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
+  }
+  return raw;
+}
+
 /**
  * JWT_PRIVATE_KEY (an Ed25519 private key as PKCS#8 PEM or JWK JSON) or
  * JWT_SECRET (HS256, at least 32 bytes). Production refuses to start without
@@ -275,6 +292,13 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, "PORT", 3000, 0, 65535),
     host: env.HOST || undefined,
     database: parseDatabaseUrl(env.DATABASE_URL || "sqlite:./data/latchkey.db"),
+    store: {
+      autoMigrate: boolean(env, "AUTO_MIGRATE", true),
+      poolSize: integer(env, "PG_POOL_SIZE", 10, 1, 1000),
+      connectTimeoutMs: duration(env, "STORE_CONNECT_TIMEOUT", "3s", 100),
+      queryTimeoutMs: duration(env, "STORE_QUERY_TIMEOUT", "5s", 100),
+    },
+    redis: env.REDIS_URL ? { url: redisUrl(env.REDIS_URL), prefix: env.REDIS_PREFIX || "latchkey:" } : undefined,
     publicUrl,
     trustedOrigins: publicUrl ? [publicUrl, ...trustedOrigins] : trustedOrigins,
     allowSameSite: boolean(env, "ALLOW_SAME_SITE", false),

@@ -1,13 +1,43 @@
-import { ConfigError, type Config } from "../config.js";
+import type { Config } from "../config.js";
+import { createPostgresStore } from "./postgres.js";
+import { createRedisStore } from "./redis.js";
 import { createSqliteStore } from "./sqlite.js";
 import type { Store } from "./store.js";
 
-/** The store DATABASE_URL names, migrated and ready. */
-export async function openStore(config: Pick<Config, "database">): Promise<Store> {
+export type OpenStoreConfig = Pick<Config, "database"> &
+  Partial<Pick<Config, "store" | "redis">> & { session?: Pick<Config["session"], "idleTimeoutMs"> };
+
+/**
+ * The store the configuration names, migrated and ready: SQLite or PostgreSQL
+ * (DATABASE_URL) for users, and for sessions and counters too unless REDIS_URL
+ * puts those in Redis.
+ */
+export async function openStore(config: OpenStoreConfig): Promise<Store> {
+  const sql = await openSqlStore(config);
+  if (!config.redis) return sql;
+  try {
+    return await createRedisStore(sql, config.redis.url, {
+      prefix: config.redis.prefix,
+      idleTimeoutMs: config.session?.idleTimeoutMs,
+      connectTimeoutMs: config.store?.connectTimeoutMs,
+      commandTimeoutMs: config.store?.queryTimeoutMs,
+    });
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+}
+
+async function openSqlStore(config: OpenStoreConfig): Promise<Store> {
   switch (config.database.kind) {
     case "sqlite":
       return createSqliteStore(config.database.path);
     case "postgres":
-      throw new ConfigError("DATABASE_URL=postgres:// is not supported yet: use sqlite:<path>");
+      return createPostgresStore(config.database.url, {
+        autoMigrate: config.store?.autoMigrate,
+        poolSize: config.store?.poolSize,
+        connectTimeoutMs: config.store?.connectTimeoutMs,
+        queryTimeoutMs: config.store?.queryTimeoutMs,
+      });
   }
 }

@@ -5,6 +5,15 @@ import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startServer, type RunningServer } from "../../src/serve.js";
 import type { Logger } from "../../src/log.js";
+import {
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  deleteRedisPrefix,
+  dropSchema,
+  freshRedisPrefix,
+  freshSchemaName,
+  schemaUrl,
+} from "./services.js";
 
 /** A clock the test moves by hand. */
 export interface TestClock {
@@ -69,13 +78,55 @@ export interface TestServerOptions {
   clock?: TestClock;
   dbPath?: string;
   logger?: Logger;
+  /** Where the server keeps its data; default TEST_ENGINE, else sqlite. */
+  engine?: TestEngine;
+  /** Reused by restart(): the PostgreSQL schema and Redis prefix of this server. */
+  schema?: string;
+  redisPrefix?: string;
 }
+
+export type TestEngine = "sqlite" | "postgres" | "postgres-redis";
+
+/** TEST_ENGINE=postgres|postgres-redis runs the HTTP suites on those engines (npm run test:postgres). */
+export function testEngine(): TestEngine {
+  const raw = process.env.TEST_ENGINE || "sqlite";
+  if (raw !== "sqlite" && raw !== "postgres" && raw !== "postgres-redis") {
+    throw new Error(`TEST_ENGINE must be sqlite, postgres or postgres-redis, got "${raw}"`);
+  }
+  return raw;
+}
+
+/**
+ * Environment for a server on PostgreSQL (own schema) and optionally Redis
+ * (own prefix), plus the cleanup that removes both.
+ */
+export function engineEnv(engine: TestEngine, ids: { schema?: string; redisPrefix?: string } = {}) {
+  if (engine === "sqlite") return { env: {}, schema: undefined, redisPrefix: undefined, cleanup: async () => {} };
+  const schema = ids.schema ?? freshSchemaName();
+  const redisPrefix = engine === "postgres-redis" ? (ids.redisPrefix ?? freshRedisPrefix()) : undefined;
+  const env: Record<string, string> = { DATABASE_URL: schemaUrl(schema) };
+  if (redisPrefix) Object.assign(env, { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix });
+  return {
+    env,
+    schema,
+    redisPrefix,
+    cleanup: async () => {
+      await dropSchema(schema);
+      if (redisPrefix) await deleteRedisPrefix(redisPrefix);
+    },
+  };
+}
+
+export { TEST_DATABASE_URL };
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
   const dbPath = options.dbPath ?? join(dir!.path, "latchkey.db");
   const clock = options.clock ?? createTestClock();
-  const config = testConfig({ DATABASE_URL: `sqlite:${dbPath}`, ...options.env });
+  // A test that names its own DATABASE_URL keeps it; otherwise TEST_ENGINE decides.
+  const engine = options.env?.DATABASE_URL ? "sqlite" : (options.engine ?? testEngine());
+  const services = engineEnv(engine, options);
+  const config = testConfig({ DATABASE_URL: `sqlite:${dbPath}`, ...services.env, ...options.env });
   const running = await startServer({ config, clock, logger: options.logger });
   const server: TestServer = {
     ...running,
@@ -83,11 +134,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dbPath,
     restart: async () => {
       await running.close();
-      return startTestServer({ ...options, clock, dbPath });
+      return startTestServer({ ...options, clock, dbPath, schema: services.schema, redisPrefix: services.redisPrefix });
     },
     destroy: async () => {
       await running.close();
       dir?.remove();
+      await services.cleanup();
     },
   };
   return server;

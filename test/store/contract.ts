@@ -1,0 +1,449 @@
+// The one store contract. Every engine runs this suite unchanged:
+// test/store/{sqlite,postgres,postgres-redis,sqlite-redis}.test.ts each pass
+// a factory that makes a fresh, empty store and a cleanup that removes it.
+import { randomBytes, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessionManager } from "../../src/auth/sessions.js";
+import { generatePublicId, generateToken, hashToken } from "../../src/auth/tokens.js";
+import { EmailTakenError, type NewUser, type SessionRow, type Store } from "../../src/store/store.js";
+import { createTestClock } from "../helpers/server.js";
+
+export interface StoreUnderTest {
+  store: Store;
+  /** Closes the store and removes everything it created (file, schema, key prefix). */
+  cleanup(): Promise<void>;
+}
+
+/** Store settings the contract assumes; an engine that needs the idle timeout up front (Redis TTLs) gets this one. */
+export const CONTRACT_IDLE_MS = 7 * 24 * 3_600_000;
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const SETTINGS = { idleTimeoutMs: CONTRACT_IDLE_MS, absoluteLifetimeMs: 30 * DAY, touchIntervalMs: HOUR };
+const T0 = Date.UTC(2026, 0, 1);
+
+let seq = 0;
+const tag = () => `${randomBytes(3).toString("hex")}${++seq}`;
+
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  return {
+    id: randomUUID(),
+    email: `u-${tag()}@example.com`,
+    passwordHash: "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+    role: "user",
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+function newSession(userId: string, overrides: Partial<SessionRow> = {}): SessionRow {
+  return {
+    id: generatePublicId(),
+    tokenHash: hashToken(generateToken()),
+    userId,
+    createdAt: T0,
+    lastSeenAt: T0,
+    expiresAt: T0 + 30 * DAY,
+    userAgent: null,
+    ip: null,
+    ...overrides,
+  };
+}
+
+/** Resolves every promise and reports which fulfilled, so races can be counted. */
+async function settle<T>(promises: Promise<T>[]) {
+  const results = await Promise.allSettled(promises);
+  return {
+    values: results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])),
+    errors: results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : [])),
+  };
+}
+
+export function storeContract(name: string, factory: () => Promise<StoreUnderTest>): void {
+  describe(`store contract: ${name}`, () => {
+    let sut: StoreUnderTest;
+    let store: Store;
+    beforeAll(async () => {
+      sut = await factory();
+      store = sut.store;
+    });
+    afterAll(() => sut?.cleanup());
+
+    const userWithSession = async (session: Partial<SessionRow> = {}) => {
+      const user = await store.createUser(newUser());
+      const s = newSession(user.id, session);
+      await store.createSession(s);
+      return { user, session: s };
+    };
+
+    describe("users", () => {
+      it("creates a user and finds it by email and by id, with every field", async () => {
+        const input = newUser({ role: "admin", createdAt: T0 + 5 });
+        const created = await store.createUser(input);
+        const expected = { ...input, updatedAt: T0 + 5, lastLoginAt: null };
+        expect(created).toEqual(expected);
+        expect(await store.findUserByEmail(input.email)).toEqual(expected);
+        expect(await store.findUserById(input.id)).toEqual(expected);
+        expect(await store.findUserByEmail(`nobody-${tag()}@example.com`)).toBeNull();
+        expect(await store.findUserById(randomUUID())).toBeNull();
+      });
+
+      it("refuses a taken email with EmailTakenError", async () => {
+        const first = await store.createUser(newUser());
+        await expect(store.createUser(newUser({ email: first.email }))).rejects.toBeInstanceOf(EmailTakenError);
+      });
+
+      it("lets exactly one of many concurrent sign-ups with the same email win", async () => {
+        for (let round = 0; round < 5; round++) {
+          const email = `race-${tag()}@example.com`;
+          const { values, errors } = await settle(Array.from({ length: 8 }, () => store.createUser(newUser({ email }))));
+          expect(values).toHaveLength(1);
+          expect(errors).toHaveLength(7);
+          for (const e of errors) expect(e).toBeInstanceOf(EmailTakenError);
+          expect((await store.findUserByEmail(email))?.id).toBe(values[0]!.id);
+        }
+      });
+
+      it("updates the password hash and the last login time", async () => {
+        const user = await store.createUser(newUser());
+        await store.setPasswordHash(user.id, "$argon2id$new", T0 + 10);
+        await store.recordLogin(user.id, T0 + 20);
+        const found = await store.findUserById(user.id);
+        expect(found).toMatchObject({ passwordHash: "$argon2id$new", updatedAt: T0 + 10, lastLoginAt: T0 + 20 });
+      });
+
+      it("pages through users ordered by id, filtered by email prefix", async () => {
+        const prefix = `page-${tag()}-`;
+        const made = [];
+        for (let i = 0; i < 5; i++) made.push(await store.createUser(newUser({ email: `${prefix}${i}@example.com` })));
+        await store.createUser(newUser({ email: `other-${tag()}@example.com` }));
+        const ids = made.map((u) => u.id).sort();
+
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        const pageSizes: number[] = [];
+        do {
+          const page = await store.listUsers({ limit: 2, cursor, emailPrefix: prefix });
+          pageSizes.push(page.users.length);
+          seen.push(...page.users.map((u) => u.id));
+          for (const u of page.users) expect(u.email.startsWith(prefix)).toBe(true);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(pageSizes).toEqual([2, 2, 1]);
+        expect(seen).toEqual(ids);
+        expect((await store.listUsers({ limit: 10, emailPrefix: `${prefix}3` })).users.map((u) => u.email)).toEqual([
+          `${prefix}3@example.com`,
+        ]);
+      });
+    });
+
+    describe("admin guard (own store: it counts every admin)", () => {
+      let guarded: StoreUnderTest;
+      let s: Store;
+      beforeAll(async () => {
+        guarded = await factory();
+        s = guarded.store;
+      });
+      afterAll(() => guarded?.cleanup());
+
+      const admins = async () => {
+        const all = [];
+        let cursor: string | undefined;
+        do {
+          const page = await s.listUsers({ limit: 100, cursor });
+          all.push(...page.users);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return all.filter((u) => u.role === "admin");
+      };
+      const demoteAllBut = async (keep: string) => {
+        for (const a of await admins()) if (a.id !== keep) expect(await s.setUserRole(a.id, "user", T0)).toBe("ok");
+      };
+
+      it("promotes and demotes, refuses to demote the last admin, reports unknown users", async () => {
+        const a = await s.createUser(newUser({ role: "admin" }));
+        const b = await s.createUser(newUser());
+        expect(await s.setUserRole(b.id, "admin", T0 + 1)).toBe("ok");
+        expect((await s.findUserById(b.id))).toMatchObject({ role: "admin", updatedAt: T0 + 1 });
+        expect(await s.setUserRole(a.id, "user", T0 + 2)).toBe("ok");
+        expect(await s.setUserRole(b.id, "user", T0 + 3)).toBe("last_admin");
+        expect((await s.findUserById(b.id))?.role).toBe("admin");
+        expect(await s.setUserRole(randomUUID(), "user", T0)).toBe("not_found");
+        expect(await s.setUserRole(randomUUID(), "admin", T0)).toBe("not_found");
+        // Demoting a plain user is never blocked.
+        expect(await s.setUserRole(a.id, "user", T0 + 4)).toBe("ok");
+      });
+
+      it("deletes a user with every session, refuses to delete the last admin", async () => {
+        const [onlyAdmin] = await admins();
+        await demoteAllBut(onlyAdmin!.id);
+        expect(await s.deleteUser(onlyAdmin!.id)).toBe("last_admin");
+        expect(await s.findUserById(onlyAdmin!.id)).not.toBeNull();
+
+        const user = await s.createUser(newUser());
+        const sessions = [newSession(user.id), newSession(user.id)];
+        for (const x of sessions) await s.createSession(x);
+        expect(await s.deleteUser(user.id)).toBe("ok");
+        expect(await s.findUserById(user.id)).toBeNull();
+        for (const x of sessions) {
+          expect(await s.findSession(x.tokenHash)).toBeNull();
+          expect(await s.touchSession(x.tokenHash, T0 + 1)).toBe(false);
+        }
+        expect(await s.listUserSessions(user.id)).toEqual([]);
+        expect(await s.deleteUser(user.id)).toBe("not_found");
+      });
+
+      it("never leaves zero admins when two admins demote or delete each other at once", async () => {
+        for (let round = 0; round < 10; round++) {
+          const other = await s.createUser(newUser({ role: "admin" }));
+          await demoteAllBut(other.id); // exactly `other` is admin now
+          const mine = await s.createUser(newUser({ role: "admin" }));
+          const ops =
+            round % 2 === 0
+              ? [s.setUserRole(other.id, "user", T0), s.setUserRole(mine.id, "user", T0)]
+              : [s.deleteUser(other.id), s.deleteUser(mine.id)];
+          const results = (await Promise.all(round % 4 < 2 ? ops : ops.reverse())).sort();
+          expect(results).toEqual(["last_admin", "ok"]);
+          expect(await admins()).toHaveLength(1);
+        }
+      });
+    });
+
+    describe("sessions", () => {
+      it("stores a session and reads it back with its user in one call", async () => {
+        const user = await store.createUser(newUser());
+        const plain = newSession(user.id);
+        const full = newSession(user.id, { createdAt: T0 + 1, lastSeenAt: T0 + 2, userAgent: "curl/8.5.0", ip: "203.0.113.7" });
+        await store.createSession(plain);
+        await store.createSession(full);
+        expect(await store.findSession(plain.tokenHash)).toEqual({ session: plain, user });
+        expect(await store.findSession(full.tokenHash)).toEqual({ session: full, user });
+        expect(await store.findSession(hashToken(generateToken()))).toBeNull();
+      });
+
+      it("touches only an existing session", async () => {
+        const { session } = await userWithSession();
+        expect(await store.touchSession(session.tokenHash, T0 + HOUR)).toBe(true);
+        expect((await store.findSession(session.tokenHash))?.session.lastSeenAt).toBe(T0 + HOUR);
+        const unknown = hashToken(generateToken());
+        expect(await store.touchSession(unknown, T0)).toBe(false);
+        expect(await store.findSession(unknown)).toBeNull();
+      });
+
+      it("deletes a session: gone for reads and touches, and deleting again is harmless", async () => {
+        const { session } = await userWithSession();
+        await store.deleteSession(session.tokenHash);
+        expect(await store.findSession(session.tokenHash)).toBeNull();
+        expect(await store.touchSession(session.tokenHash, T0 + HOUR)).toBe(false);
+        expect(await store.findSession(session.tokenHash)).toBeNull();
+        await store.deleteSession(session.tokenHash);
+      });
+
+      it("lists a user's sessions newest first, and deletes one only for its owner", async () => {
+        const { user, session: older } = await userWithSession({ createdAt: T0 });
+        const newer = newSession(user.id, { createdAt: T0 + 5 });
+        await store.createSession(newer);
+        const { session: stranger } = await userWithSession();
+        expect((await store.listUserSessions(user.id)).map((x) => x.id)).toEqual([newer.id, older.id]);
+        expect(await store.listUserSessions(user.id)).toEqual([newer, older]);
+
+        expect(await store.deleteUserSession(user.id, stranger.id)).toBe(false);
+        expect(await store.findSession(stranger.tokenHash)).not.toBeNull();
+        expect(await store.deleteUserSession(user.id, older.id)).toBe(true);
+        expect(await store.deleteUserSession(user.id, older.id)).toBe(false);
+        expect(await store.findSession(older.tokenHash)).toBeNull();
+        expect((await store.listUserSessions(user.id)).map((x) => x.id)).toEqual([newer.id]);
+      });
+
+      it("revokes every session of a user, or all but one, leaving other users alone", async () => {
+        const { user, session: a } = await userWithSession();
+        const b = newSession(user.id);
+        const c = newSession(user.id);
+        await store.createSession(b);
+        await store.createSession(c);
+        const { session: other } = await userWithSession();
+
+        expect(await store.deleteUserSessions(user.id, b.tokenHash)).toBe(2);
+        expect(await store.findSession(a.tokenHash)).toBeNull();
+        expect(await store.findSession(c.tokenHash)).toBeNull();
+        expect(await store.findSession(b.tokenHash)).not.toBeNull();
+        expect(await store.deleteUserSessions(user.id)).toBe(1);
+        expect(await store.findSession(b.tokenHash)).toBeNull();
+        expect(await store.listUserSessions(user.id)).toEqual([]);
+        expect(await store.findSession(other.tokenHash)).not.toBeNull();
+        expect(await store.deleteUserSessions(user.id)).toBe(0);
+      });
+
+      it("deletion beats concurrent touches: a revoked session never comes back", async () => {
+        const user = await store.createUser(newUser());
+        for (let i = 0; i < 40; i++) {
+          const s = newSession(user.id);
+          await store.createSession(s);
+          const touch = () => store.touchSession(s.tokenHash, T0 + i + 1);
+          const del = i % 2 === 0 ? () => store.deleteSession(s.tokenHash) : () => store.deleteUserSessions(user.id);
+          // Vary where the delete falls among the touches.
+          const order = i % 4;
+          const ops: Promise<unknown>[] = [];
+          for (let j = 0; j < 4; j++) {
+            if (j === order) ops.push(del());
+            ops.push(touch());
+          }
+          await Promise.all(ops);
+          expect(await store.findSession(s.tokenHash)).toBeNull();
+          expect(await store.touchSession(s.tokenHash, T0 + 100)).toBe(false);
+          expect(await store.findSession(s.tokenHash)).toBeNull();
+        }
+        expect(await store.listUserSessions(user.id)).toEqual([]);
+      });
+
+      it("prunes sessions past either expiry, in bounded batches, and keeps live ones", async () => {
+        const now = T0 + 100 * DAY;
+        const user = await store.createUser(newUser());
+        const live = newSession(user.id, { createdAt: now - HOUR, lastSeenAt: now - HOUR, expiresAt: now + DAY });
+        await store.createSession(live);
+        // Everything else in this store was created around T0 and is past its idle timeout at `now`.
+        let removed = 0;
+        let batch: number;
+        do {
+          batch = await store.pruneSessions(now, CONTRACT_IDLE_MS, 3);
+          expect(batch).toBeLessThanOrEqual(3);
+          removed += batch;
+        } while (batch === 3);
+        expect(await store.pruneSessions(now, CONTRACT_IDLE_MS, 3)).toBe(0);
+        expect(await store.findSession(live.tokenHash)).not.toBeNull();
+
+        const idle = newSession(user.id, { createdAt: now - 8 * DAY, lastSeenAt: now - 8 * DAY, expiresAt: now + DAY });
+        const old = newSession(user.id, { createdAt: now - 31 * DAY, lastSeenAt: now - HOUR, expiresAt: now - 1 });
+        await store.createSession(idle);
+        await store.createSession(old);
+        expect(await store.pruneSessions(now, CONTRACT_IDLE_MS, 1)).toBe(1);
+        expect(await store.pruneSessions(now, CONTRACT_IDLE_MS, 10)).toBe(1);
+        expect(await store.findSession(idle.tokenHash)).toBeNull();
+        expect(await store.findSession(old.tokenHash)).toBeNull();
+        expect(await store.findSession(live.tokenHash)).not.toBeNull();
+        expect((await store.listUserSessions(user.id)).map((x) => x.id)).toEqual([live.id]);
+      });
+    });
+
+    describe("session lifetimes through the SessionManager (test clock)", () => {
+      it("ends a session after the idle timeout and deletes it on sight", async () => {
+        const clock = createTestClock(T0 + 200 * DAY);
+        const sessions = createSessionManager(store, SETTINGS, clock);
+        const user = await store.createUser(newUser());
+        const { token, session } = await sessions.create(user.id, { userAgent: "vitest", ip: "127.0.0.1" });
+        clock.advance(SETTINGS.idleTimeoutMs - 1);
+        expect((await sessions.validate(token))?.user.id).toBe(user.id);
+        // That validate touched the session: idle time counts from now.
+        clock.advance(SETTINGS.idleTimeoutMs - 1);
+        expect(await sessions.validate(token)).not.toBeNull();
+        clock.advance(SETTINGS.idleTimeoutMs);
+        expect(await sessions.validate(token)).toBeNull();
+        expect(await store.findSession(session.tokenHash)).toBeNull();
+      });
+
+      it("ends a session at its absolute lifetime however active it is", async () => {
+        const clock = createTestClock(T0 + 300 * DAY);
+        const sessions = createSessionManager(store, SETTINGS, clock);
+        const user = await store.createUser(newUser());
+        const { token } = await sessions.create(user.id);
+        for (let day = 0; day < 29; day++) {
+          clock.advance(DAY);
+          expect(await sessions.validate(token)).not.toBeNull();
+        }
+        clock.advance(DAY);
+        expect(await sessions.validate(token)).toBeNull();
+      });
+
+      it("writes last-seen at most once per touch interval", async () => {
+        const clock = createTestClock(T0 + 400 * DAY);
+        const sessions = createSessionManager(store, SETTINGS, clock);
+        const user = await store.createUser(newUser());
+        const { token, session } = await sessions.create(user.id);
+        const lastSeen = async () => (await store.findSession(session.tokenHash))!.session.lastSeenAt;
+        clock.advance(HOUR - 1);
+        await sessions.validate(token);
+        expect(await lastSeen()).toBe(session.createdAt);
+        clock.advance(1);
+        await sessions.validate(token);
+        expect(await lastSeen()).toBe(session.createdAt + HOUR);
+      });
+
+      it("revoke and revokeAllForUser end sessions for good", async () => {
+        const clock = createTestClock(T0 + 500 * DAY);
+        const sessions = createSessionManager(store, SETTINGS, clock);
+        const user = await store.createUser(newUser());
+        const a = await sessions.create(user.id);
+        const b = await sessions.create(user.id);
+        const c = await sessions.create(user.id);
+        await sessions.revoke(a.token);
+        expect(await sessions.validate(a.token)).toBeNull();
+        expect(await sessions.validate(b.token)).not.toBeNull();
+        expect(await sessions.revokeAllForUser(user.id)).toBe(2);
+        clock.advance(2 * HOUR); // a touch would be due: it must not bring anything back
+        expect(await sessions.validate(b.token)).toBeNull();
+        expect(await sessions.validate(c.token)).toBeNull();
+      });
+
+      it("prune() sweeps expired sessions and leaves live ones", async () => {
+        const clock = createTestClock(T0 + 600 * DAY);
+        const sessions = createSessionManager(store, SETTINGS, clock);
+        const user = await store.createUser(newUser());
+        const old = await sessions.create(user.id);
+        clock.advance(8 * DAY);
+        const fresh = await sessions.create(user.id);
+        expect(await sessions.prune(2)).toBeGreaterThanOrEqual(1);
+        expect(await store.findSession(old.session.tokenHash)).toBeNull();
+        expect(await sessions.validate(fresh.token)).not.toBeNull();
+      });
+    });
+
+    describe("counters", () => {
+      const WINDOW = 15 * 60_000;
+
+      it("counts hits in a fixed window and starts again when it ends", async () => {
+        const key = `login:${tag()}`;
+        expect(await store.peekCounter(key, T0)).toBeNull();
+        expect(await store.hitCounter(key, WINDOW, T0)).toEqual({ count: 1, resetAt: T0 + WINDOW });
+        expect(await store.hitCounter(key, WINDOW, T0 + 1000)).toEqual({ count: 2, resetAt: T0 + WINDOW });
+        expect(await store.peekCounter(key, T0 + 2000)).toEqual({ count: 2, resetAt: T0 + WINDOW });
+        expect(await store.peekCounter(key, T0 + WINDOW)).toBeNull();
+        expect(await store.hitCounter(key, WINDOW, T0 + WINDOW)).toEqual({ count: 1, resetAt: T0 + 2 * WINDOW });
+        await store.deleteCounter(key);
+        expect(await store.peekCounter(key, T0 + WINDOW)).toBeNull();
+        expect((await store.hitCounter(key, WINDOW, T0 + WINDOW)).count).toBe(1);
+      });
+
+      it("loses no hit under concurrency", async () => {
+        const key = `burst:${tag()}`;
+        const results = await Promise.all(Array.from({ length: 60 }, () => store.hitCounter(key, WINDOW, T0)));
+        expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+        expect(await store.peekCounter(key, T0)).toEqual({ count: 60, resetAt: T0 + WINDOW });
+      });
+
+      it("keeps counters apart by key", async () => {
+        const a = `a:${tag()}`;
+        const b = `b:${tag()}`;
+        await store.hitCounter(a, WINDOW, T0);
+        await store.hitCounter(a, WINDOW, T0);
+        expect((await store.hitCounter(b, WINDOW, T0)).count).toBe(1);
+        expect((await store.peekCounter(a, T0))?.count).toBe(2);
+      });
+
+      it("prunes ended windows and keeps live counters", async () => {
+        const ended = `ended:${tag()}`;
+        const live = `live:${tag()}`;
+        await store.hitCounter(ended, 1000, T0);
+        await store.hitCounter(live, 10 * WINDOW, T0);
+        await store.hitCounter(live, 10 * WINDOW, T0);
+        let n: number;
+        do n = await store.pruneCounters(T0 + 5000, 2);
+        while (n === 2);
+        expect(await store.peekCounter(ended, T0 + 5000)).toBeNull();
+        expect(await store.peekCounter(live, T0 + 5000)).toEqual({ count: 2, resetAt: T0 + 10 * WINDOW });
+        expect((await store.hitCounter(ended, 1000, T0 + 5000)).count).toBe(1);
+        expect((await store.hitCounter(live, 10 * WINDOW, T0 + 5000)).count).toBe(3);
+      });
+    });
+  });
+}
+
