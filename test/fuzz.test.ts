@@ -19,7 +19,17 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_261_124);
 const BATCH = 10;
 
 /** Every route the server has, plus a few it has not. Add new routes here. */
-const PATHS = ["/signup", "/login", "/me", "/logout", "/healthz", "/readyz", "/", "/nope", "/signup/", "/login?x=1", "/%ff%fe", "/me/../signup"];
+const ROUTE_PATHS = [
+  "/signup", "/login", "/me", "/logout", "/healthz", "/readyz",
+  "/sessions", "/sessions/:id", "/sessions/revoke-others", "/logout-all", "/password",
+  "/users", "/users/:id", "/users/:id/sessions",
+  "/token/login", "/token/refresh", "/token/me", "/token/logout", "/forgot-password", "/reset-password",
+  "/", "/account", "/docs", "/openapi.json", "/assets/:name",
+];
+const PATHS = [
+  ...ROUTE_PATHS.map((p) => p.replace(/:\w+/, "x%00y")),
+  "/nope", "/signup/", "/login?x=1", "/%ff%fe", "/me/../signup", "/users?limit=-1&cursor=%ff", "/sessions/../users",
+];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "PROPFIND", "FOO"];
 
 const KNOWN = { email: "fuzz-known@example.com", password: "known user's password" };
@@ -232,13 +242,23 @@ function dechunk(text: string): string {
 const ERROR_KEYS = new Set(["error", "issues", "requestId"]);
 
 /** The route's documented success, or null when this is not one. */
-function successKind(r: FuzzRequest, a: Answer): "signup" | "login" | "other" | null {
+/** The built-in HTML pages and their assets: successes there are not JSON. */
+const PAGE_PATH = /^\/(account|docs|assets\/.*)?$/;
+
+/** Is there a route for this method and path? (HEAD is served by GET routes.) */
+function registered(method: string, path: string): boolean {
+  const m = method === "HEAD" ? "GET" : method;
+  return srv.latchkey.app.routes.some(
+    (route) => route.method === m && new RegExp(`^${route.path.replace(/:\w+/g, "[^/]+")}$`).test(path),
+  );
+}
+
+function successKind(r: FuzzRequest, a: Answer): "signup" | "login" | "page" | "other" | null {
   const path = new URL("http://x" + r.path).pathname; // as the client resolves it: "/me/../signup" is "/signup"
   if (a.status === 201 && path === "/signup" && r.method === "POST") return "signup";
   if (a.status === 200 && path === "/login" && r.method === "POST") return "login";
-  if (a.status === 200 && (path === "/logout" || path === "/healthz" || path === "/readyz" || path === "/me")) return "other";
-  if (a.status === 204 || (a.status === 200 && r.method === "OPTIONS")) return "other";
-  return null;
+  if (a.status < 200 || a.status >= 400 || !registered(r.method, path)) return null;
+  return PAGE_PATH.test(path) ? "page" : "other";
 }
 
 function checkAnswer(r: FuzzRequest, a: Answer): void {
@@ -247,7 +267,7 @@ function checkAnswer(r: FuzzRequest, a: Answer): void {
   expect(a.status, where).toBeLessThan(500);
   const success = successKind(r, a);
   if (!success) expect(a.status, where).toBeGreaterThanOrEqual(400);
-  if (r.method === "HEAD" || a.status === 204) return; // no body by definition
+  if (r.method === "HEAD" || a.status === 204 || success === "page") return; // no body, or HTML by design
   expect(a.contentType ?? "", where).toMatch(/^application\/json/);
   const body = JSON.parse(a.text) as Record<string, unknown>;
   expect(typeof body, where).toBe("object");
@@ -277,6 +297,11 @@ afterAll(() => {
 });
 
 describe("fuzzing every route", () => {
+  it("knows every route the app serves", () => {
+    const served = new Set(srv.latchkey.app.routes.filter((r) => r.method !== "ALL").map((r) => r.path));
+    for (const path of served) expect(ROUTE_PATHS, `add ${path} to ROUTE_PATHS`).toContain(path);
+  });
+
   it(`survives ${REQUESTS} hostile requests with only documented answers`, async () => {
     let sent = 0;
     await fc.assert(

@@ -85,7 +85,7 @@ describe("the common-password list", () => {
   });
 
   it("is switched by PASSWORD_REJECT_COMMON, on by default in production only", () => {
-    expect(loadConfig({ NODE_ENV: "production" }).rejectCommonPasswords).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).rejectCommonPasswords).toBe(true);
     expect(loadConfig({}).rejectCommonPasswords).toBe(false);
     expect(loadConfig({ PASSWORD_REJECT_COMMON: "true" }).rejectCommonPasswords).toBe(true);
     expect(passwordPolicyViolation("password123", "a@b.c", { rejectCommon: false })).toBeNull();
