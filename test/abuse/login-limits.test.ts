@@ -156,7 +156,8 @@ describe("account lockout", () => {
 });
 
 describe("counter expiry", () => {
-  it("prunes counters whose window has ended, in the background task", async () => {
+  // Reads the SQLite file; on other engines the store contract suite covers counter pruning.
+  it.skipIf((process.env.TEST_ENGINE ?? "sqlite") !== "sqlite")("prunes counters whose window has ended, in the background task", async () => {
     const email = uniqueEmail();
     await signup(srv, email);
     for (let i = 0; i < 10; i++) await login(srv, email, "wrong-password", `203.0.113.${90 + (i % 2)}`);
