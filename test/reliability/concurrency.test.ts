@@ -97,6 +97,8 @@ for (const engine of engines) {
         figures.password_race = "left out (no POST /password)";
         return ctx.skip();
       }
+      let oldWon = 0;
+      let newWon = 0;
       for (let round = 0; round < ROUNDS; round++) {
         const u = await signup();
         const changer = await login(round, u.email, u.password);
@@ -117,6 +119,8 @@ for (const engine of engines) {
         const rotated = sessionPair(change.setCookie);
         expect(rotated).not.toBeNull();
         expect((await me(1, rotated!)).status).toBe(200);
+        if (withOld.status === 200) oldWon++;
+        if (withNew.status === 200) newWon++;
         if (withOld.status === 200) {
           const stale = sessionPair(withOld.setCookie)!;
           expect((await me(0, stale)).status, "a session won with the old password survived the password change").toBe(401);
@@ -124,6 +128,8 @@ for (const engine of engines) {
         if (withNew.status === 200) expect([200, 401]).toContain((await me(0, sessionPair(withNew.setCookie)!)).status);
       }
       figures.password_race_rounds = ROUNDS;
+      figures.old_password_logins_won = oldWon; // each one's session was checked dead after the change
+      figures.new_password_logins_won = newWon;
     });
 
     it("many signups with one email: exactly one 201, and only its password works", async () => {

@@ -2,17 +2,17 @@
 // gets a fresh database, a second store handle and a row count from outside
 // the server.
 //
-// RELIABILITY_ENGINES=sqlite,postgres picks them explicitly (an engine named
+// RELIABILITY_ENGINES=sqlite,postgres,postgres+redis picks them explicitly (an engine named
 // there must work, or the suite fails). Without it: sqlite always, postgres
 // when the server at RELIABILITY_POSTGRES_URL answers and this build has a
 // postgres engine (REQUIRE_SERVICES=1 turns an unreachable server into a failure).
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { loadConfig } from "../../src/config.js";
-import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/server.js";
+import { SERVER_ROOT } from "./harness.js";
 
 export interface EngineTarget {
   engine: string;
@@ -33,9 +33,14 @@ export interface EngineChoice {
 }
 
 const POSTGRES_URL = process.env.RELIABILITY_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/test";
-const require = createRequire(import.meta.url);
+const REDIS_URL = process.env.RELIABILITY_REDIS_URL || "redis://127.0.0.1:6379";
+// Packages and store code of the build under test (this checkout unless RELIABILITY_SERVER_ROOT says otherwise).
+const require = createRequire(`${SERVER_ROOT}/package.json`);
 
-function storeFor(env: Record<string, string>): Promise<Store> {
+/** A store opened the way the server opens it, from the same environment. */
+export async function storeFor(env: Record<string, string>): Promise<Store> {
+  const { loadConfig } = (await import(pathToFileURL(`${SERVER_ROOT}/src/config.ts`).href)) as typeof import("../../src/config.js");
+  const { openStore } = (await import(pathToFileURL(`${SERVER_ROOT}/src/store/open.ts`).href)) as typeof import("../../src/store/open.js");
   return openStore(loadConfig({ NODE_ENV: "test", ...env }));
 }
 
@@ -71,6 +76,15 @@ function loadPg(): any {
   }
 }
 
+function loadRedis(): any {
+  try {
+    const mod = require("ioredis");
+    return mod.default ?? mod.Redis ?? mod;
+  } catch {
+    return undefined;
+  }
+}
+
 async function postgresReachable(): Promise<string | undefined> {
   const pg = loadPg();
   if (!pg) return "the pg package is not installed (this build has no postgres engine)";
@@ -87,8 +101,11 @@ async function postgresReachable(): Promise<string | undefined> {
 }
 
 let pgCounter = 0;
-/** A database of its own per target (CREATE DATABASE), dropped at cleanup. */
-async function postgresTarget(): Promise<EngineTarget> {
+/**
+ * A database of its own per target (CREATE DATABASE), dropped at cleanup; with
+ * Redis, sessions and counters under a key prefix of its own, deleted at cleanup.
+ */
+async function postgresTarget(withRedis = false): Promise<EngineTarget> {
   const pg = loadPg();
   const name = `latchkey_rel_${process.pid}_${Date.now()}_${++pgCounter}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
@@ -97,15 +114,42 @@ async function postgresTarget(): Promise<EngineTarget> {
   await admin.end();
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
-  const env = { DATABASE_URL: url.toString() };
+  const prefix = `latchkey-rel-${name}:`;
+  const env: Record<string, string> = { DATABASE_URL: url.toString() };
+  if (withRedis) Object.assign(env, { REDIS_URL, REDIS_PREFIX: prefix });
+  const redisKeys = async (pattern: string, drop: boolean): Promise<number> => {
+    const Redis = loadRedis();
+    const r = new Redis(REDIS_URL, { lazyConnect: true });
+    await r.connect();
+    try {
+      let n = 0;
+      let cursor = "0";
+      do {
+        const [next, keys] = (await r.scan(cursor, "MATCH", pattern, "COUNT", 1000)) as [string, string[]];
+        cursor = next;
+        n += keys.length;
+        if (drop && keys.length) await r.del(...keys);
+      } while (cursor !== "0");
+      return n;
+    } finally {
+      r.disconnect();
+    }
+  };
   // Probe: this build must have a postgres engine that migrates the new database.
-  const probe = await storeFor(env);
-  await probe.close();
+  try {
+    const probe = await storeFor(env);
+    await probe.close();
+  } catch (err) {
+    await dropDatabase(pg, name);
+    throw err;
+  }
   return {
-    engine: "postgres",
+    engine: withRedis ? "postgres+redis" : "postgres",
     env,
     openStore: () => storeFor(env),
     async countSessions() {
+      // Redis keeps one key per session (native TTL does the pruning).
+      if (withRedis) return redisKeys(`${prefix}session:*`, false);
       const c = new pg.Client({ connectionString: env.DATABASE_URL });
       await c.connect();
       try {
@@ -116,15 +160,20 @@ async function postgresTarget(): Promise<EngineTarget> {
       }
     },
     async cleanup() {
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
+      await dropDatabase(pg, name);
+      if (withRedis) await redisKeys(`${prefix}*`, true);
     },
   };
+}
+
+async function dropDatabase(pg: any, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: POSTGRES_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
 }
 
 async function postgresSupported(): Promise<string | undefined> {
@@ -153,8 +202,12 @@ export async function chooseEngines(): Promise<EngineChoice[]> {
         // Named explicitly (or required and unreachable): fail loudly in the test itself.
         choices.push({ name, prepare: () => Promise.reject(new Error(`engine postgres: ${reason}`)) });
       } else {
-        choices.push({ name, skip: reason, prepare: postgresTarget });
+        choices.push({ name, skip: reason, prepare: () => postgresTarget() });
       }
+    } else if (name === "postgres+redis") {
+      // Only when named: sessions and counters in Redis, users in PostgreSQL.
+      const reason = (await postgresReachable()) ?? (loadRedis() ? undefined : "the ioredis package is not installed");
+      choices.push({ name, prepare: () => (reason ? Promise.reject(new Error(`engine ${name}: ${reason}`)) : postgresTarget(true)) });
     } else {
       choices.push({ name, prepare: () => Promise.reject(new Error(`unknown engine "${name}" in RELIABILITY_ENGINES`)) });
     }

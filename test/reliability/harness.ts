@@ -8,6 +8,8 @@ import { ROOT, TSX_LOADER } from "../helpers/process.js";
 import { FAST_ARGON2 } from "../helpers/server.js";
 
 export const env = process.env;
+/** The checkout whose server the suites start (RELIABILITY_SERVER_ROOT: try them against another build). */
+export const SERVER_ROOT = env.RELIABILITY_SERVER_ROOT || ROOT;
 export const num = (name: string, fallback: number): number => {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -60,8 +62,8 @@ export async function startServerProcess(extraEnv: Record<string, string>, optio
   if (options.gcHook) nodeArgs.push("--expose-gc", "--import", new URL("./gc-hook.mjs", import.meta.url).href);
   let gcWaiters: (() => void)[] = [];
   const gcReports: string[] = [];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", TSX_LOADER, `${ROOT}/src/server.ts`], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...nodeArgs, "--import", TSX_LOADER, `${SERVER_ROOT}/src/server.ts`], {
+    cwd: SERVER_ROOT,
     env: {
       ...process.env,
       NODE_ENV: "test",
