@@ -36,12 +36,13 @@ function tryConnect(url: string): Promise<"refused" | "accepted"> {
 }
 
 /**
- * A login over node:http with a keep-alive agent: like a reverse proxy, it keeps
- * its connection open after the answer, for the next request.
+ * A POST over node:http on a connection of its own, sent at once: `agent: false`
+ * opens a fresh connection; a keep-alive agent keeps it open after the answer,
+ * for the next request, like a reverse proxy.
  */
-function keepAliveLogin(agent: Agent, base: string, body: Account): Promise<Answer> {
+function postOwnConnection(agent: Agent | false, base: string, path: string, body: Account): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}/login`, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
+    const req = httpRequest(`${base}${path}`, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (text += d));
@@ -93,25 +94,34 @@ for (const engine of engines) {
         const base = server.url;
         const accounts = await signupAll(base, 4);
         // Each held request on its own connection (fetch opens one per concurrent request).
-        // Each held request on its own connection; a quarter of them over kept-alive connections.
+        // Each held request on a connection of its own, a quarter of them kept alive after the answer.
         const agent = new Agent({ keepAlive: true });
         let lastAnswerAt = 0;
         const held = Array.from({ length: 16 }, (_, i) => accounts[i % accounts.length]!).map((a, i) =>
           settle(
-            (i % 4 === 0 ? keepAliveLogin(agent, base, a) : call(base, "POST", "/login", { body: a })).then((res) => {
+            postOwnConnection(i % 4 === 0 ? agent : false, base, "/login", a).then((res) => {
               lastAnswerAt = Date.now();
               return { res, email: a.email };
             }),
           ),
         );
         const newcomers = Array.from({ length: 4 }, () => ({ email: uniqueEmail("stop-new"), password: randomPassword() }));
-        const heldSignups = newcomers.map((a) => settle(call(base, "POST", "/signup", { body: a })));
+        let sentAt = 0;
+        const cutAt: string[] = [];
+        const heldSignups = newcomers.map((a, i) =>
+          settle(
+            postOwnConnection(false, base, "/signup", a).catch((err) => {
+              cutAt.push(`signup ${i} cut ${Date.now() - sentAt} ms after SIGTERM`);
+              throw err;
+            }),
+          ),
+        );
         // Make sure the held requests have reached the server (not merely left here): a request
         // still in the network when the server stops is on an idle connection, and closing those
         // is the very point of stopping. A later request answered means earlier ones were read.
         await sleep(200);
         expect((await call(base, "GET", "/healthz")).status).toBe(200);
-        const sentAt = Date.now();
+        sentAt = Date.now();
         server.kill("SIGTERM");
 
         await sleep(100);
@@ -130,7 +140,8 @@ for (const engine of engines) {
           if (l.ok) expect(l.value.res.status).toBe(200);
         }
         for (const s of signups) {
-          expect(s.ok, `an in-flight signup was cut: ${s.ok ? "" : `${s.error.message} ${String((s.error as any).cause)}`}`).toBe(true);
+          if (!s.ok) console.log("DEBUG", server.logs.filter((l) => l.includes("IDLE-DEBUG")).join(""));
+          expect(s.ok, `an in-flight signup was cut: ${s.ok ? "" : `${s.error.message} ${String((s.error as any).cause)}`} (${cutAt.join(", ")}; exit ${exitMs} ms after SIGTERM)`).toBe(true);
           if (s.ok) expect(s.value.status).toBe(201);
         }
         expect({ code, signal }).toEqual({ code: 0, signal: null });
