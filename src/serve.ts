@@ -1,7 +1,7 @@
 // Running Latchkey on Node's HTTP server: listen, slowloris timeouts, and a
 // graceful stop that finishes in-flight requests before closing the store.
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import { serve } from "@hono/node-server";
 import { bootstrapAdmin } from "./admin-bootstrap.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -64,6 +64,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger.debug({ event: "http.client_error", code: (err as NodeJS.ErrnoException).code });
   });
 
+  // Answers being written, so a stop can ask their clients not to reuse the
+  // connection: server.close() alone only closes connections idle at that
+  // moment, and a kept-alive one (a proxy's, a browser's) that goes idle later
+  // held the exit back until the keep-alive timeout or the grace period.
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    if (draining) res.setHeader("connection", "close");
+    res.once("close", () => {
+      inFlight.delete(res);
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host && config.host !== "::" && config.host !== "0.0.0.0" ? config.host : "localhost"}:${port}`;
   logger.info({ event: "server.listening", url, store: store.engine });
@@ -72,6 +87,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const close = () =>
     (closing ??= (async () => {
       latchkey.stop();
+      draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
