@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
-import { crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import { bodyLimitForBodies, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
 import { jsonError } from "./http/responses.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
@@ -15,7 +15,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use(requestContext(logger));
+  app.use(requestContext(logger, { accessLog: config.accessLog }));
   app.use(securityHeaders({ hsts: config.secureCookies }));
   app.use(
     methodNotAllowed({
@@ -25,10 +25,12 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }),
   );
   app.use(
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`),
-    }),
+    bodyLimitForBodies(
+      bodyLimit({
+        maxSize: config.bodyLimitBytes,
+        onError: () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`),
+      }),
+    ),
   );
   app.use(crossSiteGuard(config));
 
