@@ -19,6 +19,8 @@ const auth = betterAuth({
   baseURL: "http://127.0.0.1",
   emailAndPassword: { enabled: true },
   telemetry: { enabled: false },
+  // Its per-IP rate limit (on by default in production) would answer the load generator with 429s.
+  rateLimit: { enabled: false },
 });
 const { runMigrations } = await getMigrations(auth.options);
 await runMigrations();

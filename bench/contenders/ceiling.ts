@@ -6,15 +6,15 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { envInt, ready } from "./protocol.js";
 
-const sessions = new Map<string, string>();
+const sessions = new Map<string, Buffer>();
 const cookies: string[] = [];
 for (let i = 0; i < envInt("BENCH_TOKENS", 1000); i++) {
   const token = randomBytes(32).toString("base64url");
   const user = { id: randomUUID(), email: `user${i}@example.com`, role: "user", createdAt: new Date().toISOString() };
-  sessions.set(token, JSON.stringify({ user }));
+  sessions.set(token, Buffer.from(JSON.stringify({ user })));
   cookies.push(`session=${token}`);
 }
-const UNAUTHORIZED = JSON.stringify({ error: "Unauthorized" });
+const UNAUTHORIZED = Buffer.from(JSON.stringify({ error: "Unauthorized" }));
 
 const server = createServer((req, res) => {
   if (req.url !== "/me") {
@@ -25,7 +25,9 @@ const server = createServer((req, res) => {
   const at = cookie.indexOf("session=");
   const end = at < 0 ? -1 : cookie.indexOf(";", at);
   const body = at < 0 ? undefined : sessions.get(cookie.slice(at + 8, end < 0 ? undefined : end));
-  res.writeHead(body ? 200 : 401, { "content-type": "application/json" }).end(body ?? UNAUTHORIZED);
+  const out = body ?? UNAUTHORIZED;
+  // Content-Length given up front: one write, no chunked encoding.
+  res.writeHead(body ? 200 : 401, { "content-type": "application/json", "content-length": out.length }).end(out);
 });
 server.listen(0, "127.0.0.1", () => {
   ready({
