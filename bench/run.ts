@@ -8,6 +8,7 @@
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test  BENCH_REDIS_URL=redis://127.0.0.1:6379
 //   BENCH_OUT=bench/results/latest
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -50,6 +51,7 @@ interface Contender {
 }
 
 let started = 0;
+const benchSecret = randomBytes(32).toString("base64");
 
 /** Starts a contender script pinned to core 0 and waits for its BENCH_READY line. */
 async function start(script: string, extraEnv: Record<string, string>, timeoutMs = 300_000): Promise<Contender> {
@@ -58,7 +60,8 @@ async function start(script: string, extraEnv: Record<string, string>, timeoutMs
   const [cmd, ...args] = hasTaskset ? ["taskset", "-c", "0", ...argv] : argv;
   const proc = spawn(cmd!, args, {
     stdio: ["ignore", "ignore", "pipe", "pipe"],
-    env: { ...env, NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", BENCH_DIR: work, BENCH_READY_FILE: readyFile, BENCH_DURATION: String(DURATION), ...extraEnv },
+    // Production mode (as deployed): secure cookie names, HSTS, and a signing key it insists on.
+    env: { ...env, NODE_ENV: "production", JWT_SECRET: env.JWT_SECRET ?? benchSecret, PORT: "0", HOST: "127.0.0.1", BENCH_DIR: work, BENCH_READY_FILE: readyFile, BENCH_DURATION: String(DURATION), ...extraEnv },
   });
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));

@@ -8,7 +8,11 @@ import type { AppEnv, Deps } from "./deps.js";
 import { bodyLimitForBodies, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
 import { jsonError } from "./http/responses.js";
 import { authRoutes } from "./routes/auth.js";
+import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
+import { pageRoutes } from "./routes/pages.js";
+import { passwordResetRoutes } from "./routes/password-reset.js";
+import { tokenRoutes } from "./routes/token.js";
 import { StoreUnavailableError } from "./store/store.js";
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -36,6 +40,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route("/", healthRoutes(deps));
   app.route("/", authRoutes(deps));
+  app.route("/", tokenRoutes(deps));
+  app.route("/", passwordResetRoutes(deps));
+  app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
+  app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
 
   app.notFound(() => jsonError(404, "Not found"));
   app.onError((err, c) => {

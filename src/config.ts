@@ -1,6 +1,12 @@
 // Environment -> typed, validated configuration, in one place. Every knob is
 // documented in the README's configuration table; keep the two in step.
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import { availableParallelism } from "node:os";
+
+/** The access-token signing key: Ed25519 (EdDSA) or an HMAC secret (HS256). */
+export type SigningKey =
+  | { alg: "EdDSA"; privateKey: KeyObject; publicKey: KeyObject }
+  | { alg: "HS256"; secret: KeyObject };
 
 export type StoreUrl = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
@@ -25,12 +31,25 @@ export interface Config {
   };
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
   bodyLimitBytes: number;
+  /** Serve the built-in HTML pages (/, /account, /docs, /assets/*); off for API-only deployments. */
+  pagesEnabled: boolean;
   logLevel: string;
   /** One info line per request (method, path, status, ms). */
   accessLog: boolean;
   shutdownGraceMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  tokens: {
+    /** From JWT_PRIVATE_KEY or JWT_SECRET; undefined in development/test means "generate and persist one". */
+    signingKey: SigningKey | undefined;
+    issuer: string;
+    audience: string;
+    accessTtlMs: number;
+    refreshTtlMs: number;
+    refreshAbsoluteLifetimeMs: number;
+  };
+  passwordReset: { ttlMs: number };
+  mail: { smtpUrl: string | undefined; from: string };
 }
 
 export class ConfigError extends Error {
@@ -95,6 +114,41 @@ export function parseDatabaseUrl(raw: string): StoreUrl {
   throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
 }
 
+/**
+ * JWT_PRIVATE_KEY (an Ed25519 private key as PKCS#8 PEM or JWK JSON) or
+ * JWT_SECRET (HS256, at least 32 bytes). Production refuses to start without
+ * one: a generated key would differ per instance and silently log everyone out.
+ */
+function signingKey(env: Env, nodeEnv: Config["env"]): SigningKey | undefined {
+  const pem = env.JWT_PRIVATE_KEY?.trim();
+  const secret = env.JWT_SECRET;
+  if (pem && secret) throw new ConfigError("Set only one of JWT_PRIVATE_KEY and JWT_SECRET");
+  if (pem) {
+    let privateKey: KeyObject;
+    try {
+      privateKey = pem.startsWith("{")
+        ? createPrivateKey({ key: JSON.parse(pem), format: "jwk" })
+        : createPrivateKey({ key: pem.replace(/\\n/g, "\n"), format: "pem" });
+    } catch {
+      throw new ConfigError("JWT_PRIVATE_KEY must be an Ed25519 private key in PKCS#8 PEM or JWK JSON form");
+    }
+    if (privateKey.asymmetricKeyType !== "ed25519") {
+      throw new ConfigError(`JWT_PRIVATE_KEY must be an Ed25519 key, got ${privateKey.asymmetricKeyType ?? "another type"}`);
+    }
+    return { alg: "EdDSA", privateKey, publicKey: createPublicKey(privateKey) };
+  }
+  if (secret !== undefined && secret !== "") {
+    if (Buffer.byteLength(secret) < 32) {
+      throw new ConfigError("JWT_SECRET must be at least 32 bytes of random data (e.g. openssl rand -base64 32)");
+    }
+    return { alg: "HS256", secret: createSecretKey(Buffer.from(secret)) };
+  }
+  if (nodeEnv === "production") {
+    throw new ConfigError("JWT_PRIVATE_KEY (Ed25519, PEM or JWK) or JWT_SECRET (>= 32 bytes) is required in production");
+  }
+  return undefined;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const publicUrl = env.PUBLIC_URL ? origin("PUBLIC_URL", env.PUBLIC_URL) : undefined;
@@ -111,6 +165,18 @@ export function loadConfig(env: Env = process.env): Config {
   const touchIntervalMs = duration(env, "SESSION_TOUCH_INTERVAL", "1h", 0);
   if (touchIntervalMs >= idleTimeoutMs) {
     throw new ConfigError("SESSION_TOUCH_INTERVAL must be shorter than SESSION_IDLE_TIMEOUT");
+  }
+  const refreshTtlMs = duration(env, "REFRESH_TOKEN_TTL", "30d", 60_000);
+  const refreshAbsoluteLifetimeMs = duration(env, "REFRESH_TOKEN_ABSOLUTE_LIFETIME", "90d", 60_000);
+  if (refreshTtlMs > refreshAbsoluteLifetimeMs) {
+    throw new ConfigError("REFRESH_TOKEN_TTL must not be longer than REFRESH_TOKEN_ABSOLUTE_LIFETIME");
+  }
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) {
+    throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}"`);
+  }
+  if (smtpUrl && nodeEnv === "production" && !publicUrl) {
+    throw new ConfigError("PUBLIC_URL is required in production to build password-reset links");
   }
 
   return {
@@ -137,10 +203,21 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer(env, "ARGON2_CONCURRENCY", availableParallelism(), 1, 256),
     },
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
+    pagesEnabled: boolean(env, "PAGES_ENABLED", true),
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
     accessLog: boolean(env, "ACCESS_LOG", true),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),
     requestTimeoutMs: duration(env, "REQUEST_TIMEOUT", "30s", 1000),
+    tokens: {
+      signingKey: signingKey(env, nodeEnv),
+      issuer: env.JWT_ISSUER || publicUrl || "latchkey",
+      audience: env.JWT_AUDIENCE || "latchkey",
+      accessTtlMs: duration(env, "ACCESS_TOKEN_TTL", "15m", 1000),
+      refreshTtlMs,
+      refreshAbsoluteLifetimeMs,
+    },
+    passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
+    mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
   };
 }

@@ -1,5 +1,7 @@
 // What every route group receives: built once in createLatchkey(), passed explicitly.
 import type { Authenticate } from "./auth/authenticate.js";
+import type { Bearer } from "./auth/bearer.js";
+import type { PasswordResets } from "./auth/reset.js";
 import type { CookieOptions } from "./auth/cookies.js";
 import type { PasswordHasher } from "./auth/passwords.js";
 import type { SessionManager } from "./auth/sessions.js";
@@ -17,6 +19,8 @@ export interface Deps {
   cookies: CookieOptions;
   clock: Clock;
   logger: Logger;
+  bearer: Bearer;
+  resets: PasswordResets;
 }
 
 export interface AppEnv {

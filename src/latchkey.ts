@@ -1,6 +1,9 @@
 // createLatchkey(): builds everything from a config and a store, and hands
 // back the app, a Fetch handler and the framework-free helpers.
 import { createAuthenticator } from "./auth/authenticate.js";
+import { createBearer } from "./auth/bearer.js";
+import { createPasswordResets } from "./auth/reset.js";
+import { createMailer, type Mailer } from "./mail.js";
 import { type CookieOptions } from "./auth/cookies.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
 import { createSessionManager } from "./auth/sessions.js";
@@ -17,6 +20,8 @@ export interface LatchkeyOptions {
   clock?: Clock;
   logger?: Logger;
   passwords?: PasswordHasher;
+  /** Where password-reset emails go (default: SMTP_URL, or the log in development). */
+  mailer?: Mailer;
   /** Run the expired-session pruner in the background (default true). */
   backgroundTasks?: boolean;
 }
@@ -30,7 +35,10 @@ export function createLatchkey(options: LatchkeyOptions) {
   const sessions = createSessionManager(store, config.session, clock);
   const passwords = options.passwords ?? createPasswordHasher(config.argon2);
   const authenticate = createAuthenticator(sessions, cookies);
-  const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger };
+  const bearer = createBearer({ config, store, clock, logger });
+  const mailer = options.mailer ?? createMailer(config, logger);
+  const resets = createPasswordResets({ config, store, passwords, mailer, clock, logger });
+  const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets };
   const app = createApp(deps);
 
   let pruner: NodeJS.Timeout | undefined;
@@ -38,12 +46,15 @@ export function createLatchkey(options: LatchkeyOptions) {
     try {
       const removed = await sessions.prune(config.session.pruneBatchSize);
       const counters = await store.pruneCounters(clock(), config.session.pruneBatchSize);
-      if (removed + counters > 0) logger.info({ event: "store.pruned", sessions: removed, counters });
+      const tokens = (await store.tokens?.pruneTokens(clock(), config.session.pruneBatchSize)) ?? 0;
+      if (removed + counters + tokens > 0) logger.info({ event: "store.pruned", sessions: removed, counters, tokens });
     } catch (err) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
     }
   };
   if (options.backgroundTasks !== false) {
+    // Load (or in development create) the token signing key now, so its warning shows at start.
+    if (store.tokens) bearer.warmUp().catch((err: Error) => logger.warn({ event: "tokens.key_failed", message: err.message }));
     pruner = setInterval(pruneNow, config.session.pruneIntervalMs);
     pruner.unref();
   }
@@ -53,6 +64,10 @@ export function createLatchkey(options: LatchkeyOptions) {
     /** A Fetch-API handler: (request) => Promise<Response>. */
     fetch: (request: Request, env?: unknown) => app.fetch(request, env),
     authenticate,
+    /** The user behind `Authorization: Bearer <access token>`, or the 401 Response. */
+    authenticateBearer: bearer.authenticate,
+    bearer,
+    resets,
     cookies,
     sessions,
     store,

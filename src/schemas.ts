@@ -35,6 +35,22 @@ export const currentPasswordSchema = z
 export const signupBody = z.object({ email: emailSchema, password: newPasswordSchema });
 export const loginBody = z.object({ email: emailSchema, password: currentPasswordSchema });
 
+export const refreshBody = z.object({
+  refreshToken: z.string({ error: "Refresh token must be a string" }).min(1, "Refresh token is required").max(512, "Refresh token is too long"),
+});
+export const tokenPairSchema = z.object({
+  accessToken: z.string().describe("JWT, 15 minutes by default"),
+  refreshToken: z.string().describe("Opaque, single use: rotated on every refresh"),
+  tokenType: z.literal("Bearer"),
+  expiresIn: z.number().int().describe("Seconds until the access token expires"),
+});
+
+export const forgotPasswordBody = z.object({ email: emailSchema });
+export const resetPasswordBody = z.object({
+  token: z.string({ error: "Token must be a string" }).min(1, "Token is required").max(512, "Token is too long"),
+  newPassword: newPasswordSchema,
+});
+
 export const roleSchema = z.enum(["user", "admin"]);
 
 export const userSchema = z.object({

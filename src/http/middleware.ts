@@ -55,10 +55,13 @@ export function bodyLimitForBodies(limit: MiddlewareHandler): MiddlewareHandler 
   return (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next));
 }
 
-/** Refuses cross-site non-safe requests before any route runs. */
+/** Bearer-token routes (…/token/…): they never read cookies, so a cross-site request carries no ambient authority. */
+const BEARER_PATH = /(?:^|\/)token\/[^/]+$/;
+
+/** Refuses cross-site non-safe requests before any route runs (bearer routes excepted). */
 export function crossSiteGuard(options: CrossSiteOptions): MiddlewareHandler {
   return async (c, next) => {
-    const refused = checkCrossSite(c.req.raw, options);
+    const refused = BEARER_PATH.test(c.req.path) ? null : checkCrossSite(c.req.raw, options);
     if (refused) return refused;
     await next();
   };

@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations/sqlite.js";
 import { attachSessionCache } from "./sqlite-cache.js";
+import { createSqliteTokenStore } from "./token-store-sqlite.js";
 import {
   EmailTakenError,
   type AdminGuardedResult,
@@ -176,6 +177,7 @@ export function createSqliteStore(
   return {
     engine: "sqlite",
     db,
+    tokens: createSqliteTokenStore(db),
 
     async createUser(user) {
       try {

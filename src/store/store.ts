@@ -1,6 +1,7 @@
 // The one storage interface. Every engine (SQLite now; PostgreSQL and Redis
 // later) implements it, and test/store/contract.ts runs unchanged against each.
 // Times are epoch milliseconds. Token hashes are lower-case hex SHA-256.
+import type { TokenStore } from "./token-store.js";
 
 export type Role = "user" | "admin";
 
@@ -70,6 +71,8 @@ export class StoreUnavailableError extends Error {
 
 export interface Store {
   readonly engine: string;
+  /** Bearer-token and password-reset storage; absent on an engine that has none yet. */
+  readonly tokens?: TokenStore;
 
   createUser(user: NewUser): Promise<UserRow>;
   findUserByEmail(email: string): Promise<UserRow | null>;

@@ -30,7 +30,7 @@ export function tempDir(prefix = "latchkey-test-"): { path: string; remove(): vo
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", ...FAST_ARGON2, ...env });
+  return loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...FAST_ARGON2, ...env });
 }
 
 export interface TestServer extends RunningServer {

@@ -34,4 +34,44 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       CREATE INDEX counters_reset_at ON counters(reset_at);
     `,
   },
+  {
+    version: 2,
+    name: "bearer tokens and password resets",
+    sql: `
+      CREATE TABLE refresh_families (
+        id         TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX refresh_families_user_id ON refresh_families(user_id);
+      CREATE INDEX refresh_families_expires_at ON refresh_families(expires_at);
+      CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        family_id  TEXT NOT NULL REFERENCES refresh_families(id) ON DELETE CASCADE,
+        user_id    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX refresh_tokens_family_id ON refresh_tokens(family_id);
+      CREATE INDEX refresh_tokens_expires_at ON refresh_tokens(expires_at);
+      CREATE TABLE reset_tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX reset_tokens_user_id ON reset_tokens(user_id);
+      CREATE INDEX reset_tokens_expires_at ON reset_tokens(expires_at);
+      CREATE TABLE access_token_cutoffs (
+        user_id        TEXT PRIMARY KEY,
+        revoked_before INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,0 +1,246 @@
+// Bearer tokens for non-browser clients (apps, CLIs, services). Browsers keep
+// the session cookie; these routes never read cookies, and cookie routes never
+// read an Authorization header.
+//
+// - Access token: a short-lived JWT (jose), algorithm pinned on verify, with
+//   sub, role, jti, iat, exp, iss, aud. Checked on every use against the user
+//   (still exists) and the user's revocation cutoff, so logout-all, a password
+//   change or a deletion ends it before its natural expiry.
+// - Refresh token: 256 random bits, stored as SHA-256 only, rotated on every
+//   use inside a family (one family per login). A rotated token presented again
+//   means a copy leaked: the whole family is revoked.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
+import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { Clock } from "../clock.js";
+import type { Config, SigningKey } from "../config.js";
+import { jsonError } from "../http/responses.js";
+import type { Logger } from "../log.js";
+import type { User } from "../schemas.js";
+import { StoreUnavailableError, type Store, type UserRow } from "../store/store.js";
+import type { TokenStore } from "../store/token-store.js";
+import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
+import { toPublicUser } from "./users.js";
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+}
+
+export interface BearerAuth {
+  user: User;
+  /** The verified access token's id and times (seconds). */
+  token: { jti: string; iat: number; exp: number };
+}
+
+export interface BearerDeps {
+  config: Pick<Config, "env" | "tokens">;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The JWT `typ` header (RFC 9068), so an ID token or another JWT is never taken for an access token. */
+const ACCESS_TOKEN_TYPE = "at+jwt";
+/** Where the generated development key is kept in the token store's settings. */
+export const DEV_KEY_SETTING = "jwt.dev-ed25519-private-jwk";
+/** Longer Authorization headers are refused unread. */
+const MAX_TOKEN_LENGTH = 4096;
+const BEARER_HEADER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+export function tokenStoreOf(store: Store): TokenStore {
+  if (!store.tokens) throw new StoreUnavailableError(`The ${store.engine} store has no token storage`);
+  return store.tokens;
+}
+
+interface Keys {
+  alg: "EdDSA" | "HS256";
+  sign: KeyObject;
+  verify: KeyObject;
+  kid: string | undefined;
+}
+
+async function toKeys(key: SigningKey): Promise<Keys> {
+  if (key.alg === "HS256") return { alg: "HS256", sign: key.secret, verify: key.secret, kid: undefined };
+  const kid = await calculateJwkThumbprint(await exportJWK(key.publicKey));
+  return { alg: "EdDSA", sign: key.privateKey, verify: key.publicKey, kid };
+}
+
+/**
+ * The configured key, or in development/test a generated Ed25519 key kept in
+ * the database so that restarts (and other instances on the same database)
+ * keep accepting the tokens already issued.
+ */
+async function loadKeys(deps: BearerDeps): Promise<Keys> {
+  const configured = deps.config.tokens.signingKey;
+  if (configured) return toKeys(configured);
+  if (deps.config.env === "production") throw new Error("No signing key in production"); // config refuses this first
+  const tokens = tokenStoreOf(deps.store);
+  let jwk = await tokens.getSetting(DEV_KEY_SETTING);
+  if (!jwk) {
+    const fresh = JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }));
+    jwk = await tokens.setSettingIfAbsent(DEV_KEY_SETTING, fresh);
+  }
+  deps.logger.warn({
+    event: "tokens.dev_key",
+    message:
+      "No JWT_PRIVATE_KEY or JWT_SECRET set: signing access tokens with a generated development key stored in the database. Set one in production.",
+  });
+  const privateKey = createPrivateKey({ key: JSON.parse(jwk), format: "jwk" });
+  return toKeys({ alg: "EdDSA", privateKey, publicKey: createPublicKey(privateKey) });
+}
+
+export function createBearer(deps: BearerDeps) {
+  const { config, store, clock, logger } = deps;
+  const settings = config.tokens;
+  const accessTtlSeconds = Math.max(1, Math.floor(settings.accessTtlMs / 1000));
+
+  let keys: Promise<Keys> | undefined;
+  const getKeys = () => {
+    keys ??= loadKeys(deps).catch((err) => {
+      keys = undefined; // a store hiccup at start must not disable tokens for good
+      throw err;
+    });
+    return keys;
+  };
+
+  async function signAccessToken(user: UserRow): Promise<{ accessToken: string; expiresIn: number }> {
+    const k = await getKeys();
+    const now = clock();
+    // iat is in whole seconds and a token counts as revoked when iat*1000 <=
+    // the cutoff; so a token issued right after a revocation (same second)
+    // takes the next second as its iat, or it would look revoked too.
+    const cutoff = await tokenStoreOf(store).accessTokenCutoff(user.id);
+    const iat = Math.max(Math.floor(now / 1000), cutoff === null ? 0 : Math.floor(cutoff / 1000) + 1);
+    const exp = Math.floor(now / 1000) + accessTtlSeconds;
+    const accessToken = await new SignJWT({ role: user.role })
+      .setProtectedHeader({ alg: k.alg, typ: ACCESS_TOKEN_TYPE, ...(k.kid ? { kid: k.kid } : {}) })
+      .setSubject(user.id)
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .sign(k.sign);
+    return { accessToken, expiresIn: exp - Math.floor(now / 1000) };
+  }
+
+  const pair = (access: { accessToken: string; expiresIn: number }, refreshToken: string): TokenPair => ({
+    accessToken: access.accessToken,
+    refreshToken,
+    tokenType: "Bearer",
+    expiresIn: access.expiresIn,
+  });
+
+  /** The verified claims, or null for anything not a live, correctly signed access token of ours. */
+  async function verifyAccessToken(token: string): Promise<(JWTPayload & { sub: string; jti: string; iat: number; exp: number }) | null> {
+    if (token.length > MAX_TOKEN_LENGTH) return null;
+    const k = await getKeys();
+    try {
+      const { payload } = await jwtVerify(token, k.verify, {
+        algorithms: [k.alg], // pinned: alg "none", a swapped algorithm or an HS256-with-public-key trick all fail here
+        issuer: settings.issuer,
+        audience: settings.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ["sub", "jti", "iat", "exp"],
+        currentDate: new Date(clock()),
+      });
+      return payload as JWTPayload & { sub: string; jti: string; iat: number; exp: number };
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    /** Starts a refresh family for a user who just proved their password; returns the first pair. */
+    async issue(user: UserRow): Promise<TokenPair> {
+      const now = clock();
+      const refreshToken = generateToken();
+      await tokenStoreOf(store).createRefreshFamily({
+        familyId: randomUUID(),
+        userId: user.id,
+        tokenHash: hashToken(refreshToken),
+        now,
+        expiresAt: now + settings.refreshTtlMs,
+        familyExpiresAt: now + settings.refreshAbsoluteLifetimeMs,
+      });
+      return pair(await signAccessToken(user), refreshToken);
+    },
+
+    /** Rotates a refresh token: a new pair, or why not ("reused" has revoked the family). */
+    async refresh(refreshToken: string): Promise<TokenPair | { status: "reused" | "invalid" }> {
+      if (!isWellFormedToken(refreshToken)) return { status: "invalid" };
+      const tokens = tokenStoreOf(store);
+      const now = clock();
+      const next = generateToken();
+      const result = await tokens.rotateRefreshToken(
+        hashToken(refreshToken),
+        { tokenHash: hashToken(next), expiresAt: now + settings.refreshTtlMs },
+        now,
+      );
+      if (result.status === "reused") {
+        logger.warn({ event: "token.refresh_reuse", userId: result.userId, familyId: result.familyId });
+        return { status: "reused" };
+      }
+      if (result.status === "invalid") return { status: "invalid" };
+      const user = await store.findUserById(result.userId);
+      if (!user) {
+        await tokens.revokeRefreshFamilyOf(hashToken(next));
+        return { status: "invalid" };
+      }
+      return pair(await signAccessToken(user), next);
+    },
+
+    /** Ends the refresh family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
+    async revoke(refreshToken: string): Promise<void> {
+      if (isWellFormedToken(refreshToken)) await tokenStoreOf(store).revokeRefreshFamilyOf(hashToken(refreshToken));
+    },
+
+    verifyAccessToken,
+
+    /**
+     * The user behind `Authorization: Bearer <access token>`, or the 401 that
+     * ends the request. Reads no cookie, ever.
+     */
+    async authenticate(request: Request): Promise<BearerAuth | Response> {
+      const header = request.headers.get("authorization");
+      if (header === null) return bearerUnauthorized(false);
+      const match = BEARER_HEADER.exec(header);
+      if (!match) return bearerUnauthorized(true);
+      const claims = await verifyAccessToken(match[1]!);
+      if (!claims) return bearerUnauthorized(true);
+      const user = await store.findUserById(claims.sub);
+      if (!user) return bearerUnauthorized(true);
+      const cutoff = await tokenStoreOf(store).accessTokenCutoff(user.id);
+      if (cutoff !== null && claims.iat * 1000 <= cutoff) return bearerUnauthorized(true); // issued at or before a revocation
+      return { user: toPublicUser(user), token: { jti: claims.jti, iat: claims.iat, exp: claims.exp } };
+    },
+
+    /** Loads (or in development creates) the signing key now, so the warning appears at start. */
+    warmUp: () => getKeys().then(() => undefined),
+  };
+}
+
+export type Bearer = ReturnType<typeof createBearer>;
+
+/** 401 with the RFC 6750 challenge; `invalid` adds error="invalid_token" when a token was sent. */
+export function bearerUnauthorized(invalid: boolean): Response {
+  return jsonError(401, "Unauthorized", undefined, {
+    "www-authenticate": invalid ? 'Bearer error="invalid_token"' : "Bearer",
+  });
+}
+
+/**
+ * Ends every bearer credential of the user: all refresh families, every access
+ * token issued until now, and any outstanding password-reset link. Call it on
+ * logout-all, password change or reset, role change and account deletion.
+ */
+export async function revokeUserTokens(deps: { store: Store; clock: Clock }, userId: string): Promise<void> {
+  const tokens = deps.store.tokens;
+  if (!tokens) return;
+  await tokens.revokeAccessTokensBefore(userId, deps.clock());
+  await tokens.revokeUserRefreshFamilies(userId);
+  await tokens.deleteUserResetTokens(userId);
+}

@@ -1,0 +1,106 @@
+// Password reset by email. A reset link carries a single-use 256-bit token
+// (only its SHA-256 is stored) that lives PASSWORD_RESET_TTL (1 h). Asking
+// for a link answers the same, at the same speed, whether or not the account
+// exists: the lookup, the token and the email happen after the response.
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { Mailer } from "../mail.js";
+import type { Store, UserRow } from "../store/store.js";
+import { revokeUserTokens, tokenStoreOf } from "./bearer.js";
+import type { PasswordHasher } from "./passwords.js";
+import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
+
+export interface ResetDeps {
+  config: Pick<Config, "env" | "port" | "publicUrl" | "passwordReset">;
+  store: Store;
+  passwords: PasswordHasher;
+  mailer: Mailer;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Where reset links point: PUBLIC_URL, else (development) this server on localhost. */
+export function resetLinkBase(config: ResetDeps["config"]): string {
+  return config.publicUrl ?? `http://localhost:${config.port}`;
+}
+
+export function createPasswordResets(deps: ResetDeps) {
+  const { config, store, mailer, clock, logger } = deps;
+  const pending = new Set<Promise<void>>();
+
+  async function sendResetLink(email: string): Promise<void> {
+    const user = await store.findUserByEmail(email);
+    if (!user) {
+      logger.info({ event: "password_reset.unknown_email" });
+      return;
+    }
+    const token = generateToken();
+    const now = clock();
+    await tokenStoreOf(store).createResetToken({
+      tokenHash: hashToken(token),
+      userId: user.id,
+      createdAt: now,
+      expiresAt: now + config.passwordReset.ttlMs,
+    });
+    const link = `${resetLinkBase(config)}/reset-password?token=${token}`;
+    const minutes = Math.round(config.passwordReset.ttlMs / 60_000);
+    await mailer.send({
+      to: user.email,
+      subject: "Reset your password",
+      text: [
+        "Someone (hopefully you) asked to reset the password of the account for this address.",
+        `To choose a new password, open this link within ${minutes} minutes (it works once):`,
+        "",
+        link,
+        "",
+        "If you did not ask for this, ignore this message: your password stays as it is.",
+      ].join("\n"),
+    });
+    logger.info({ event: "password_reset.sent", userId: user.id });
+  }
+
+  return {
+    /**
+     * Starts sending a reset link (if the account exists) and returns at once,
+     * so the caller's response cannot reveal whether it does.
+     */
+    requestReset(email: string): void {
+      // setImmediate: start only after the response is on its way. The SQLite
+      // engine's reads are synchronous, so even the lookup would otherwise run
+      // inside this request and make a known address measurably slower.
+      const work = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => sendResetLink(email))
+        .catch((err: Error) => logger.error({ event: "password_reset.send_failed", message: err.message }))
+        .finally(() => pending.delete(work));
+      pending.add(work);
+    },
+
+    /** Waits for reset emails still being sent (graceful stop, tests). */
+    async settle(): Promise<void> {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+
+    /**
+     * Sets a new password with a reset token: single use, checked for expiry.
+     * Ends every session, token family and access token of the user. Returns
+     * the user, or null when the token is unknown, used or expired.
+     */
+    async resetPassword(token: string, newPassword: string): Promise<UserRow | null> {
+      if (!isWellFormedToken(token)) return null;
+      // Hash first: a burned token with a hasher too busy to finish would leave the user stuck.
+      const passwordHash = await deps.passwords.hash(newPassword);
+      const userId = await tokenStoreOf(store).consumeResetToken(hashToken(token), clock());
+      if (!userId) return null;
+      const user = await store.findUserById(userId);
+      if (!user) return null;
+      await store.setPasswordHash(user.id, passwordHash, clock());
+      await store.deleteUserSessions(user.id);
+      await revokeUserTokens({ store, clock }, user.id);
+      logger.info({ event: "password_reset.done", userId: user.id });
+      return user;
+    },
+  };
+}
+
+export type PasswordResets = ReturnType<typeof createPasswordResets>;

@@ -1,0 +1,61 @@
+// Outgoing email. SMTP through nodemailer when SMTP_URL is set. Without it:
+// in development the message goes to the log (so the reset flow can be tried
+// with no mail server); in test and production it is dropped with a warning,
+// because a log is no place for a live reset link.
+import nodemailer from "nodemailer";
+import type { Config } from "./config.js";
+import type { Logger } from "./log.js";
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  /** "smtp" delivers, "log" writes to the log (development only), "none" drops. */
+  readonly kind: "smtp" | "log" | "none";
+  send(message: MailMessage): Promise<void>;
+}
+
+export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logger): Mailer {
+  const { smtpUrl, from } = config.mail;
+  if (smtpUrl) {
+    const transport = nodemailer.createTransport(smtpUrl);
+    return {
+      kind: "smtp",
+      async send(message) {
+        await transport.sendMail({ from, ...message });
+      },
+    };
+  }
+  if (config.env === "development") {
+    return {
+      kind: "log",
+      async send(message) {
+        // The one place a secret (the reset link) may reach a log: development only, no SMTP configured.
+        logger.info(
+          { event: "mail.development", to: message.to, subject: message.subject, body: message.text },
+          [
+            "",
+            "==================== DEVELOPMENT MAIL (SMTP_URL is not set) ====================",
+            `To: ${message.to}`,
+            `Subject: ${message.subject}`,
+            "",
+            message.text,
+            "================================================================================",
+          ].join("\n"),
+        );
+      },
+    };
+  }
+  if (config.env === "production") {
+    logger.warn({ event: "mail.not_configured", message: "SMTP_URL is not set: password-reset emails will not be sent" });
+  }
+  return {
+    kind: "none",
+    async send(message) {
+      logger.warn({ event: "mail.not_configured", subject: message.subject });
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// Latchkey's pages: plain forms enhanced to talk to the JSON API with fetch.
+// Same origin only, so the HttpOnly session cookie travels by itself and no
+// script ever sees it. Served as a file: the pages' CSP allows no inline script.
+"use strict";
+
+/** { status, body } for a JSON API call; status 0 when the server cannot be reached. */
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    return { status: 0, body: { error: "The server could not be reached. Check your connection and try again." } };
+  }
+  let data = {};
+  try {
+    data = await res.json();
+  } catch {
+    // an empty or non-JSON body: the status says enough
+  }
+  return { status: res.status, body: data || {}, retryAfter: res.headers.get("retry-after") };
+}
+
+function setStatus(message) {
+  const el = document.getElementById("page-status");
+  if (el) el.textContent = message;
+}
+
+function clearErrors(form) {
+  for (const el of form.querySelectorAll("[data-error-for]")) {
+    el.textContent = "";
+    el.hidden = true;
+  }
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+/** Puts each issue next to its field; what has no field goes to the form's own error line. */
+function showErrors(form, res) {
+  const { body, status } = res;
+  const general = [];
+  let firstInvalid = null;
+  for (const issue of body.issues || []) {
+    const slot = issue.path ? form.querySelector(`[data-error-for="${CSS.escape(issue.path)}"]`) : null;
+    const input = issue.path ? form.elements.namedItem(issue.path) : null;
+    if (!slot || !input) {
+      general.push(issue.message);
+      continue;
+    }
+    slot.textContent = slot.textContent ? `${slot.textContent} ${issue.message}` : issue.message;
+    slot.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    firstInvalid ??= input;
+  }
+  if (!body.issues || general.length > 0) {
+    const slot = form.querySelector('[data-error-for=""]');
+    let message = general.join(" ") || body.error || `Request failed (${status}).`;
+    if (status === 429 && res.retryAfter) message += ` Try again in ${res.retryAfter} seconds.`;
+    if (slot) {
+      slot.textContent = message;
+      slot.hidden = false;
+    } else setStatus(message);
+  }
+  (firstInvalid || form.querySelector("input"))?.focus();
+}
+
+function values(form) {
+  const out = {};
+  for (const el of form.elements) if (el.name) out[el.name] = el.value;
+  return out;
+}
+
+// What happens after a form's API call succeeds, by its data-then attribute.
+const AFTER = {
+  account: () => location.assign("/account"),
+  home: () => location.assign("/"),
+  "signed-up": (form, sent) => {
+    form.reset();
+    setStatus(`Account created for ${sent.email}. You can log in now.`);
+    const email = document.getElementById("login-email");
+    const password = document.getElementById("login-password");
+    if (email && password) {
+      email.value = sent.email;
+      password.focus();
+    }
+  },
+  "password-changed": (form) => {
+    form.reset();
+    setStatus("Password changed. Your other sessions were logged out.");
+    loadSessions();
+  },
+  sessions: (_form, _sent, body) => {
+    setStatus(typeof body.revoked === "number" ? `Logged out ${body.revoked} other session(s).` : "Other sessions logged out.");
+    loadSessions();
+  },
+};
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.api) return;
+  event.preventDefault();
+  if (form.getAttribute("aria-busy") === "true") return;
+  const [method, path] = form.dataset.api.split(" ");
+  const sent = values(form);
+  clearErrors(form);
+  form.setAttribute("aria-busy", "true");
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  const hasFields = Object.keys(sent).length > 0;
+  const res = await api(method, path, hasFields ? sent : undefined);
+  form.removeAttribute("aria-busy");
+  if (button) button.disabled = false;
+  if (res.status >= 200 && res.status < 300) return AFTER[form.dataset.then]?.(form, sent, res.body);
+  // A signed-in page whose session ended elsewhere: back to the start.
+  if (res.status === 401 && document.body.dataset.signedIn && path !== "/password") return location.assign("/");
+  showErrors(form, res);
+});
+
+function describeAgent(ua) {
+  if (!ua) return "Unknown device";
+  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrom(e|ium)\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : /curl\//.test(ua) ? "curl" : "A client";
+  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Windows/.test(ua) ? "Windows" : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : "";
+  return os ? `${browser} on ${os}` : browser;
+}
+
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+function sessionItem(session) {
+  const li = document.createElement("li");
+  const info = document.createElement("div");
+  const name = document.createElement("strong");
+  name.textContent = describeAgent(session.userAgent);
+  if (session.userAgent) name.title = session.userAgent;
+  info.append(name);
+  if (session.current) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "This device";
+    info.append(" ", badge);
+  }
+  const meta = document.createElement("p");
+  meta.className = "meta";
+  meta.textContent = `${session.ip ? `IP ${session.ip} · ` : ""}signed in ${when(session.createdAt)} · last active ${when(session.lastSeenAt)}`;
+  info.append(meta);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary";
+  button.dataset.sessionId = session.id;
+  button.dataset.current = session.current ? "true" : "";
+  button.textContent = session.current ? "Log out" : "Revoke";
+  button.setAttribute("aria-label", `${session.current ? "Log out this device" : "Revoke session"}: ${name.textContent}, signed in ${when(session.createdAt)}`);
+  li.append(info, button);
+  return li;
+}
+
+/** Fills the sessions section; hides it when the server has no session listing. */
+async function loadSessions() {
+  const section = document.querySelector("[data-sessions]");
+  if (!section) return;
+  const res = await api("GET", "/sessions");
+  if (res.status === 404) {
+    section.hidden = true;
+    return;
+  }
+  if (res.status === 401) return location.assign("/");
+  const error = document.getElementById("sessions-error");
+  if (res.status !== 200 || !Array.isArray(res.body.sessions)) {
+    error.textContent = res.body.error || "Sessions could not be loaded.";
+    error.hidden = false;
+    section.hidden = false;
+    return;
+  }
+  error.hidden = true;
+  document.getElementById("session-list").replaceChildren(...res.body.sessions.map(sessionItem));
+  section.hidden = false;
+}
+
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-session-id]") : null;
+  if (!button) return;
+  if (button.dataset.current) {
+    await api("POST", "/logout");
+    return location.assign("/");
+  }
+  button.disabled = true;
+  const res = await api("DELETE", `/sessions/${encodeURIComponent(button.dataset.sessionId)}`);
+  if (res.status === 401) return location.assign("/");
+  if (res.status >= 400) {
+    const error = document.getElementById("sessions-error");
+    error.textContent = res.body.error || "The session could not be revoked.";
+    error.hidden = false;
+  } else setStatus("Session revoked.");
+  await loadSessions();
+});
+
+// A signed-in page restored from the back/forward cache after a logout must
+// not stay on screen: ask the server whether the session still exists.
+window.addEventListener("pageshow", async (event) => {
+  if (!event.persisted || !document.body.dataset.signedIn) return;
+  const res = await api("GET", "/me");
+  if (res.status === 401) location.replace("/");
+});
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loadSessions);
+else loadSessions();

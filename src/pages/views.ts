@@ -1,0 +1,223 @@
+// The built-in pages as functions from data to HTML. Forms post JSON through
+// /assets/app.js; errors from the API's `issues` land next to their field.
+import type { User } from "../schemas.js";
+import type { OpenApiDocument } from "../openapi.js";
+import { ASSETS } from "./assets.js";
+import { html, type Html } from "./html.js";
+
+/** Which optional account features the running server has (routes registered). */
+export interface AccountFeatures {
+  sessions: boolean;
+  revokeOthers: boolean;
+  logoutAll: boolean;
+  password: boolean;
+}
+
+/** The Log out button: a form POST, never a link (a GET must not change state). */
+const logoutForm = html`<form method="post" action="/logout" data-api="POST /logout" data-then="home" class="inline">
+      <button type="submit">Log out</button>
+    </form>`;
+
+export function layout(title: string, user: User | null, main: Html): Html {
+  return html`<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${title} · Latchkey</title>
+  <link rel="stylesheet" href="${ASSETS["app.css"]!.href}">
+  <script src="${ASSETS["app.js"]!.href}" defer></script>
+</head>
+<body${user ? html` data-signed-in="true"` : ""}>
+  <a class="skip" href="#main">Skip to content</a>
+  <header class="site">
+    <a class="brand" href="/">Latchkey</a>
+    <nav aria-label="Site">
+      <a href="/docs">API reference</a>
+      ${user ? html`<a href="/account">Account</a>
+      <span class="who" title="Signed in as">${user.email}</span>
+      ${logoutForm}` : ""}
+    </nav>
+  </header>
+  <main id="main" tabindex="-1">
+${main}
+  </main>
+</body>
+</html>`;
+}
+
+interface FieldOptions {
+  form: string;
+  name: string;
+  label: string;
+  type: "email" | "password";
+  autocomplete: string;
+  hint?: string;
+}
+
+function field({ form, name, label, type, autocomplete, hint }: FieldOptions): Html {
+  const id = `${form}-${name}`;
+  const describedBy = [hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
+  return html`<div class="field">
+        <label for="${id}">${label}</label>
+        ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
+        <input id="${id}" name="${name}" type="${type}" autocomplete="${autocomplete}" required aria-describedby="${describedBy}"${type === "email" ? html` spellcheck="false" autocapitalize="none"` : ""}>
+        <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
+      </div>`;
+}
+
+function formError(form: string): Html {
+  return html`<p class="form-error" id="${form}-form-error" data-error-for="" role="alert" hidden></p>`;
+}
+
+const noscript = html`<noscript><p class="notice">These forms talk to the JSON API with JavaScript. Without it, use the API directly (see the <a href="/docs">API reference</a>).</p></noscript>`;
+
+export function homePage(): Html {
+  return layout(
+    "Sign in",
+    null,
+    html`    <h1>Welcome to Latchkey</h1>
+    ${noscript}
+    <p id="page-status" class="status" role="status" aria-live="polite"></p>
+    <div class="panels">
+      <section aria-labelledby="login-title" class="panel">
+        <h2 id="login-title">Log in</h2>
+        <form id="login" method="post" action="/login" data-api="POST /login" data-then="account" novalidate>
+          ${formError("login")}
+          ${field({ form: "login", name: "email", label: "Email", type: "email", autocomplete: "username" })}
+          ${field({ form: "login", name: "password", label: "Password", type: "password", autocomplete: "current-password" })}
+          <button type="submit">Log in</button>
+        </form>
+      </section>
+      <section aria-labelledby="signup-title" class="panel">
+        <h2 id="signup-title">Create an account</h2>
+        <form id="signup" method="post" action="/signup" data-api="POST /signup" data-then="signed-up" novalidate>
+          ${formError("signup")}
+          ${field({ form: "signup", name: "email", label: "Email", type: "email", autocomplete: "email" })}
+          ${field({ form: "signup", name: "password", label: "Password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." })}
+          <button type="submit">Sign up</button>
+        </form>
+      </section>
+    </div>`,
+  );
+}
+
+function dateTime(iso: string): Html {
+  return html`<time datetime="${iso}">${iso.slice(0, 10)}</time>`;
+}
+
+export function accountPage(user: User, features: AccountFeatures): Html {
+  const sessions = features.sessions
+    ? html`
+    <section id="sessions" aria-labelledby="sessions-title" class="panel" data-sessions hidden>
+      <h2 id="sessions-title">Where you are signed in</h2>
+      <p class="form-error" id="sessions-error" role="alert" hidden></p>
+      <ul id="session-list" class="sessions" aria-live="polite"></ul>
+      <div class="actions">
+        ${features.revokeOthers ? html`<form method="post" action="/sessions/revoke-others" data-api="POST /sessions/revoke-others" data-then="sessions" class="inline">
+          <button type="submit" class="secondary">Log out other sessions</button>
+        </form>` : ""}
+        ${features.logoutAll ? html`<form method="post" action="/logout-all" data-api="POST /logout-all" data-then="home" class="inline">
+          <button type="submit" class="danger">Log out everywhere</button>
+        </form>` : ""}
+      </div>
+    </section>`
+    : "";
+  const password = features.password
+    ? html`
+    <section aria-labelledby="password-title" class="panel">
+      <h2 id="password-title">Change password</h2>
+      <form id="password" method="post" action="/password" data-api="POST /password" data-then="password-changed" novalidate>
+        ${formError("password")}
+        ${field({ form: "password", name: "currentPassword", label: "Current password", type: "password", autocomplete: "current-password" })}
+        ${field({ form: "password", name: "newPassword", label: "New password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." })}
+        <button type="submit">Change password</button>
+      </form>
+    </section>`
+    : "";
+  return layout(
+    "Your account",
+    user,
+    html`    <h1>Your account</h1>
+    <p id="page-status" class="status" role="status" aria-live="polite"></p>
+    <section aria-labelledby="profile-title" class="panel">
+      <h2 id="profile-title">Profile</h2>
+      <dl class="facts">
+        <dt>Email</dt><dd id="user-email">${user.email}</dd>
+        <dt>Role</dt><dd>${user.role}</dd>
+        <dt>Member since</dt><dd>${dateTime(user.createdAt)}</dd>
+      </dl>
+    </section>${sessions}${password}`,
+  );
+}
+
+type Operation = {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  security: unknown[];
+  parameters?: { name: string }[];
+  requestBody?: { content: { "application/json": { schema: unknown } } };
+  responses: Record<string, { description: string; headers?: Record<string, { description: string }>; content?: { "application/json": { schema: unknown } } }>;
+};
+
+/** Markdown-style `code` spans in the document's descriptions, and nothing else. */
+function prose(text: string | undefined): Html {
+  if (!text) return html``;
+  return html`${text.split("`").map((part, i) => (i % 2 === 1 ? html`<code>${part}</code>` : part))}`;
+}
+
+function schemaBlock(label: string, schema: unknown): Html {
+  return html`<details><summary>${label}</summary><pre><code>${JSON.stringify(schema, null, 2)}</code></pre></details>`;
+}
+
+/** The API reference, rendered from the OpenAPI document itself. */
+export function docsPage(doc: OpenApiDocument, user: User | null): Html {
+  const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ path, method, op: op as Operation })),
+  );
+  const tags = [...new Set(operations.map((o) => o.op.tags[0] ?? "Other"))];
+  return layout(
+    "API reference",
+    user,
+    html`    <h1>API reference</h1>
+    <p>${prose(doc.info.description)} Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${doc.openapi}, version ${doc.info.version}).</p>
+    <nav aria-label="Operations" class="toc">
+      <ul>${operations.map(
+        ({ path, method, op }) => html`
+        <li><a href="#${op.operationId}"><span class="method">${method.toUpperCase()}</span> <code>${path}</code></a> ${op.summary}</li>`,
+      )}
+      </ul>
+    </nav>
+    ${tags.map(
+      (tag) => html`
+    <section aria-labelledby="tag-${tag}">
+      <h2 id="tag-${tag}">${tag}</h2>
+      ${operations
+        .filter((o) => (o.op.tags[0] ?? "Other") === tag)
+        .map(
+          ({ path, method, op }) => html`
+      <article id="${op.operationId}" class="operation panel">
+        <h3><span class="method method-${method}">${method.toUpperCase()}</span> <code>${path}</code></h3>
+        <p><strong>${op.summary}.</strong> ${prose(op.description)}</p>
+        <p class="auth">Authentication: ${op.security.length > 0 ? "session cookie" : "none"}</p>
+        ${op.requestBody ? schemaBlock("Request body (application/json)", op.requestBody.content["application/json"].schema) : ""}
+        <table>
+          <caption>Responses</caption>
+          <thead><tr><th scope="col">Status</th><th scope="col">Meaning</th><th scope="col">Body and headers</th></tr></thead>
+          <tbody>${Object.entries(op.responses).map(
+            ([status, res]) => html`
+            <tr>
+              <th scope="row">${status}</th>
+              <td>${prose(res.description)}</td>
+              <td>${res.headers ? Object.entries(res.headers).map(([name, h]) => html`<p><code>${name}</code>: ${prose(h.description)}</p>`) : ""}${res.content ? schemaBlock("JSON schema", res.content["application/json"].schema) : ""}</td>
+            </tr>`,
+          )}
+          </tbody>
+        </table>
+      </article>`,
+        )}
+    </section>`,
+    )}`,
+  );
+}

@@ -1,0 +1,106 @@
+// The cross-site check: Fetch Metadata first, Origin as the fallback, non-browser clients allowed.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { client, request, uniqueEmail } from "./helpers/http.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startTestServer({ env: { TRUSTED_ORIGINS: "https://app.example.com" } });
+});
+afterAll(() => srv.destroy());
+
+async function signedIn() {
+  const c = client(srv.url);
+  const email = uniqueEmail();
+  await c.post("/signup", { email, password: "password123" });
+  await c.post("/login", { email, password: "password123" });
+  return { c, email };
+}
+
+const REFUSED = { error: "Cross-site request refused" };
+
+describe("a cross-site POST", () => {
+  it.each([
+    ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site" }],
+    ["Sec-Fetch-Site: same-site (not allowed by default)", { "sec-fetch-site": "same-site" }],
+    ["a foreign Origin", { origin: "https://evil.example" }],
+    ["Origin: null", { origin: "null" }],
+    ["cross-site metadata with a trusted-looking Origin", { "sec-fetch-site": "cross-site", origin: "https://app.example.com" }],
+  ])("to /logout with %s is refused and the session lives on", async (_name, headers) => {
+    const { c } = await signedIn();
+    const res = await c.post("/logout", undefined, { headers });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual(REFUSED);
+    expect(res.setCookie).toBeNull();
+    expect((await c.get("/me")).status).toBe(200);
+  });
+
+  it("to /login is refused before any credential check, and sets no cookie", async () => {
+    const { email } = await signedIn();
+    const res = await request(srv.url, "POST", "/login", {
+      body: { email, password: "password123" },
+      headers: { "sec-fetch-site": "cross-site" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual(REFUSED);
+    expect(res.setCookie).toBeNull();
+  });
+
+  it("to /signup is refused and creates no user", async () => {
+    const email = uniqueEmail();
+    const res = await request(srv.url, "POST", "/signup", {
+      body: { email, password: "password123" },
+      headers: { origin: "https://evil.example" },
+    });
+    expect(res.status).toBe(403);
+    expect(await srv.latchkey.store.findUserByEmail(email)).toBeNull();
+  });
+});
+
+describe("allowed requests", () => {
+  it.each([
+    ["no Origin and no Sec-Fetch-Site (curl)", {}],
+    ["Sec-Fetch-Site: same-origin", { "sec-fetch-site": "same-origin" }],
+    ["Sec-Fetch-Site: none (typed by the user)", { "sec-fetch-site": "none" }],
+    ["a configured trusted Origin", { origin: "https://app.example.com" }],
+  ])("%s may log out", async (_name, headers: Record<string, string>) => {
+    const { c } = await signedIn();
+    const res = await c.post("/logout", undefined, { headers });
+    expect(res.status).toBe(200);
+    expect((await c.get("/me")).status).toBe(401);
+  });
+
+  it("never applies to safe methods", async () => {
+    const { c } = await signedIn();
+    const res = await c.get("/me", { headers: { "sec-fetch-site": "cross-site", origin: "https://evil.example" } });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("with no configured origin", () => {
+  it("accepts the Origin of the host the request was sent to, and no other", async () => {
+    const plain = await startTestServer();
+    try {
+      const own = await request(plain.url, "POST", "/logout", { headers: { origin: plain.url } });
+      expect(own.status).toBe(200);
+      const other = await request(plain.url, "POST", "/logout", { headers: { origin: "http://127.0.0.1:1" } });
+      expect(other.status).toBe(403);
+    } finally {
+      await plain.destroy();
+    }
+  });
+});
+
+describe("ALLOW_SAME_SITE", () => {
+  it("lets same-site requests through when configured", async () => {
+    const lenient = await startTestServer({ env: { ALLOW_SAME_SITE: "true" } });
+    try {
+      const res = await request(lenient.url, "POST", "/logout", { headers: { "sec-fetch-site": "same-site" } });
+      expect(res.status).toBe(200);
+      const cross = await request(lenient.url, "POST", "/logout", { headers: { "sec-fetch-site": "cross-site" } });
+      expect(cross.status).toBe(403);
+    } finally {
+      await lenient.destroy();
+    }
+  });
+});

@@ -1,0 +1,127 @@
+// The built-in pages over plain HTTP: headers, caching, CSP, escaping,
+// redirects, and PAGES_ENABLED=false. (The browser suite clicks through them.)
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ASSETS } from "../src/pages/assets.js";
+import { PAGE_CSP } from "../src/pages/html.js";
+import { client, request } from "./helpers/http.js";
+import { startTestServer, testConfig, type TestServer } from "./helpers/server.js";
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startTestServer();
+});
+afterAll(() => srv.destroy());
+
+async function signedIn(email: string) {
+  const c = client(srv.url);
+  await c.post("/signup", { email, password: "password123" });
+  await c.post("/login", { email, password: "password123" });
+  return c;
+}
+
+describe("pages", () => {
+  it("/ is HTML with a strict CSP, never cached, with no inline script or style", async () => {
+    const res = await request(srv.url, "GET", "/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("content-security-policy")).toBe(PAGE_CSP);
+    expect(PAGE_CSP).toMatch(/default-src 'none'/);
+    expect(PAGE_CSP).not.toMatch(/unsafe-|\*/);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect(res.text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/); // no inline style, no inline handlers
+    // Every input has a label.
+    const ids = [...res.text.matchAll(/<input id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.length).toBe(4);
+    for (const id of ids) expect(res.text).toContain(`<label for="${id}">`);
+  });
+
+  it("the assets are served as files: long cache, nosniff, the right types, hashed links", async () => {
+    const page = (await request(srv.url, "GET", "/")).text;
+    for (const [name, asset] of Object.entries(ASSETS)) {
+      expect(page).toContain(asset.href);
+      const res = await request(srv.url, "GET", asset.href);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(asset.body);
+      expect(res.headers.get("content-type")).toBe(name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
+      expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+    const missing = await request(srv.url, "GET", "/assets/secrets.js");
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: "Not found" });
+    expect((await request(srv.url, "GET", "/assets/..%2Fhtml.ts")).status).toBe(404);
+  });
+
+  it("/account without a session redirects to /; a dead session cookie is cleared on the way", async () => {
+    const none = await request(srv.url, "GET", "/account");
+    expect(none.status).toBe(303);
+    expect(none.headers.get("location")).toBe("/");
+    expect(none.setCookie).toBeNull();
+    const dead = await request(srv.url, "GET", "/account", { cookie: `session=${"A".repeat(43)}` });
+    expect(dead.status).toBe(303);
+    expect(dead.setCookie).toBe("session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+  });
+
+  it("/account shows the user, HTML-escaped, with a Log out form POST and no logout link", async () => {
+    const email = `<script>alert(1)</script>-${Date.now()}@example.com`;
+    const c = await signedIn(email);
+    const res = await c.get("/account");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.text).not.toContain("<script>alert(1)</script>");
+    expect(res.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(res.text).toMatch(/<form method="post" action="\/logout"[^>]*>\s*<button type="submit">Log out<\/button>/);
+    expect(res.text).not.toMatch(/href="\/logout"/);
+    // Signed in, / sends you to the account page.
+    const home = await c.get("/");
+    expect(home.status).toBe(303);
+    expect(home.headers.get("location")).toBe("/account");
+  });
+
+  it("the account page offers only the features whose routes exist", async () => {
+    const c = await signedIn(`features-${Date.now()}@example.com`);
+    const page = (await c.get("/account")).text;
+    const has = (method: string, path: string) => srv.latchkey.app.routes.some((r) => r.method === method && r.path === path);
+    expect(page.includes('id="sessions"')).toBe(has("GET", "/sessions"));
+    expect(page.includes('action="/logout-all"')).toBe(has("POST", "/logout-all"));
+    expect(page.includes('action="/password"')).toBe(has("POST", "/password"));
+  });
+
+  it("API routes keep their JSON 404 and 405 next to the pages", async () => {
+    const notFound = await request(srv.url, "GET", "/nope");
+    expect(notFound.status).toBe(404);
+    expect(notFound.body).toEqual({ error: "Not found" });
+    const wrongMethod = await request(srv.url, "GET", "/logout");
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+    expect(wrongMethod.body).toEqual({ error: "Method not allowed" });
+    const postHome = await request(srv.url, "POST", "/", { body: {} });
+    expect(postHome.status).toBe(405);
+    expect(postHome.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+});
+
+describe("PAGES_ENABLED", () => {
+  it("defaults to true and refuses a value that is not a boolean", () => {
+    expect(testConfig().pagesEnabled).toBe(true);
+    expect(testConfig({ PAGES_ENABLED: "off" }).pagesEnabled).toBe(false);
+    expect(() => testConfig({ PAGES_ENABLED: "maybe" })).toThrow('PAGES_ENABLED must be true or false, got "maybe"');
+  });
+
+  it("false: an API-only server with no HTML at all; the API and /openapi.json work", async () => {
+    const apiOnly = await startTestServer({ env: { PAGES_ENABLED: "false" } });
+    try {
+      for (const path of ["/", "/account", "/docs", ASSETS["app.js"]!.href]) {
+        const res = await request(apiOnly.url, "GET", path);
+        expect(res.status, path).toBe(404);
+        expect(res.body, path).toEqual({ error: "Not found" });
+      }
+      expect((await request(apiOnly.url, "GET", "/openapi.json")).status).toBe(200);
+      expect((await request(apiOnly.url, "POST", "/signup", { body: { email: "api@example.com", password: "password123" } })).status).toBe(201);
+    } finally {
+      await apiOnly.destroy();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseDuration } from "../../src/config.js";
+
+describe("configuration", () => {
+  it("has documented defaults", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.database).toEqual({ kind: "sqlite", path: "./data/latchkey.db" });
+    expect(c.session.idleTimeoutMs).toBe(7 * 86_400_000);
+    expect(c.session.absoluteLifetimeMs).toBe(30 * 86_400_000);
+    expect(c.session.touchIntervalMs).toBe(3_600_000);
+    expect(c.argon2).toMatchObject({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    expect(c.secureCookies).toBe(false);
+    expect(c.bodyLimitBytes).toBe(16384);
+  });
+
+  it("parses durations", () => {
+    expect(parseDuration("X", "90")).toBe(90_000);
+    expect(parseDuration("X", "15m")).toBe(900_000);
+    expect(parseDuration("X", "250ms")).toBe(250);
+    expect(parseDuration("X", "7d")).toBe(604_800_000);
+  });
+
+  it.each([
+    [{ PORT: "abc" }, 'PORT must be a whole number between 0 and 65535, got "abc"'],
+    [{ PORT: "70000" }, 'PORT must be a whole number between 0 and 65535, got "70000"'],
+    [{ DATABASE_URL: "mysql://x" }, 'DATABASE_URL must start with sqlite: or postgres://, got "mysql://x"'],
+    [{ SESSION_IDLE_TIMEOUT: "soon" }, 'SESSION_IDLE_TIMEOUT must be a duration like 90s, 15m, 1h or 7d, got "soon"'],
+    [{ SESSION_IDLE_TIMEOUT: "60d" }, "SESSION_IDLE_TIMEOUT must not be longer than SESSION_ABSOLUTE_LIFETIME"],
+    [{ PUBLIC_URL: "not a url" }, 'PUBLIC_URL must be an absolute http(s) URL, got "not a url"'],
+    [{ ALLOW_SAME_SITE: "maybe" }, 'ALLOW_SAME_SITE must be true or false, got "maybe"'],
+  ])("fails fast on %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(new ConfigError(message));
+  });
+
+  it("turns on secure cookies in production or behind an https public URL", () => {
+    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).secureCookies).toBe(true); // production needs a signing key
+    expect(loadConfig({ PUBLIC_URL: "https://a.example" }).secureCookies).toBe(true);
+    expect(loadConfig({ PUBLIC_URL: "http://localhost:3000" }).secureCookies).toBe(false);
+  });
+
+  it("never echoes database credentials in an error", () => {
+    expect(() => loadConfig({ DATABASE_URL: "mysql://user:secret@host/db" })).toThrow(/mysql:\/\/\*\*\*@host\/db/);
+  });
+});

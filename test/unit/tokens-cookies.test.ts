@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { clearSessionCookie, getSessionToken, readSessionCookie, sessionCookie } from "../../src/auth/cookies.js";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../../src/auth/tokens.js";
+
+describe("tokens", () => {
+  it("are 32 random bytes in base64url, never repeated", () => {
+    const tokens = new Set(Array.from({ length: 1000 }, generateToken));
+    expect(tokens.size).toBe(1000);
+    for (const t of tokens) {
+      expect(Buffer.from(t, "base64url")).toHaveLength(32);
+      expect(isWellFormedToken(t)).toBe(true);
+    }
+  });
+
+  it("are stored only as their SHA-256", () => {
+    const t = generateToken();
+    expect(hashToken(t)).toBe(createHash("sha256").update(t).digest("hex"));
+    expect(hashToken(t)).not.toContain(t);
+  });
+
+  it("have public ids that are not tokens", () => {
+    expect(isWellFormedToken(generatePublicId())).toBe(false);
+  });
+});
+
+describe("cookies", () => {
+  const dev = { secure: false };
+  const prod = { secure: true };
+  const token = generateToken();
+
+  it("use the seed's exact strings in development", () => {
+    expect(sessionCookie(token, 60, dev)).toBe(`session=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=60`);
+    expect(clearSessionCookie(dev)).toBe("session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+  });
+
+  it("use __Host- and Secure in production, for setting and clearing alike", () => {
+    expect(sessionCookie(token, 60, prod)).toBe(`__Host-session=${token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=60`);
+    expect(clearSessionCookie(prod)).toBe("__Host-session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0");
+  });
+
+  it("read the token among other cookies", () => {
+    expect(getSessionToken(`a=1; session=${token}; b=2`, dev)).toBe(token);
+    expect(getSessionToken(`xsession=${token}`, dev)).toBeUndefined();
+    expect(getSessionToken(`session=${token}`, prod)).toBeUndefined();
+    expect(getSessionToken(`__Host-session=${token}`, prod)).toBe(token);
+    expect(getSessionToken(new Request("http://x/", { headers: { cookie: `session=${token}` } }), dev)).toBe(token);
+  });
+
+  it("tell a missing cookie from a malformed one", () => {
+    expect(readSessionCookie(undefined, dev)).toEqual({ kind: "none" });
+    expect(readSessionCookie("other=1", dev)).toEqual({ kind: "none" });
+    expect(readSessionCookie("session=abc", dev)).toEqual({ kind: "malformed" });
+    expect(readSessionCookie(`session=${token}x`, dev)).toEqual({ kind: "malformed" });
+    expect(readSessionCookie(`session=${token}; pad=${"x".repeat(9000)}`, dev)).toEqual({ kind: "malformed" });
+  });
+});
