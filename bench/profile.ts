@@ -1,5 +1,5 @@
 // Profiles one contender under authenticated GET /me load:
-//   npx tsx bench/profile.ts [latchkey.ts] [seconds]   then   node bench/profile-summary.mjs
+//   npx tsx bench/profile.ts [latchkey.ts] [seconds] [me|login]   then   node bench/profile-summary.mjs
 // The server runs with --cpu-prof (pinned to core 0 when taskset exists); profiles land in bench/results/profiles/.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,8 +21,11 @@ const p = spawn("taskset", ["-c", "0", ...argv], {
 });
 await new Promise((r) => p.stdio[3]!.on("data", r));
 const info = JSON.parse(readFileSync(readyFile, "utf8"));
-const requests = info.cookies.map((cookie: string) => ({ method: "GET", path: "/me", headers: { cookie } }));
-const r = await autocannon({ url: `http://127.0.0.1:${info.port}`, connections: 32, duration: seconds, requests });
+const login = process.argv[4] === "login";
+const requests = login
+  ? [{ method: "POST", path: "/login", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "user0@example.com", password: "password123" }) }]
+  : info.cookies.map((cookie: string) => ({ method: "GET", path: "/me", headers: { cookie } }));
+const r = await autocannon({ url: `http://127.0.0.1:${info.port}`, connections: login ? 8 : 32, duration: seconds, requests });
 console.log(`${script}: ${(r.requests.total / r.duration).toFixed(0)} req/s, statuses ${JSON.stringify(r.statusCodeStats)}`);
 p.kill("SIGTERM"); // the contender closes and exits, which writes the profile
 await new Promise((resolve) => p.on("exit", resolve));
