@@ -371,7 +371,7 @@ const verdict = (value: number | undefined, min: number) => (value === undefined
 const show = (value: number | undefined) => (value === undefined ? "not measured" : value.toFixed(3));
 const target = (label: string, value: number | undefined, min: number, cost?: number) =>
   `| ${label} | ${show(value)} (${verdict(value, min)}) | ${cost === undefined ? "—" : `${show(cost)} (${verdict(cost, min)})`} | ≥ ${min} |`;
-const errorsTotal = rows.reduce((n, r) => n + (r.errors ?? 0), 0);
+const errorsOf = (mine: boolean) => rows.filter((r) => r.contender.startsWith("Latchkey") === mine).reduce((n, r) => n + (r.errors ?? 0), 0);
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "" : n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const table = [
@@ -409,7 +409,7 @@ ${target(`GET /me with ${BIG.toLocaleString("en")} sessions ÷ with ${TOKENS.toL
 
 The throughput ratio is what the issue asks for. It only measures the servers when they are the bottleneck: when a row's server CPU is well under 100%, the load generator (sharing this machine with everything else running on it) was the limit, and that row's throughput understates the server. The CPU-cost ratio (the reference's CPU time per request ÷ the row's) is what the throughput ratio would be with both servers saturated.
 
-Request errors (socket errors, timeouts, unexpected statuses) over all rows: ${errorsTotal}.
+Request errors (socket errors, timeouts, unexpected statuses) summed over all rounds: Latchkey rows ${errorsOf(true)}, other contenders ${errorsOf(false)}.
 
 ${existsSync(notesFile) ? readFileSync(notesFile, "utf8") : ""}`;
 
