@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
-import { crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import { bodyLimitForBodies, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
 import { jsonError } from "./http/responses.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -22,7 +22,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use(requestContext(logger));
+  app.use(requestContext(logger, { accessLog: config.accessLog }));
   app.use(securityHeaders({ hsts: config.secureCookies }));
   app.use(
     methodNotAllowed({
@@ -32,10 +32,12 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }),
   );
   app.use(
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`),
-    }),
+    bodyLimitForBodies(
+      bodyLimit({
+        maxSize: config.bodyLimitBytes,
+        onError: () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`),
+      }),
+    ),
   );
   app.use(crossSiteGuard(config));
 

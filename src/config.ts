@@ -38,6 +38,8 @@ export interface Config {
     touchIntervalMs: number;
     pruneIntervalMs: number;
     pruneBatchSize: number;
+    /** Validated session reads kept in process by the SQLite engine; 0 = off. */
+    cacheSize: number;
   };
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxQueue: number };
   rateLimits: RateLimitConfig;
@@ -49,6 +51,8 @@ export interface Config {
   /** Serve the built-in HTML pages (/, /account, /docs, /assets/*); off for API-only deployments. */
   pagesEnabled: boolean;
   logLevel: string;
+  /** One info line per request (method, path, status, ms). */
+  accessLog: boolean;
   shutdownGraceMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -309,6 +313,7 @@ export function loadConfig(env: Env = process.env): Config {
       touchIntervalMs,
       pruneIntervalMs: duration(env, "SESSION_PRUNE_INTERVAL", "1m", 1000),
       pruneBatchSize: integer(env, "SESSION_PRUNE_BATCH", 1000, 1, 100_000),
+      cacheSize: integer(env, "SESSION_CACHE_SIZE", 10_000, 0, 10_000_000),
     },
     argon2: {
       memoryCost: integer(env, "ARGON2_MEMORY_KIB", 19456, 1024, 4_194_304),
@@ -328,6 +333,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+    accessLog: boolean(env, "ACCESS_LOG", true),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),
     requestTimeoutMs: duration(env, "REQUEST_TIMEOUT", "30s", 1000),

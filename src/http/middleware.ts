@@ -4,15 +4,21 @@ import type { AppEnv } from "../deps.js";
 import type { Logger } from "../log.js";
 import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
 
-/** A request id for every request, and one access-log line when it ends. */
-export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+/**
+ * A request id for every request, and one access-log line when it ends
+ * (unless ACCESS_LOG=off). The line carries only fixed, non-secret fields, so
+ * it goes through a child logger without the redaction pass, which would
+ * otherwise be most of its cost.
+ */
+export function requestContext(logger: Logger, options: { accessLog: boolean } = { accessLog: true }): MiddlewareHandler<AppEnv> {
+  const access = options.accessLog && logger.isLevelEnabled("info") ? logger.child({}, { redact: [] }) : undefined;
   return async (c, next) => {
     const requestId = crypto.randomUUID();
-    const started = performance.now();
+    const started = access ? performance.now() : 0;
     c.set("requestId", requestId);
     await next();
     c.res.headers.set("x-request-id", requestId);
-    logger.info({
+    access?.info({
       requestId,
       method: c.req.method,
       path: c.req.path,
@@ -40,14 +46,25 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
   };
 }
 
+/**
+ * Hono's bodyLimit, for requests that can carry a body. Asking a GET for its
+ * body makes @hono/node-server build a full WHATWG Request (with an
+ * AbortSignal) that nothing else on the read path needs.
+ */
+export function bodyLimitForBodies(limit: MiddlewareHandler): MiddlewareHandler {
+  return (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next));
+}
+
 /** Bearer-token routes (…/token/…): they never read cookies, so a cross-site request carries no ambient authority. */
 const BEARER_PATH = /(?:^|\/)token\/[^/]+$/;
 
 /** Refuses cross-site non-safe requests before any route runs (bearer routes excepted). */
 export function crossSiteGuard(options: CrossSiteOptions): MiddlewareHandler {
-  return async (c, next) => {
+  // Not async: a GET passes straight to next() without one more promise layer on the hot path.
+  return (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return next();
     const refused = BEARER_PATH.test(c.req.path) ? null : checkCrossSite(c.req.raw, options);
-    if (refused) return refused;
-    await next();
+    return refused ? Promise.resolve(refused) : next();
   };
 }

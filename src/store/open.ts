@@ -5,7 +5,7 @@ import { createSqliteStore } from "./sqlite.js";
 import type { Store } from "./store.js";
 
 export type OpenStoreConfig = Pick<Config, "database"> &
-  Partial<Pick<Config, "store" | "redis">> & { session?: Pick<Config["session"], "idleTimeoutMs"> };
+  Partial<Pick<Config, "store" | "redis">> & { session?: Partial<Pick<Config["session"], "idleTimeoutMs" | "cacheSize">> };
 
 /**
  * The store the configuration names, migrated and ready: SQLite or PostgreSQL
@@ -31,7 +31,7 @@ export async function openStore(config: OpenStoreConfig): Promise<Store> {
 async function openSqlStore(config: OpenStoreConfig): Promise<Store> {
   switch (config.database.kind) {
     case "sqlite":
-      return createSqliteStore(config.database.path);
+      return createSqliteStore(config.database.path, { sessionCacheSize: config.session?.cacheSize });
     case "postgres":
       return createPostgresStore(config.database.url, {
         autoMigrate: config.store?.autoMigrate,

@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations/sqlite.js";
+import { attachSessionCache } from "./sqlite-cache.js";
 import { createSqliteTokenStore } from "./token-store-sqlite.js";
 import {
   EmailTakenError,
@@ -95,33 +96,46 @@ export function migrateSqlite(db: Database.Database): number[] {
   return ran;
 }
 
-export function createSqliteStore(path: string): Store & { db: Database.Database } {
-  const db = openSqliteDatabase(path);
+export interface SqliteStoreOptions {
+  /** Session+user reads kept in process (see sqlite-cache.ts); 0 turns the cache off. */
+  sessionCacheSize?: number;
+}
 
-  const insertUser = db.prepare(
+export const DEFAULT_SESSION_CACHE_SIZE = 10_000;
+
+export function createSqliteStore(
+  path: string,
+  options: SqliteStoreOptions = {},
+): Store & { db: Database.Database } {
+  const db = openSqliteDatabase(path);
+  // `prepare` (unguarded) is for the statements whose effect on the cache is
+  // handled below; anything else prepared on `db` that writes empties the cache.
+  const { cache, prepare } = attachSessionCache(db, options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE);
+
+  const insertUser = prepare(
     `INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
      VALUES (@id, @email, @passwordHash, @role, @createdAt, @createdAt)`,
   );
   const userByEmail = db.prepare("SELECT * FROM users WHERE email = ?");
   const userById = db.prepare("SELECT * FROM users WHERE id = ?");
-  const setPassword = db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
-  const setLastLogin = db.prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
-  const insertSession = db.prepare(
+  const setPassword = prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+  const setLastLogin = prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
+  const insertSession = prepare(
     `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
      VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
   );
-  const sessionWithUser = db.prepare(
+  const sessionWithUser = prepare(
     `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
             s.expires_at, s.user_agent, s.ip,
             u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ?`,
   );
-  const touch = db.prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
-  const deleteByHash = db.prepare("DELETE FROM sessions WHERE token_hash = ?");
-  const deleteByUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
+  const touch = prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
+  const deleteByHash = prepare("DELETE FROM sessions WHERE token_hash = ?");
+  const deleteByUser = prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
   const sessionsOfUser = db.prepare("SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id");
-  const deleteOneOfUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
+  const deleteOneOfUser = prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
   const usersPage = db.prepare(
     `SELECT * FROM users WHERE id > @cursor AND substr(email, 1, length(@prefix)) = @prefix
       ORDER BY id LIMIT @limit`,
@@ -129,16 +143,16 @@ export function createSqliteStore(path: string): Store & { db: Database.Database
   const otherAdmins = db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?").pluck();
   const setRole = db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?");
   const deleteUserRow = db.prepare("DELETE FROM users WHERE id = ?");
-  const hit = db.prepare(
+  const hit = prepare(
     `INSERT INTO counters (key, count, reset_at) VALUES (@key, 1, @now + @window)
      ON CONFLICT (key) DO UPDATE SET
        count    = CASE WHEN reset_at <= @now THEN 1 ELSE count + 1 END,
        reset_at = CASE WHEN reset_at <= @now THEN @now + @window ELSE reset_at END
      RETURNING count, reset_at`,
   );
-  const peek = db.prepare("SELECT count, reset_at FROM counters WHERE key = ? AND reset_at > ?");
-  const deleteCounter = db.prepare("DELETE FROM counters WHERE key = ?");
-  const pruneCounters = db.prepare(
+  const peek = prepare("SELECT count, reset_at FROM counters WHERE key = ? AND reset_at > ?");
+  const deleteCounter = prepare("DELETE FROM counters WHERE key = ?");
+  const pruneCounters = prepare(
     "DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE reset_at <= ? LIMIT ?)",
   );
 
@@ -153,7 +167,7 @@ export function createSqliteStore(path: string): Store & { db: Database.Database
         return "ok";
       })
       .immediate();
-  const prune = db.prepare(
+  const prune = prepare(
     `DELETE FROM sessions WHERE token_hash IN (
        SELECT token_hash FROM sessions WHERE expires_at <= @now
        UNION SELECT token_hash FROM sessions WHERE last_seen_at <= @now - @idle
@@ -184,9 +198,11 @@ export function createSqliteStore(path: string): Store & { db: Database.Database
     },
     async setPasswordHash(userId, passwordHash, now) {
       setPassword.run(passwordHash, now, userId);
+      cache.forgetUser(userId);
     },
     async recordLogin(userId, now) {
       setLastLogin.run(now, userId);
+      cache.forgetUser(userId);
     },
     async listUsers({ limit, cursor, emailPrefix }) {
       const rows = usersPage.all({ cursor: cursor ?? "", prefix: emailPrefix ?? "", limit: limit + 1 }) as UserRecord[];
@@ -207,32 +223,42 @@ export function createSqliteStore(path: string): Store & { db: Database.Database
       insertSession.run(session);
     },
     async findSession(tokenHash) {
-      const r = sessionWithUser.get(tokenHash) as
-        | (UserRecord & SessionRecord & { s_id: string; s_created_at: number })
-        | undefined;
-      if (!r) return null;
-      return {
-        session: toSession({ ...r, id: r.s_id, created_at: r.s_created_at }),
-        user: toUser(r),
-      };
+      return cache.read(tokenHash, () => {
+        const r = sessionWithUser.get(tokenHash) as
+          | (UserRecord & SessionRecord & { s_id: string; s_created_at: number })
+          | undefined;
+        if (!r) return null;
+        return {
+          session: toSession({ ...r, id: r.s_id, created_at: r.s_created_at }),
+          user: toUser(r),
+        };
+      });
     },
     async touchSession(tokenHash, lastSeenAt) {
-      return touch.run(lastSeenAt, tokenHash).changes > 0;
+      const touched = touch.run(lastSeenAt, tokenHash).changes > 0;
+      if (touched) cache.touched(tokenHash, lastSeenAt);
+      else cache.forget(tokenHash);
+      return touched;
     },
     async deleteSession(tokenHash) {
+      cache.forget(tokenHash);
       deleteByHash.run(tokenHash);
     },
     async listUserSessions(userId) {
       return (sessionsOfUser.all(userId) as SessionRecord[]).map(toSession);
     },
     async deleteUserSession(userId, sessionId) {
+      cache.forgetUser(userId);
       return deleteOneOfUser.run(userId, sessionId).changes > 0;
     },
     async deleteUserSessions(userId, exceptTokenHash) {
+      cache.forgetUser(userId);
       return deleteByUser.run(userId, exceptTokenHash ?? null).changes;
     },
     async pruneSessions(now, idleTimeoutMs, limit) {
-      return prune.run({ now, idle: idleTimeoutMs, limit }).changes;
+      const removed = prune.run({ now, idle: idleTimeoutMs, limit }).changes;
+      if (removed > 0) cache.clear();
+      return removed;
     },
 
     async hitCounter(key, windowMs, now) {

@@ -1,0 +1,127 @@
+// An in-process cache of session+user reads for the SQLite engine, with
+// revocation that stays immediate:
+//  - writes made through this connection update or drop entries at once:
+//    the store's own session writes do it precisely, and every other
+//    writing statement prepared on the connection (a method added later, a
+//    tool using store.db directly) empties the cache after it runs;
+//  - writes made by any other connection (the CLI, a second instance) are
+//    seen through `PRAGMA data_version`, which SQLite changes for this
+//    connection whenever another one commits. It is read before every cache
+//    hit, so a foreign revocation is never answered from the cache.
+// Entries hold exactly what the database said; expiry is still decided by the
+// session manager on every request, with its clock.
+import type Database from "better-sqlite3";
+import type { SessionWithUser } from "./store.js";
+
+export interface SessionCache {
+  /**
+   * The session read for this token hash: from the cache when no other
+   * connection has committed since the entry was loaded, else from `load`
+   * (whose result is then cached).
+   */
+  read(tokenHash: string, load: () => SessionWithUser | null): SessionWithUser | null;
+  forget(tokenHash: string): void;
+  forgetUser(userId: string): void;
+  /** Updates the cached last_seen_at after a successful touch. */
+  touched(tokenHash: string, lastSeenAt: number): void;
+  clear(): void;
+  readonly size: number;
+}
+
+/** Copies, so a caller mutating a result cannot change what the next request reads. */
+const copy = (v: SessionWithUser): SessionWithUser => ({ session: { ...v.session }, user: { ...v.user } });
+
+/**
+ * The cache for one connection, and `prepare`, which the store uses for the
+ * statements whose cache effect it handles itself. `db.prepare` is wrapped so
+ * that any other writing statement clears the cache after each run.
+ */
+export function attachSessionCache(
+  db: Database.Database,
+  maxEntries: number,
+): { cache: SessionCache; prepare: Database.Database["prepare"] } {
+  const rawPrepare = db.prepare.bind(db) as Database.Database["prepare"];
+  const entries = new Map<string, SessionWithUser>();
+  const dataVersion = rawPrepare("PRAGMA data_version").pluck();
+  let seenVersion = dataVersion.get() as number;
+
+  const clear = () => {
+    entries.clear();
+  };
+
+  /** True when no other connection has committed since we last looked; else forgets everything. */
+  const unchangedElsewhere = (): boolean => {
+    const v = dataVersion.get() as number;
+    if (v === seenVersion) return true;
+    seenVersion = v;
+    entries.clear();
+    return false;
+  };
+
+  const cache: SessionCache = {
+    read(tokenHash, load) {
+      if (maxEntries === 0) return load();
+      // The version is read BEFORE the row: every entry was loaded after the
+      // moment `seenVersion` was taken, so any commit elsewhere that could make
+      // it stale also makes the next look see a different version.
+      if (unchangedElsewhere()) {
+        const hit = entries.get(tokenHash);
+        if (hit) return copy(hit);
+      }
+      const value = load();
+      if (value) {
+        if (entries.size >= maxEntries) {
+          // Oldest insertion first: cheap, and hot sessions come straight back.
+          const oldest = entries.keys().next().value;
+          if (oldest !== undefined) entries.delete(oldest);
+        }
+        entries.set(tokenHash, copy(value));
+      }
+      return value;
+    },
+    forget(tokenHash) {
+      entries.delete(tokenHash);
+    },
+    forgetUser(userId) {
+      for (const [key, v] of entries) if (v.user.id === userId) entries.delete(key);
+    },
+    touched(tokenHash, lastSeenAt) {
+      const hit = entries.get(tokenHash);
+      if (hit) hit.session.lastSeenAt = lastSeenAt;
+    },
+    clear,
+    get size() {
+      return entries.size;
+    },
+  };
+
+  // Any writing statement prepared elsewhere on this connection empties the cache after it runs.
+  const guardedPrepare = ((source: string) => {
+    const stmt = rawPrepare(source);
+    if (stmt.readonly) return stmt;
+    for (const method of ["run", "get", "all", "iterate"] as const) {
+      const original = (stmt[method] as (...args: unknown[]) => unknown).bind(stmt);
+      Object.defineProperty(stmt, method, {
+        value: (...args: unknown[]) => {
+          try {
+            return original(...args);
+          } finally {
+            clear();
+          }
+        },
+      });
+    }
+    return stmt;
+  }) as Database.Database["prepare"];
+  db.prepare = guardedPrepare;
+  const rawExec = db.exec.bind(db);
+  db.exec = ((source: string) => {
+    try {
+      return rawExec(source);
+    } finally {
+      clear();
+    }
+  }) as Database.Database["exec"];
+
+  return { cache, prepare: rawPrepare };
+}
