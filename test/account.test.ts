@@ -1,6 +1,6 @@
 // Changing your password (POST /password) and closing your account (DELETE /me).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cookiePair, request, uniqueEmail } from "./helpers/http.js";
+import { bearerLogin, cookiePair, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 let srv: TestServer;
@@ -29,17 +29,6 @@ async function login(email: string, password = PASSWORD): Promise<string> {
   const res = await request(srv.url, "POST", "/login", { body: { email, password } });
   expect(res.status).toBe(200);
   return cookiePair(res.setCookie);
-}
-
-/** A bearer client's login (POST /token/login), and whether its tokens still work. */
-async function bearerLogin(url: string, email: string, password: string) {
-  const res = await request(url, "POST", "/token/login", { body: { email, password } });
-  expect(res.status).toBe(200);
-  const { accessToken, refreshToken } = res.body as { accessToken: string; refreshToken: string };
-  return {
-    accessWorks: async () => (await request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${accessToken}` } })).status === 200,
-    refreshWorks: async () => (await request(url, "POST", "/token/refresh", { body: { refreshToken } })).status === 200,
-  };
 }
 
 const me = async (cookie: string) => (await request(srv.url, "GET", "/me", { cookie })).status;

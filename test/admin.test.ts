@@ -3,24 +3,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config.js";
-import { cookiePair, request, uniqueEmail } from "./helpers/http.js";
+import { bearerLogin, cookiePair, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, testConfig, type TestServer } from "./helpers/server.js";
 
 const PASSWORD = "password123";
 const ADMIN_PASSWORD = "admin passphrase 1";
 const COOKIE_CLEAR = "session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0";
 const CROSS_SITE = { "sec-fetch-site": "cross-site" };
-
-/** A bearer client's login (POST /token/login), and whether its tokens still work. */
-async function bearerLogin(url: string, email: string, password: string) {
-  const res = await request(url, "POST", "/token/login", { body: { email, password } });
-  expect(res.status).toBe(200);
-  const { accessToken, refreshToken } = res.body as { accessToken: string; refreshToken: string };
-  return {
-    accessWorks: async () => (await request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${accessToken}` } })).status === 200,
-    refreshWorks: async () => (await request(url, "POST", "/token/refresh", { body: { refreshToken } })).status === 200,
-  };
-}
 
 /** A server whose first admin comes from the environment, with helpers bound to it. */
 async function adminServer() {

@@ -72,3 +72,14 @@ let counter = 0;
 export function uniqueEmail(prefix = "user"): string {
   return `${prefix}-${process.pid}-${Date.now()}-${++counter}@example.com`;
 }
+
+/** A bearer client's login (POST /token/login), and whether its tokens still work. */
+export async function bearerLogin(url: string, email: string, password: string) {
+  const res = await request(url, "POST", "/token/login", { body: { email, password } });
+  if (res.status !== 200) throw new Error(`POST /token/login answered ${res.status}: ${res.text}`);
+  const { accessToken, refreshToken } = res.body as { accessToken: string; refreshToken: string };
+  return {
+    accessWorks: async () => (await request(url, "GET", "/token/me", { headers: { authorization: `Bearer ${accessToken}` } })).status === 200,
+    refreshWorks: async () => (await request(url, "POST", "/token/refresh", { body: { refreshToken } })).status === 200,
+  };
+}
