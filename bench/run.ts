@@ -282,13 +282,14 @@ contender(
   { DATABASE_URL: sqliteFile("big"), BENCH_SESSIONS: String(BIG), BENCH_SEED_FILE: bigSeed, SESSION_CACHE_SIZE: "0" },
   ["me"],
 );
-const schema = `bench_${process.pid}`;
-const pgUrl = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-contender("Latchkey, PostgreSQL", "latchkey.ts", { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema, BENCH_SESSIONS: String(TOKENS) }, ["me", "dead"]);
+// Each PostgreSQL contender in a schema of its own (created by the engine), dropped at the end with the Redis keys.
+const pgSchemas = [`bench_${process.pid}_pg`, `bench_${process.pid}_pgredis`];
+const pgUrl = (schema: string) => `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+contender("Latchkey, PostgreSQL", "latchkey.ts", { DATABASE_URL: pgUrl(pgSchemas[0]!), BENCH_SESSIONS: String(TOKENS) }, ["me", "dead"]);
 contender(
   "Latchkey, PostgreSQL + Redis",
   "latchkey.ts",
-  { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_KEY_PREFIX: `${schema}:`, BENCH_SESSIONS: String(TOKENS) },
+  { DATABASE_URL: pgUrl(pgSchemas[1]!), REDIS_URL, REDIS_PREFIX: `${pgSchemas[1]}:`, BENCH_SESSIONS: String(TOKENS) },
   ["me", "dead"],
 );
 contender("express-session, MemoryStore", "express-session.ts", { BENCH_STORE: "memory", BENCH_TOKENS: String(TOKENS) }, ["me", "dead", "cycle"]);
@@ -335,6 +336,25 @@ try {
 } finally {
   current = undefined;
   for (const e of entries) await e.running?.stop();
+  await dropBenchData();
+}
+
+async function dropBenchData(): Promise<void> {
+  try {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    await client.connect();
+    for (const schema of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await redis.connect();
+    const keys = await redis.keys(`${pgSchemas[1]}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  } catch {
+    // unreachable engines: their rows were skipped and nothing was created
+  }
 }
 const argon2 = rows.find((r) => r.unit === "verifies/s")?.rps;
 
