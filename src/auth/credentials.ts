@@ -12,9 +12,23 @@ export async function checkCredentials(deps: Deps, email: string, password: stri
   if (!(await deps.passwords.verify(user.passwordHash, password))) return null;
   if (deps.passwords.needsRehash(user.passwordHash)) {
     // The configured parameters changed since this hash was made: upgrade it while we have the password.
-    await deps.store.setPasswordHash(user.id, await deps.passwords.hash(password), deps.clock());
+    const passwordHash = await deps.passwords.hash(password);
+    await deps.store.setPasswordHash(user.id, passwordHash, deps.clock());
+    return { ...user, passwordHash };
   }
   return user;
+}
+
+/**
+ * Is the password this login verified still the user's password? A password
+ * change revokes the credentials that exist when it runs; a login that had
+ * verified the old password just before must not create one that outlives the
+ * change. So a login creates its session (or token family), then asks this,
+ * and takes the credential back when the answer is no.
+ */
+export async function passwordStillCurrent(deps: Deps, verified: UserRow): Promise<boolean> {
+  const current = await deps.store.findUserById(verified.id);
+  return current !== null && current.passwordHash === verified.passwordHash;
 }
 
 /**

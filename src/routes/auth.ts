@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { clearSessionCookie, getSessionToken, sessionCookie } from "../auth/cookies.js";
-import { attemptLogin } from "../auth/credentials.js";
+import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import { checkNewPassword } from "../auth/password-policy.js";
 import { checkSignupAllowed } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
@@ -56,6 +56,10 @@ export function authRoutes(deps: Deps) {
       userAgent: c.req.header("user-agent"),
       ip: attempt.ip,
     });
+    if (!(await passwordStillCurrent(deps, user))) {
+      await sessions.revoke(token); // the password changed under this login
+      return jsonError(401, "Invalid email or password");
+    }
     const now = clock();
     await store.recordLogin(user.id, now);
     logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });

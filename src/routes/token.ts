@@ -1,7 +1,8 @@
 // Bearer tokens for non-browser clients. These handlers never read the
 // session cookie, and the cookie routes never read an Authorization header.
 import { Hono } from "hono";
-import { attemptLogin } from "../auth/credentials.js";
+import { revokeUserTokens } from "../auth/bearer.js";
+import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import { clientIp } from "../http/client-ip.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
@@ -21,6 +22,10 @@ export function tokenRoutes(deps: Deps) {
       return user;
     }
     const tokens = await bearer.issue(user);
+    if (!(await passwordStillCurrent(deps, user))) {
+      await revokeUserTokens(deps, user.id); // the password changed under this login: its tokens must not outlive it
+      return jsonError(401, "Invalid email or password");
+    }
     await store.recordLogin(user.id, clock());
     logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
     return json(tokens);

@@ -199,7 +199,9 @@ for (const engine of engines) {
         const [account] = await signupAll(base, 1);
         // Far more hashing than fits in the grace period.
         const held = Array.from({ length: 120 }, () => settle(call(base, "POST", "/login", { body: account })));
-        await sleep(150);
+        // Long enough for all 120 to reach the server on a busy machine (one at a time they take seconds to
+        // hash), or the ones still connecting are merely refused and the grace period never runs out.
+        await sleep(600);
         const sentAt = Date.now();
         server.kill("SIGTERM");
         const { code, signal } = await server.exited;

@@ -155,7 +155,10 @@ describe("soak: long runs lose nothing and leak nothing", () => {
         expect(server.serverErrors, "the server logged 5xx answers").toEqual([]);
         expect(t.loops).toBeGreaterThan(CLIENTS);
         expect(Number.isNaN(warmKiB) || Number.isNaN(endKiB), "RSS was not measured after warm-up and at the end").toBe(false);
-        expect(Math.abs(drift), `RSS went from ${warmKiB} KiB after warm-up to ${endKiB} KiB`).toBeLessThanOrEqual(0.2);
+        // A leak shows as growth, so growth is what the 20% bound holds. RSS ending *below* its warm-up
+        // value is memory handed back to the system (the warm-up reading still holds start-up and
+        // connection-pool garbage; seen down to -32% on PostgreSQL+Redis); the drift is printed either way.
+        expect(drift, `RSS went from ${warmKiB} KiB after warm-up to ${endKiB} KiB`).toBeLessThanOrEqual(0.2);
         // Bounded while running, and none left once every abandoned session has expired.
         expect(checked.length).toBeGreaterThan(0);
         expect(overBound, "session rows outgrew what pruning should leave").toEqual([]);
