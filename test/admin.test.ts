@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config.js";
 import { bearerLogin, cookiePair, request, uniqueEmail } from "./helpers/http.js";
-import { startTestServer, testConfig, type TestServer } from "./helpers/server.js";
+import { startTestServer, testConfig } from "./helpers/server.js";
 
 const PASSWORD = "password123";
 const ADMIN_PASSWORD = "admin passphrase 1";

@@ -6,7 +6,7 @@ import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
-import { client, cookiePair, request, uniqueEmail, type ApiResponse } from "./helpers/http.js";
+import { client, request, uniqueEmail, type ApiResponse } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 const MIN = 60_000;
