@@ -145,6 +145,9 @@ for (const engine of engines) {
         // The stop handler has run (it logs before closing the listener, synchronously): probe then.
         const stopping = server;
         while (!stopping.logs.some((l) => l.includes('"event":"server.stopping"')) && running(stopping)) await sleep(5);
+        // The listening socket is closed at the end of that event-loop turn; until then the kernel may
+        // still complete a handshake. A moment later the port must refuse.
+        await sleep(100);
         const stillDraining = running(server);
         const probe = await tryConnect(base);
         const logins = await Promise.all(held);
@@ -197,10 +200,10 @@ for (const engine of engines) {
         server = await startServerProcess({ ...target.env, ...SLOW_ARGON2, SHUTDOWN_GRACE: `${GRACE_MS / 1000}s` });
         const base = server.url;
         const [account] = await signupAll(base, 1);
-        // Far more hashing than fits in the grace period.
-        const held = Array.from({ length: 120 }, () => settle(call(base, "POST", "/login", { body: account })));
-        // Long enough for all 120 to reach the server on a busy machine (one at a time they take seconds to
-        // hash), or the ones still connecting are merely refused and the grace period never runs out.
+        // One at a time, 400 hashes take several seconds: far past the 1 s grace period even on a fast machine.
+        const held = Array.from({ length: 400 }, () => settle(call(base, "POST", "/login", { body: account })));
+        // Long enough for the requests to reach the server on a busy machine, or the ones still
+        // connecting are merely refused and the grace period never runs out.
         await sleep(600);
         const sentAt = Date.now();
         server.kill("SIGTERM");
