@@ -22,6 +22,29 @@ export const REDACTED_PATHS = [
   "headers.authorization",
 ];
 
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/**
+ * Standard output, written asynchronously: a synchronous write per line cost
+ * more than the rest of an authenticated request (bench/results). Lines still
+ * go out at once when the process is idle; under load they are written in
+ * batches. What is buffered is written synchronously when the process exits.
+ */
+function asyncStdout(): DestinationStream {
+  if (!stdout) {
+    const dest = pino.destination({ dest: 1, sync: false });
+    process.once("exit", () => {
+      try {
+        dest.flushSync();
+      } catch {
+        // stdout already gone: nothing left to save the lines to
+      }
+    });
+    stdout = dest;
+  }
+  return stdout;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -30,6 +53,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    destination ?? (level === "silent" ? undefined : asyncStdout()),
   );
 }
