@@ -36,7 +36,8 @@ function newUser(overrides: Partial<NewUser> = {}): NewUser {
   };
 }
 
-function newSession(userId: string, overrides: Partial<SessionRow> = {}): SessionRow {
+/** A session row for the contract's fixed clock (T0); shared with the engine-specific store tests. */
+export function newSession(userId: string, overrides: Partial<SessionRow> = {}): SessionRow {
   return {
     id: generatePublicId(),
     tokenHash: hashToken(generateToken()),

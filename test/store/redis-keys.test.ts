@@ -3,12 +3,13 @@
 // window, nothing outside the prefix, and no session outliving its user.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generatePublicId, generateToken, hashToken } from "../../src/auth/tokens.js";
+import { generatePublicId } from "../../src/auth/tokens.js";
 import { createRedisStore } from "../../src/store/redis.js";
 import { createSqliteStore } from "../../src/store/sqlite.js";
-import type { SessionRow, Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/server.js";
 import { TEST_REDIS_URL, deleteRedisPrefix, freshRedisPrefix, servicesAvailable } from "../helpers/services.js";
+import { newSession } from "./contract.js";
 
 const available = await servicesAvailable(["redis"], "Redis key layout and TTLs");
 
@@ -32,17 +33,7 @@ describe.skipIf(!available)("redis engine specifics", () => {
     dir?.remove();
   });
 
-  const session = (userId: string, o: Partial<SessionRow> = {}): SessionRow => ({
-    id: generatePublicId(),
-    tokenHash: hashToken(generateToken()),
-    userId,
-    createdAt: T0,
-    lastSeenAt: T0,
-    expiresAt: T0 + 30 * DAY,
-    userAgent: null,
-    ip: null,
-    ...o,
-  });
+  const session = newSession; // the contract's fixture, on the same T0
   const user = async (role: "user" | "admin" = "user") =>
     store.createUser({ id: generatePublicId(), email: `${generatePublicId()}@example.com`, passwordHash: "x", role, createdAt: T0 });
 
