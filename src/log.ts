@@ -22,25 +22,33 @@ export const REDACTED_PATHS = [
   "headers.authorization",
 ];
 
-let stdout: ReturnType<typeof pino.destination> | undefined;
+let stdout: DestinationStream | undefined;
 
 /**
- * Standard output, written asynchronously: a synchronous write per line cost
- * more than the rest of an authenticated request (bench/results). Lines still
- * go out at once when the process is idle; under load they are written in
- * batches. What is buffered is written synchronously when the process exits.
+ * Standard output in batches: the lines logged during one turn of the event
+ * loop go out in one write when the turn ends. A write per line (sync, or
+ * async through pino's sonic-boom) cost more than the rest of an
+ * authenticated request (bench/results/latest.md). On Linux process.stdout
+ * writes synchronously to files, pipes and terminals, so a batch is never
+ * split, and the lines still pending when the process exits are written then.
  */
-function asyncStdout(): DestinationStream {
+function batchedStdout(): DestinationStream {
   if (!stdout) {
-    const dest = pino.destination({ dest: 1, sync: false });
-    process.once("exit", () => {
-      try {
-        dest.flushSync();
-      } catch {
-        // stdout already gone: nothing left to save the lines to
-      }
-    });
-    stdout = dest;
+    let pending: string[] = [];
+    const flush = () => {
+      if (pending.length === 0) return;
+      const out = pending.join("");
+      pending = [];
+      process.stdout.write(out);
+    };
+    // A closed stdout (the log reader went away) must not bring the server down.
+    process.stdout.on("error", () => {});
+    process.once("exit", flush);
+    stdout = {
+      write(line: string) {
+        if (pending.push(line) === 1) setImmediate(flush);
+      },
+    };
   }
   return stdout;
 }
@@ -53,6 +61,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? (level === "silent" ? undefined : asyncStdout()),
+    destination ?? (level === "silent" ? undefined : batchedStdout()),
   );
 }
