@@ -1,8 +1,7 @@
 // Running Latchkey on Node's HTTP server: listen, slowloris timeouts, and a
 // graceful stop that finishes in-flight requests before closing the store.
 import type { AddressInfo } from "node:net";
-import type { Server, ServerResponse } from "node:http";
-import { serve } from "@hono/node-server";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { bootstrapAdmin } from "./admin-bootstrap.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -41,19 +40,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw err;
   }
 
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve(
-      {
-        fetch: latchkey.fetch,
-        port: config.port,
-        hostname: config.host,
-        // Node checks the header/request timeouts only this often (30 s by default), so a
-        // 10 s HEADERS_TIMEOUT could otherwise hold a stalled socket for 40 s.
-        serverOptions: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.headersTimeoutMs / 4)) },
-      },
-      () => resolve(s as Server),
-    );
-  });
+  // Node checks the header/request timeouts only this often (30 s by default), so a
+  // 10 s HEADERS_TIMEOUT could otherwise hold a stalled socket for 40 s.
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, config.headersTimeoutMs / 4));
+  const server = createServer({ connectionsCheckingInterval }, latchkey.nodeListener);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = 5000;
@@ -64,21 +55,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger.debug({ event: "http.client_error", code: (err as NodeJS.ErrnoException).code });
   });
 
-  // Answers being written, so a stop can ask their clients not to reuse the
-  // connection: server.close() alone only closes connections idle at that
-  // moment, and a kept-alive one (a proxy's, a browser's) that goes idle later
-  // held the exit back until the keep-alive timeout or the grace period.
-  const inFlight = new Set<ServerResponse>();
-  let draining = false;
-  server.on("request", (_req, res: ServerResponse) => {
-    inFlight.add(res);
-    if (draining) res.setHeader("connection", "close");
-    res.once("close", () => {
-      inFlight.delete(res);
-      if (draining) setImmediate(() => server.closeIdleConnections());
-    });
-  });
-
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host && config.host !== "::" && config.host !== "0.0.0.0" ? config.host : "localhost"}:${port}`;
   logger.info({ event: "server.listening", url, store: store.engine });
@@ -87,8 +63,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const close = () =>
     (closing ??= (async () => {
       latchkey.stop();
-      draining = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+      // server.close() alone only closes connections idle at that moment: a
+      // kept-alive one (a proxy's, a browser's) that goes idle later would hold
+      // the exit back until the keep-alive timeout or the grace period. So from
+      // now on every answer asks its client not to reuse the connection, and
+      // connections are closed as soon as they go idle. (Nothing of this runs
+      // per request before a stop.)
+      server.on("request", (_req, res: ServerResponse) => {
+        if (!res.headersSent) res.setHeader("connection", "close");
+      });
+      const idleCloser = setInterval(() => server.closeIdleConnections(), 20);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
@@ -101,6 +85,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
       await Promise.race([drained, grace]);
       clearTimeout(timer);
+      clearInterval(idleCloser);
       await latchkey.resets.settle(); // reset emails already being sent go out before the store closes
       await store.close();
       logger.info({ event: "server.stopped" });

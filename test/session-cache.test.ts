@@ -128,8 +128,9 @@ describe("attachSessionCache on a real SQLite file", () => {
     expect(loads).toBe(3);
 
     const hit = cache.read("h", load)!;
-    hit.user.role = "admin"; // a caller mutating its result...
-    expect(cache.read("h", load)!.user.role).toBe("user"); // ...does not change the cache
+    expect(() => (hit.user.role = "admin")).toThrow(TypeError); // entries are frozen: a caller cannot change them...
+    expect(() => (hit.session.lastSeenAt = 0)).toThrow(TypeError);
+    expect(cache.read("h", load)!.user.role).toBe("user"); // ...so the next read is what the database said
     expect(loads).toBe(3);
 
     cache.forget("h");

@@ -14,14 +14,32 @@ export interface Authenticated {
   session: SessionRow;
 }
 
-export function createAuthenticator(sessions: SessionManager, cookies: CookieOptions) {
+/**
+ * What a Cookie header proves: the signed-in user, or why not: "none" (no
+ * session cookie at all) or "dead" (a session cookie to clear: malformed,
+ * unknown, expired or revoked).
+ */
+export type SessionCheck = Authenticated | "none" | "dead";
+
+export function createSessionCheck(sessions: SessionManager, cookies: CookieOptions) {
+  return async function checkSession(cookieHeader: string | null | undefined): Promise<SessionCheck> {
+    const cookie = readSessionCookie(cookieHeader, cookies);
+    if (cookie.kind === "none") return "none";
+    const found = cookie.kind === "token" ? await sessions.validate(cookie.token) : null;
+    if (!found) return "dead";
+    return { user: toPublicUser(found.user), session: found.session };
+  };
+}
+
+export type CheckSession = ReturnType<typeof createSessionCheck>;
+
+export function createAuthenticator(checkSession: CheckSession, cookies: CookieOptions) {
   /** The signed-in user and session, or a 401 (clearing a dead cookie). */
   return async function authenticate(request: Request): Promise<Authenticated | Response> {
-    const cookie = readSessionCookie(request, cookies);
-    if (cookie.kind === "none") return unauthorized();
-    const found = cookie.kind === "token" ? await sessions.validate(cookie.token) : null;
-    if (!found) return unauthorized({ "set-cookie": clearSessionCookie(cookies) });
-    return { user: toPublicUser(found.user), session: found.session };
+    const result = await checkSession(request.headers.get("cookie"));
+    if (result === "none") return unauthorized();
+    if (result === "dead") return unauthorized({ "set-cookie": clearSessionCookie(cookies) });
+    return result;
   };
 }
 

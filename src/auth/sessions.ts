@@ -64,7 +64,7 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
       if (now - found.session.lastSeenAt >= settings.touchIntervalMs) {
         // An UPDATE, never an upsert: if a logout deleted the row meanwhile, it stays deleted.
         if (!(await store.touchSession(tokenHash, now))) return null;
-        found.session.lastSeenAt = now;
+        return { user: found.user, session: { ...found.session, lastSeenAt: now } }; // store rows may be frozen
       }
       return found;
     },

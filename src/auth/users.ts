@@ -5,8 +5,18 @@ import type { PasswordHasher } from "./passwords.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Public forms of frozen rows (the session cache's), computed once per row. */
+const publicForms = new WeakMap<UserRow, User>();
+
 /** The user as every response shows it: never a password hash, never a token. */
 export function toPublicUser(row: UserRow): User {
+  if (!Object.isFrozen(row)) return publicForm(row);
+  let user = publicForms.get(row);
+  if (!user) publicForms.set(row, (user = Object.freeze(publicForm(row))));
+  return user;
+}
+
+function publicForm(row: UserRow): User {
   return {
     id: row.id,
     email: row.email,

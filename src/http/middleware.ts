@@ -4,32 +4,44 @@ import type { AppEnv } from "../deps.js";
 import type { Logger } from "../log.js";
 import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
 
+/** What one access-log line says about a request. */
+export interface AccessLine {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  /** When the request began (performance.now()). */
+  started: number;
+}
+
 /**
- * A request id for every request, and one access-log line when it ends
- * (unless ACCESS_LOG=off). The line carries only fixed, non-secret fields, so
- * it goes through a child logger without the redaction pass, which would
+ * The access log (one line per request), or undefined when ACCESS_LOG=off or
+ * info is not logged. The line carries only fixed, non-secret fields, so it
+ * goes through a child logger without the redaction pass, which would
  * otherwise be most of its cost.
  */
+export function createAccessLog(logger: Logger, enabled: boolean): ((line: AccessLine) => void) | undefined {
+  if (!enabled || !logger.isLevelEnabled("info")) return undefined;
+  const access = logger.child({}, { redact: [] });
+  return ({ requestId, method, path, status, started }) =>
+    access.info({ requestId, method, path, status, ms: Math.round((performance.now() - started) * 100) / 100 });
+}
+
+/** A request id for every request (also sent as X-Request-Id), and its access-log line when it ends. */
 export function requestContext(logger: Logger, options: { accessLog: boolean } = { accessLog: true }): MiddlewareHandler<AppEnv> {
-  const access = options.accessLog && logger.isLevelEnabled("info") ? logger.child({}, { redact: [] }) : undefined;
+  const log = createAccessLog(logger, options.accessLog);
   return async (c, next) => {
     const requestId = crypto.randomUUID();
-    const started = access ? performance.now() : 0;
+    const started = log ? performance.now() : 0;
     c.set("requestId", requestId);
     await next();
     c.res.headers.set("x-request-id", requestId);
-    access?.info({
-      requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-    });
+    log?.({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, started });
   };
 }
 
-/** Standard security headers, and no caching of anything an auth route says. */
-export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
+/** The headers every response carries unless its route set them: no caching, and the standard security headers. */
+export function fixedHeaders(options: { hsts: boolean }): [string, string][] {
   const fixed: [string, string][] = [
     ["cache-control", "no-store"],
     ["x-content-type-options", "nosniff"],
@@ -39,6 +51,12 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
     ["content-security-policy", "default-src 'none'; frame-ancestors 'none'"],
   ];
   if (options.hsts) fixed.push(["strict-transport-security", "max-age=63072000; includeSubDomains"]);
+  return fixed;
+}
+
+/** Sets the fixed headers on every response that does not set them itself. */
+export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
+  const fixed = fixedHeaders(options);
   return async (c, next) => {
     await next();
     const headers = c.res.headers;

@@ -28,8 +28,13 @@ export interface SessionCache {
   readonly size: number;
 }
 
-/** Copies, so a caller mutating a result cannot change what the next request reads. */
-const copy = (v: SessionWithUser): SessionWithUser => ({ session: { ...v.session }, user: { ...v.user } });
+/**
+ * Entries are frozen, so every request can be handed the same objects (no
+ * copy per hit) and none can change what the next one reads. Frozen rows also
+ * let toPublicUser() compute a user's public form once per entry.
+ */
+const frozen = (v: SessionWithUser): SessionWithUser =>
+  Object.freeze({ session: Object.freeze({ ...v.session }), user: Object.freeze({ ...v.user }) });
 
 /**
  * The cache for one connection, and `prepare`, which the store uses for the
@@ -66,17 +71,17 @@ export function attachSessionCache(
       // it stale also makes the next look see a different version.
       if (unchangedElsewhere()) {
         const hit = entries.get(tokenHash);
-        if (hit) return copy(hit);
+        if (hit) return hit;
       }
-      const value = load();
-      if (value) {
-        if (entries.size >= maxEntries) {
-          // Oldest insertion first: cheap, and hot sessions come straight back.
-          const oldest = entries.keys().next().value;
-          if (oldest !== undefined) entries.delete(oldest);
-        }
-        entries.set(tokenHash, copy(value));
+      const loaded = load();
+      if (!loaded) return null;
+      const value = frozen(loaded);
+      if (entries.size >= maxEntries) {
+        // Oldest insertion first: cheap, and hot sessions come straight back.
+        const oldest = entries.keys().next().value;
+        if (oldest !== undefined) entries.delete(oldest);
       }
+      entries.set(tokenHash, value);
       return value;
     },
     forget(tokenHash) {
@@ -87,7 +92,7 @@ export function attachSessionCache(
     },
     touched(tokenHash, lastSeenAt) {
       const hit = entries.get(tokenHash);
-      if (hit) hit.session.lastSeenAt = lastSeenAt;
+      if (hit) entries.set(tokenHash, Object.freeze({ user: hit.user, session: Object.freeze({ ...hit.session, lastSeenAt }) }));
     },
     clear,
     get size() {

@@ -1,0 +1,168 @@
+// GET /me is answered by a fast path on Node's request listener
+// (src/http/fast-me.ts) instead of Hono. These tests hold it to the Hono
+// route's exact answers, and check which requests it hands to Hono.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { getRequestListener } from "@hono/node-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLatchkey } from "../src/latchkey.js";
+import { withFastMe } from "../src/http/fast-me.js";
+import { createLogger } from "../src/log.js";
+import { createSqliteStore } from "../src/store/sqlite.js";
+import { client, request, uniqueEmail, type ApiResponse } from "./helpers/http.js";
+import { createTestClock, startTestServer, tempDir, testConfig, type TestServer } from "./helpers/server.js";
+
+const DAY = 86_400_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Headers that differ per response or per connection. */
+const VARYING = new Set(["date", "x-request-id", "connection", "keep-alive"]);
+
+/** Status, body and headers, without the ones that vary per response. */
+function comparable(res: ApiResponse) {
+  expect(res.headers.get("x-request-id")).toMatch(UUID);
+  const headers = [...res.headers.entries()].filter(([name]) => !VARYING.has(name)).sort();
+  return { status: res.status, text: res.text, headers };
+}
+
+/** The same request through the fast path (/me) and through Hono (the fast path leaves URLs with a query string alone). */
+async function bothPaths(url: string, cookie?: string) {
+  const fast = await request(url, "GET", "/me", { cookie });
+  const hono = await request(url, "GET", "/me?via=hono", { cookie });
+  return { fast: comparable(fast), hono: comparable(hono) };
+}
+
+describe.each([
+  ["development", {}],
+  ["production", { NODE_ENV: "production", PUBLIC_URL: "https://auth.example.com", JWT_SECRET: "x".repeat(43) }],
+])("GET /me fast path (%s cookies and headers)", (_mode, env: Record<string, string>) => {
+  let srv: TestServer;
+  const logLines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n")) if (line) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  beforeAll(async () => {
+    srv = await startTestServer({ env, logger: createLogger("info", sink) });
+  });
+  afterAll(() => srv.destroy());
+
+  const signIn = async () => {
+    const c = client(srv.url);
+    const email = uniqueEmail();
+    await c.post("/signup", { email, password: "fast-path-password" });
+    expect((await c.post("/login", { email, password: "fast-path-password" })).status).toBe(200);
+    return c;
+  };
+
+  it("answers a live session exactly as the Hono route does", async () => {
+    const c = await signIn();
+    const { fast, hono } = await bothPaths(srv.url, c.cookie);
+    expect(fast.status).toBe(200);
+    expect(JSON.parse(fast.text).user.email).toMatch(/@example\.com$/);
+    expect(fast).toEqual(hono);
+    expect(fast.headers).toContainEqual(["content-length", String(Buffer.byteLength(fast.text))]);
+    expect(fast.headers).toContainEqual(["cache-control", "no-store"]);
+  });
+
+  it("answers no cookie, a malformed cookie and an unknown token exactly as the Hono route does", async () => {
+    const name = srv.latchkey.config.secureCookies ? "__Host-session" : "session";
+    for (const cookie of [undefined, "other=1", `${name}=not-a-token`, `${name}=${"A".repeat(43)}`]) {
+      const { fast, hono } = await bothPaths(srv.url, cookie);
+      expect(fast.status).toBe(401);
+      expect(fast).toEqual(hono);
+      // A dead session cookie is cleared; no cookie at all is left alone.
+      expect(fast.headers.some(([n]) => n === "set-cookie")).toBe(cookie?.startsWith(name) ?? false);
+    }
+  });
+
+  it("ends expired sessions on the fast path too", async () => {
+    const c = await signIn();
+    srv.clock.advance(8 * DAY); // past the 7-day idle timeout
+    const { fast } = await bothPaths(srv.url, c.cookie);
+    expect(fast.status).toBe(401);
+    expect(fast.headers.find(([n]) => n === "set-cookie")?.[1]).toMatch(/Max-Age=0/);
+  });
+
+  it("renews an active session (sliding expiry) on the fast path", async () => {
+    const c = await signIn();
+    for (let i = 0; i < 3; i++) {
+      srv.clock.advance(6 * DAY); // each request touches the session, so it never idles out
+      expect((await request(srv.url, "GET", "/me", { cookie: c.cookie })).status).toBe(200);
+    }
+  });
+
+  it("writes the same access-log line as the Hono route", async () => {
+    const c = await signIn();
+    logLines.length = 0;
+    const fast = await request(srv.url, "GET", "/me", { cookie: c.cookie });
+    await new Promise((r) => setTimeout(r, 20));
+    const line = logLines.find((l) => l.requestId === fast.headers.get("x-request-id"));
+    expect(line).toMatchObject({ method: "GET", path: "/me", status: 200 });
+    expect(typeof line!.ms).toBe("number");
+    expect(JSON.stringify(logLines)).not.toContain(c.cookie!.split("=")[1]!); // never the token
+  });
+});
+
+describe("GET /me fast path hand-off", () => {
+  const dir = tempDir();
+  const store = createSqliteStore(`${dir.path}/latchkey.db`);
+  const config = testConfig({ DATABASE_URL: `sqlite:${dir.path}/latchkey.db` });
+  const latchkey = createLatchkey({ config, store, clock: createTestClock(), backgroundTasks: false });
+  const hono = getRequestListener((req, env) => latchkey.fetch(req, env));
+  let handedOff: string[] = [];
+  const fastMe = withFastMe(
+    { checkSession: latchkey.checkSession, cookies: latchkey.cookies, logger: latchkey.logger, accessLog: false, hsts: false },
+    (req, res) => {
+      handedOff.push(`${req.method} ${req.url}`);
+      hono(req, res);
+    },
+  );
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer(fastMe);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await store.close();
+    dir.remove();
+  });
+
+  it("answers GET /me itself and hands every other request to Hono", async () => {
+    handedOff = [];
+    expect((await request(url, "GET", "/me")).status).toBe(401);
+    expect(handedOff).toEqual([]);
+    expect((await request(url, "GET", "/me?x=1")).status).toBe(401);
+    expect((await request(url, "HEAD", "/me")).status).toBe(401);
+    expect((await request(url, "POST", "/me")).status).toBe(405);
+    expect((await request(url, "GET", "/me/")).status).toBe(404);
+    expect((await request(url, "GET", "/healthz")).status).toBe(200);
+    expect(handedOff).toEqual(["GET /me?x=1", "HEAD /me", "POST /me", "GET /me/", "GET /healthz"]);
+  });
+
+  it("hands /me to Hono when the session check fails, which answers with its error mapping", async () => {
+    const c = client(url);
+    const email = uniqueEmail();
+    await c.post("/signup", { email, password: "fast-path-password" });
+    await c.post("/login", { email, password: "fast-path-password" });
+    const original = store.findSession;
+    store.findSession = async () => {
+      throw new Error("disk on fire");
+    };
+    try {
+      handedOff = [];
+      const res = await c.get("/me");
+      expect(handedOff).toEqual(["GET /me"]);
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: "Internal server error", requestId: res.headers.get("x-request-id") });
+    } finally {
+      store.findSession = original;
+    }
+    expect((await c.get("/me")).status).toBe(200);
+  });
+});
