@@ -1,11 +1,10 @@
 // The Hono app: middleware order and route groups, nothing else.
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
-import { bodyLimitForBodies, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import { bodySizeLimit, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
 import { jsonError } from "./http/responses.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -31,14 +30,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         jsonError(405, "Method not allowed", undefined, { allow: methods.join(", ") }),
     }),
   );
-  app.use(
-    bodyLimitForBodies(
-      bodyLimit({
-        maxSize: config.bodyLimitBytes,
-        onError: () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`),
-      }),
-    ),
-  );
+  app.use(bodySizeLimit(config.bodyLimitBytes, () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`)));
   app.use(crossSiteGuard(config));
 
   app.route("/", healthRoutes(deps));

@@ -1,5 +1,6 @@
 // The cross-cutting middleware, in the order app.ts applies them.
 import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../deps.js";
 import type { Logger } from "../log.js";
 import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
@@ -65,12 +66,22 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {
 }
 
 /**
- * Hono's bodyLimit, for requests that can carry a body. Asking a GET for its
- * body makes @hono/node-server build a full WHATWG Request (with an
- * AbortSignal) that nothing else on the read path needs.
+ * The request body size limit (413 before the body is read). A declared
+ * Content-Length is checked here from the header alone; only a chunked body
+ * goes through Hono's bodyLimit, which counts the bytes as they stream in.
+ * (Hono's middleware asks every request for its body stream first, which
+ * makes @hono/node-server build a full WHATWG Request, with an AbortSignal
+ * and a ReadableStream, that the JSON reader then does not need.)
  */
-export function bodyLimitForBodies(limit: MiddlewareHandler): MiddlewareHandler {
-  return (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next));
+export function bodySizeLimit(maxSize: number, onError: () => Response): MiddlewareHandler {
+  const streamed = bodyLimit({ maxSize, onError });
+  return (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return next();
+    const declared = c.req.header("content-length");
+    if (declared === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    return Number(declared) > maxSize ? Promise.resolve(onError()) : next();
+  };
 }
 
 /** Bearer-token routes (…/token/…): they never read cookies, so a cross-site request carries no ambient authority. */
