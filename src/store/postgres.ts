@@ -326,6 +326,18 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     },
     { maxInFlight: 1, maxBatch: 256 },
   );
+  // User reads by id, batched the same way: with Redis holding the sessions,
+  // this is the SQL half of every authenticated request.
+  const findUsers = createBatchLoader<string, UserRow>(
+    async (ids) => {
+      const { rows } = await query<UserRecord>(
+        { name: "latchkey.find_users", text: `SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::text[])` },
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.id, toUser(r)]));
+    },
+    { maxInFlight: 1, maxBatch: 256 },
+  );
 
   return {
     engine: "postgres",
@@ -351,8 +363,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       return rows[0] ? toUser(rows[0]) : null;
     },
     async findUserById(id) {
-      const { rows } = await query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
-      return rows[0] ? toUser(rows[0]) : null;
+      return (await findUsers(id)) ?? null;
     },
     async setPasswordHash(userId, passwordHash, now) {
       await query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3", [passwordHash, now, userId]);

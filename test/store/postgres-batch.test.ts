@@ -52,6 +52,14 @@ describe.skipIf(!available)("postgres batched session reads", () => {
     expect(queries).toBeLessThanOrEqual(2);
   });
 
+  it("batches user reads by id the same way", async () => {
+    const ids = Array.from({ length: 50 }, () => randomUUID());
+    for (const id of ids.slice(0, 25)) await store.createUser({ id, email: `${id}@example.com`, passwordHash: "x", role: "user", createdAt: 0 });
+    const { result, queries } = await countQueries(() => Promise.all(ids.map((id) => store.findUserById(id))));
+    expect(result.map((u) => u?.id ?? null)).toEqual(ids.map((id, i) => (i < 25 ? id : null)));
+    expect(queries).toBeLessThanOrEqual(2);
+  });
+
   it("refuses a session deleted through another connection to any lookup asked for after the delete", async () => {
     const other = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
     await other.connect();
