@@ -53,13 +53,25 @@ function batchedStdout(): DestinationStream {
   return stdout;
 }
 
+/** pino's isoTime, computed once per millisecond (under load many lines share one). */
+let lastMs = -1;
+let lastTime = "";
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: "latchkey" },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
     },
     destination ?? (level === "silent" ? undefined : batchedStdout()),
   );
