@@ -36,6 +36,11 @@ export function createBatchLoader<K, V>(
       },
       (err: unknown) => {
         for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+        // The keys waiting for this slot fail with it: a silent database holds each
+        // batch until the query timeout, and they would otherwise wait that long again.
+        const waiting = pending;
+        pending = new Map();
+        for (const waiters of waiting.values()) for (const w of waiters) w.reject(err);
       },
     ).finally(() => {
       inFlight--;

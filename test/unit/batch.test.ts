@@ -77,6 +77,26 @@ describe("createBatchLoader", () => {
     expect(t.batches.map((b) => b.length)).toEqual([4, 4, 2]);
   });
 
+  it("fails the keys waiting for a slot together with the batch that held it", async () => {
+    let failBatch: ((err: Error) => void) | undefined;
+    const loads: string[][] = [];
+    const get = createBatchLoader(
+      (keys: string[]) => {
+        loads.push(keys);
+        return new Promise<Map<string, number>>((_resolve, reject) => (failBatch = reject));
+      },
+      { maxInFlight: 1, maxBatch: 100 },
+    );
+    const first = get("a");
+    await turn();
+    const waiting = get("b"); // queued behind the stuck batch
+    await turn();
+    failBatch!(new Error("query timeout"));
+    await expect(first).rejects.toThrow("query timeout");
+    await expect(waiting).rejects.toThrow("query timeout"); // at once, not after a second timeout
+    expect(loads).toEqual([["a"]]);
+  });
+
   it("rejects every caller of a failed batch, and only those", async () => {
     let fail = true;
     const get = createBatchLoader(
