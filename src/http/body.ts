@@ -1,5 +1,5 @@
 // Reading a JSON body: content type, syntax and shape, each refused with its
-// own clear 4xx. The size limit is enforced before this, by bodyLimit.
+// own clear 4xx. The size limit is enforced before this, by bodySizeLimit (http/middleware.ts).
 import type { z } from "zod";
 import { jsonError } from "./responses.js";
 

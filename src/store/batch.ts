@@ -49,7 +49,6 @@ export function createBatchLoader<K, V>(
   };
 
   const flush = () => {
-    scheduled = false;
     while (pending.size > 0 && inFlight < maxInFlight) {
       if (pending.size <= maxBatch) {
         const batch = pending;
@@ -76,7 +75,10 @@ export function createBatchLoader<K, V>(
       // I/O callbacks, which would send each request's lookup on its own.
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        setImmediate(() => {
+          scheduled = false;
+          flush();
+        });
       }
     });
 }
