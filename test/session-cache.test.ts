@@ -144,6 +144,52 @@ describe("attachSessionCache on a real SQLite file", () => {
     void store.close();
   });
 
+  it("readBatch looks at foreign commits once, before any row of the batch", () => {
+    const path = join(dir.path, "batch.db");
+    const store = createSqliteStore(path, { sessionCacheSize: 0 });
+    const db = new Database(path);
+    const { cache } = attachSessionCache(db, 100);
+    const foreign = new Database(path);
+    const loaded: string[] = [];
+    const load = (h: string) => (loaded.push(h), h === "missing" ? null : value("user"));
+
+    expect([...cache.readBatch(["a", "b", "missing"], load).keys()]).toEqual(["a", "b"]);
+    expect(loaded).toEqual(["a", "b", "missing"]);
+    loaded.length = 0;
+    expect(cache.readBatch(["a", "b"], load).size).toBe(2);
+    expect(loaded).toEqual([]); // both hits
+
+    foreign.prepare("INSERT INTO counters (key, count, reset_at) VALUES ('y', 1, 0)").run();
+    cache.readBatch(["a", "b"], load);
+    expect(loaded).toEqual(["a", "b"]); // a foreign commit: every row of the batch is read again
+
+    foreign.close();
+    db.close();
+    void store.close();
+  });
+
+  it("the store answers a turn's lookups together, after all of them were asked: a foreign delete between two asks is seen", async () => {
+    const path = join(dir.path, "turn.db");
+    const store = createSqliteStore(path);
+    const foreign = new Database(path);
+    await store.createUser({ id: "u1", email: "turn@example.com", passwordHash: "x", role: "user", createdAt: 1 });
+    const session = (tokenHash: string) => ({
+      id: `id-${tokenHash}`, tokenHash, userId: "u1", createdAt: 1, lastSeenAt: 1, expiresAt: 2, userAgent: null, ip: null,
+    });
+    await store.createSession(session("first"));
+    await store.createSession(session("second"));
+    expect(await store.findSession("second")).not.toBeNull(); // cached now
+
+    const first = store.findSession("first"); // asked, not yet answered
+    foreign.prepare("DELETE FROM sessions WHERE token_hash = 'second'").run(); // the CLI revokes, in between
+    const second = store.findSession("second"); // asked after the revocation
+    expect((await first)?.session.id).toBe("id-first");
+    expect(await second).toBeNull();
+
+    foreign.close();
+    await store.close();
+  });
+
   it("keeps at most maxEntries, and a size of 0 turns it off", () => {
     const db = new Database(join(dir.path, "size.db"));
     const { cache } = attachSessionCache(db, 2);

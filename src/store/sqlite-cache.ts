@@ -6,8 +6,11 @@
 //    tool using store.db directly) empties the cache after it runs;
 //  - writes made by any other connection (the CLI, a second instance) are
 //    seen through `PRAGMA data_version`, which SQLite changes for this
-//    connection whenever another one commits. It is read before every cache
-//    hit, so a foreign revocation is never answered from the cache.
+//    connection whenever another one commits. It is read before any cache
+//    hit is trusted: once per batch of reads (readBatch), and the store only
+//    batches lookups that were all asked for before the batch runs, so a
+//    foreign revocation committed before a request arrived is never answered
+//    from the cache.
 // Entries hold exactly what the database said; expiry is still decided by the
 // session manager on every request, with its clock.
 import type Database from "better-sqlite3";
@@ -19,7 +22,13 @@ export interface SessionCache {
    * connection has committed since the entry was loaded, else from `load`
    * (whose result is then cached).
    */
-  read(tokenHash: string, load: () => SessionWithUser | null): SessionWithUser | null;
+  read(tokenHash: string, load: (tokenHash: string) => SessionWithUser | null): SessionWithUser | null;
+  /**
+   * read() for several token hashes, with one look at other connections'
+   * commits, taken before any of them is read. Sound only for lookups that
+   * were all asked for before this call.
+   */
+  readBatch(tokenHashes: readonly string[], load: (tokenHash: string) => SessionWithUser | null): Map<string, SessionWithUser>;
   forget(tokenHash: string): void;
   forgetUser(userId: string): void;
   /** Updates the cached last_seen_at after a successful touch. */
@@ -63,26 +72,35 @@ export function attachSessionCache(
     return false;
   };
 
+  /** Reads the row and keeps it (unless the cache is off). */
+  const loadEntry = (tokenHash: string, load: (tokenHash: string) => SessionWithUser | null) => {
+    const loaded = load(tokenHash);
+    if (!loaded || maxEntries === 0) return loaded;
+    const value = frozen(loaded);
+    if (entries.size >= maxEntries) {
+      // Oldest insertion first: cheap, and hot sessions come straight back.
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+    entries.set(tokenHash, value);
+    return value;
+  };
+
   const cache: SessionCache = {
     read(tokenHash, load) {
-      if (maxEntries === 0) return load();
-      // The version is read BEFORE the row: every entry was loaded after the
+      return cache.readBatch([tokenHash], load).get(tokenHash) ?? null;
+    },
+    readBatch(tokenHashes, load) {
+      const found = new Map<string, SessionWithUser>();
+      // The version is read BEFORE the rows: every entry was loaded after the
       // moment `seenVersion` was taken, so any commit elsewhere that could make
       // it stale also makes the next look see a different version.
-      if (unchangedElsewhere()) {
-        const hit = entries.get(tokenHash);
-        if (hit) return hit;
+      const trusted = maxEntries > 0 && unchangedElsewhere();
+      for (const tokenHash of tokenHashes) {
+        const value = (trusted && entries.get(tokenHash)) || loadEntry(tokenHash, load);
+        if (value) found.set(tokenHash, value);
       }
-      const loaded = load();
-      if (!loaded) return null;
-      const value = frozen(loaded);
-      if (entries.size >= maxEntries) {
-        // Oldest insertion first: cheap, and hot sessions come straight back.
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
-      entries.set(tokenHash, value);
-      return value;
+      return found;
     },
     forget(tokenHash) {
       entries.delete(tokenHash);

@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations/sqlite.js";
+import { createBatchLoader } from "./batch.js";
 import { attachSessionCache } from "./sqlite-cache.js";
 import { createSqliteTokenStore } from "./token-store-sqlite.js";
 import {
@@ -12,6 +13,7 @@ import {
   type AdminGuardedResult,
   type Role,
   type SessionRow,
+  type SessionWithUser,
   type Store,
   type UserRow,
 } from "./store.js";
@@ -174,6 +176,22 @@ export function createSqliteStore(
        LIMIT @limit)`,
   );
 
+  const loadSession = (tokenHash: string): SessionWithUser | null => {
+    const r = sessionWithUser.get(tokenHash) as
+      | (UserRecord & SessionRecord & { s_id: string; s_created_at: number })
+      | undefined;
+    if (!r) return null;
+    return { session: toSession({ ...r, id: r.s_id, created_at: r.s_created_at }), user: toUser(r) };
+  };
+  // Session lookups asked for during one event-loop turn are answered together
+  // once it ends: under load, one look at other connections' commits (PRAGMA
+  // data_version) then covers a whole turn's requests, and it is still taken
+  // after each of them arrived, so revocation elsewhere stays immediate.
+  const findSessions = createBatchLoader<string, SessionWithUser>(
+    async (hashes) => cache.readBatch(hashes, loadSession),
+    { maxInFlight: 1, maxBatch: 256 },
+  );
+
   return {
     engine: "sqlite",
     db,
@@ -223,16 +241,7 @@ export function createSqliteStore(
       insertSession.run(session);
     },
     async findSession(tokenHash) {
-      return cache.read(tokenHash, () => {
-        const r = sessionWithUser.get(tokenHash) as
-          | (UserRecord & SessionRecord & { s_id: string; s_created_at: number })
-          | undefined;
-        if (!r) return null;
-        return {
-          session: toSession({ ...r, id: r.s_id, created_at: r.s_created_at }),
-          user: toUser(r),
-        };
-      });
+      return (await findSessions(tokenHash)) ?? null;
     },
     async touchSession(tokenHash, lastSeenAt) {
       const touched = touch.run(lastSeenAt, tokenHash).changes > 0;
