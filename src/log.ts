@@ -65,14 +65,36 @@ function isoTime(): string {
   return lastTime;
 }
 
+/** The loggers createLogger() made, and where each writes (see infoLineWriter). */
+const destinations = new WeakMap<Logger, DestinationStream>();
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino(
+  const out = destination ?? (level === "silent" ? undefined : batchedStdout());
+  const logger = pino(
     {
       level,
       base: { service: "latchkey" },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       timestamp: isoTime,
     },
-    destination ?? (level === "silent" ? undefined : batchedStdout()),
+    out,
   );
+  if (out) destinations.set(logger, out);
+  return logger;
+}
+
+/**
+ * For lines logged on every request whose fields are fixed and never secret
+ * (the access log): writes an info line exactly as a createLogger() logger
+ * would, from fields already serialised as `,"key":value...`, without pino's
+ * per-call work (iterating the object, serialisers, the redaction pass).
+ * Undefined for a logger createLogger() did not make.
+ */
+export function infoLineWriter(logger: Logger): ((fields: string) => void) | undefined {
+  const out = destinations.get(logger);
+  if (!out) return undefined;
+  const INFO = 30;
+  return (fields) => {
+    if (logger.levelVal <= INFO) out.write(`{"level":${INFO}${isoTime()},"service":"latchkey"${fields}}\n`);
+  };
 }

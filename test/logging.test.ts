@@ -1,6 +1,7 @@
 // Logs are structured, carry request ids and events, and never a password, token or hash.
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccessLog } from "../src/http/middleware.js";
 import { createLogger } from "../src/log.js";
 import { client, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
@@ -43,6 +44,26 @@ describe("logs", () => {
     for (const secret of [password, "wrong-password-1", token, createHash("sha256").update(token).digest("hex"), user!.passwordHash]) {
       expect(all).not.toContain(secret);
     }
+  });
+
+  it("write the access line directly, exactly as pino writes the same fields", () => {
+    const out: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void out.push(line) });
+    const access = createAccessLog(logger, true)!;
+    const fields = { requestId: "r-1", method: "GET", path: '/odd"path\\with\nbreaks\u0001', status: 404 };
+    access({ ...fields, started: performance.now() });
+    logger.child({}, { redact: [] }).info({ ...fields, ms: 0.5 });
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatch(/^\{.*\}\n$/s);
+    const [direct, viaPino] = out.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(Object.keys(direct!)).toEqual(Object.keys(viaPino!));
+    expect({ ...direct, time: 0, ms: 0 }).toEqual({ ...viaPino, time: 0, ms: 0 });
+    expect(direct!.path).toBe(fields.path);
+    expect(direct!.ms).toEqual(expect.any(Number));
+
+    logger.level = "warn"; // a level raised at run time silences it too
+    access({ ...fields, started: performance.now() });
+    expect(out).toHaveLength(2);
   });
 
   it("answer an unexpected failure with 500, a request id, and no details", async () => {
