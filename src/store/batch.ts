@@ -14,16 +14,16 @@ export interface BatchOptions {
   maxBatch: number;
 }
 
-type Waiter<V> = { resolve: (value: V | undefined) => void; reject: (err: unknown) => void };
+type Waiter<V> = { resolve: (value: V | null) => void; reject: (err: unknown) => void };
 
 /**
  * `load(keys)` answers a batch of distinct keys with a map of those found.
- * The returned function resolves one key's value (undefined when not found).
+ * The returned function resolves one key's value (null when not found, as the Store's methods answer).
  */
 export function createBatchLoader<K, V>(
   load: (keys: K[]) => Promise<Map<K, V>>,
   { maxInFlight, maxBatch }: BatchOptions,
-): (key: K) => Promise<V | undefined> {
+): (key: K) => Promise<V | null> {
   let pending = new Map<K, Waiter<V>[]>();
   let scheduled = false;
   let inFlight = 0;
@@ -32,7 +32,7 @@ export function createBatchLoader<K, V>(
     inFlight++;
     load([...batch.keys()]).then(
       (found) => {
-        for (const [key, waiters] of batch) for (const w of waiters) w.resolve(found.get(key));
+        for (const [key, waiters] of batch) for (const w of waiters) w.resolve(found.get(key) ?? null);
       },
       (err: unknown) => {
         for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
@@ -67,7 +67,7 @@ export function createBatchLoader<K, V>(
   };
 
   return (key) =>
-    new Promise<V | undefined>((resolve, reject) => {
+    new Promise<V | null>((resolve, reject) => {
       const waiters = pending.get(key);
       if (waiters) waiters.push({ resolve, reject });
       else pending.set(key, [{ resolve, reject }]);

@@ -362,9 +362,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       const { rows } = await query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [email]);
       return rows[0] ? toUser(rows[0]) : null;
     },
-    async findUserById(id) {
-      return (await findUsers(id)) ?? null;
-    },
+    findUserById: findUsers,
     async setPasswordHash(userId, passwordHash, now) {
       await query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3", [passwordHash, now, userId]);
     },
@@ -398,9 +396,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         [s.tokenHash, s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent, s.ip],
       );
     },
-    async findSession(tokenHash) {
-      return (await findSessions(tokenHash)) ?? null;
-    },
+    findSession: findSessions,
     async touchSession(tokenHash, lastSeenAt) {
       // An UPDATE, never an upsert: a deleted row stays deleted.
       const r = await query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", [lastSeenAt, tokenHash]);

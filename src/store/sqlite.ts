@@ -240,9 +240,7 @@ export function createSqliteStore(
     async createSession(session) {
       insertSession.run(session);
     },
-    async findSession(tokenHash) {
-      return (await findSessions(tokenHash)) ?? null;
-    },
+    findSession: findSessions,
     async touchSession(tokenHash, lastSeenAt) {
       const touched = touch.run(lastSeenAt, tokenHash).changes > 0;
       if (touched) cache.touched(tokenHash, lastSeenAt);
