@@ -68,12 +68,16 @@ function isoTime(): string {
 /** The loggers createLogger() made, and where each writes (see infoLineWriter). */
 const destinations = new WeakMap<Logger, DestinationStream>();
 
+/** The fields every line carries, and how pino writes them into each line. */
+const BASE = { service: "latchkey" };
+const BASE_FIELDS = `,${JSON.stringify(BASE).slice(1, -1)}`;
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const out = destination ?? (level === "silent" ? undefined : batchedStdout());
   const logger = pino(
     {
       level,
-      base: { service: "latchkey" },
+      base: BASE,
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       timestamp: isoTime,
     },
@@ -93,8 +97,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export function infoLineWriter(logger: Logger): ((fields: string) => void) | undefined {
   const out = destinations.get(logger);
   if (!out) return undefined;
-  const INFO = 30;
+  const info = logger.levels.values.info!;
   return (fields) => {
-    if (logger.levelVal <= INFO) out.write(`{"level":${INFO}${isoTime()},"service":"latchkey"${fields}}\n`);
+    if (logger.levelVal <= info) out.write(`{"level":${info}${isoTime()}${BASE_FIELDS}${fields}}\n`);
   };
 }
