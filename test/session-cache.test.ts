@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attachSessionCache } from "../src/store/sqlite-cache.js";
+import { attachSessionCache, type SessionCache } from "../src/store/sqlite-cache.js";
 import { createSqliteStore } from "../src/store/sqlite.js";
 import type { SessionWithUser } from "../src/store/store.js";
 import { client, uniqueEmail } from "./helpers/http.js";
@@ -97,6 +97,10 @@ describe("session cache: revocation stays immediate", () => {
   });
 });
 
+/** One session read through the cache: what a batch of one key answers. */
+const readOne = (cache: SessionCache, tokenHash: string, load: (tokenHash: string) => SessionWithUser | null) =>
+  cache.readBatch([tokenHash], load).get(tokenHash) ?? null;
+
 describe("attachSessionCache on a real SQLite file", () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
@@ -115,28 +119,28 @@ describe("attachSessionCache on a real SQLite file", () => {
     let loads = 0;
     const load = () => (loads++, value("user"));
 
-    cache.read("h", load);
-    cache.read("h", load);
+    readOne(cache, "h", load);
+    readOne(cache, "h", load);
     expect(loads).toBe(1); // the second read was a hit
 
     foreign.prepare("INSERT INTO counters (key, count, reset_at) VALUES ('x', 1, 0)").run();
-    cache.read("h", load);
+    readOne(cache, "h", load);
     expect(loads).toBe(2); // a foreign commit empties the cache before any hit
 
     db.prepare("DELETE FROM counters WHERE key = 'x'").run(); // a guarded local write
-    cache.read("h", load);
+    readOne(cache, "h", load);
     expect(loads).toBe(3);
 
-    const hit = cache.read("h", load)!;
+    const hit = readOne(cache, "h", load)!;
     expect(() => (hit.user.role = "admin")).toThrow(TypeError); // entries are frozen: a caller cannot change them...
     expect(() => (hit.session.lastSeenAt = 0)).toThrow(TypeError);
-    expect(cache.read("h", load)!.user.role).toBe("user"); // ...so the next read is what the database said
+    expect(readOne(cache, "h", load)!.user.role).toBe("user"); // ...so the next read is what the database said
     expect(loads).toBe(3);
 
     cache.forget("h");
-    cache.read("h", load);
+    readOne(cache, "h", load);
     expect(loads).toBe(4);
-    expect(cache.read("missing", () => null)).toBeNull();
+    expect(readOne(cache, "missing", () => null)).toBeNull();
     expect(cache.size).toBe(1); // misses are not cached
 
     foreign.close();
@@ -193,15 +197,15 @@ describe("attachSessionCache on a real SQLite file", () => {
   it("keeps at most maxEntries, and a size of 0 turns it off", () => {
     const db = new Database(join(dir.path, "size.db"));
     const { cache } = attachSessionCache(db, 2);
-    for (const k of ["a", "b", "c"]) cache.read(k, () => value("user"));
+    for (const k of ["a", "b", "c"]) readOne(cache, k, () => value("user"));
     expect(cache.size).toBe(2);
     let loads = 0;
-    cache.read("a", () => (loads++, value("user"))); // "a" was evicted first
+    readOne(cache, "a", () => (loads++, value("user"))); // "a" was evicted first
     expect(loads).toBe(1);
 
     const off = attachSessionCache(new Database(join(dir.path, "off.db")), 0).cache;
-    off.read("a", () => (loads++, value("user")));
-    off.read("a", () => (loads++, value("user")));
+    readOne(off, "a", () => (loads++, value("user")));
+    readOne(off, "a", () => (loads++, value("user")));
     expect(loads).toBe(3);
     db.close();
   });

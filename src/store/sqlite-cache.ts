@@ -18,15 +18,11 @@ import type { SessionWithUser } from "./store.js";
 
 export interface SessionCache {
   /**
-   * The session read for this token hash: from the cache when no other
+   * The sessions found for these token hashes: from the cache when no other
    * connection has committed since the entry was loaded, else from `load`
-   * (whose result is then cached).
-   */
-  read(tokenHash: string, load: (tokenHash: string) => SessionWithUser | null): SessionWithUser | null;
-  /**
-   * read() for several token hashes, with one look at other connections'
-   * commits, taken before any of them is read. Sound only for lookups that
-   * were all asked for before this call.
+   * (whose result is then cached). Other connections' commits are looked at
+   * once, before any of them is read: sound only for lookups that were all
+   * asked for before this call.
    */
   readBatch(tokenHashes: readonly string[], load: (tokenHash: string) => SessionWithUser | null): Map<string, SessionWithUser>;
   forget(tokenHash: string): void;
@@ -87,9 +83,6 @@ export function attachSessionCache(
   };
 
   const cache: SessionCache = {
-    read(tokenHash, load) {
-      return cache.readBatch([tokenHash], load).get(tokenHash) ?? null;
-    },
     readBatch(tokenHashes, load) {
       const found = new Map<string, SessionWithUser>();
       // The version is read BEFORE the rows: every entry was loaded after the
