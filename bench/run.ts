@@ -208,7 +208,8 @@ function cycleRequests(): Req[] {
       headers: json,
       setupRequest: (req: any, ctx: any) => ({ ...req, body: JSON.stringify({ email: ctx.email, password: "bench cycle passphrase" }) }),
       onResponse: (_status: number, _body: string, ctx: any, headers: Record<string, string | string[]>) => {
-        const set = headers["set-cookie"];
+        // autocannon keeps the server's spelling of header names (Express sends "Set-Cookie").
+        const set = Object.entries(headers).find(([name]) => name.toLowerCase() === "set-cookie")?.[1];
         ctx.cookie = String(Array.isArray(set) ? set[0] : set).split(";")[0];
       },
     },
