@@ -317,6 +317,7 @@ contender(
 contender("express-session, MemoryStore", "express-session.ts", { BENCH_STORE: "memory", BENCH_TOKENS: String(TOKENS) }, ["me", "dead", "cycle"]);
 contender("express-session, SQLite store", "express-session.ts", { BENCH_STORE: "sqlite", BENCH_TOKENS: String(TOKENS) }, ["me", "dead", "cycle"]);
 contender("better-auth on Hono, SQLite", "better-auth.ts", { BENCH_TOKENS: String(TOKENS) }, ["me", "dead"], "/api/auth/get-session");
+contender("login floor (node:http: read, verify, insert)", "login-floor.ts", {}, ["login"]);
 const wantArgon2 = !ONLY || ONLY.test("argon2 raw verify POST /login signup");
 
 // Every contender is started once, up front (an idle server costs nothing), so
@@ -425,6 +426,7 @@ const big = get(`Latchkey, SQLite, ${BIG.toLocaleString("en")} sessions`, "GET /
 const pg = get("Latchkey, PostgreSQL", "GET /me (authenticated)");
 const nolog = get("Latchkey, SQLite, ACCESS_LOG=off", "GET /me (authenticated)");
 const login = get("Latchkey, SQLite", "POST /login");
+const loginFloor = get("login floor (node:http: read, verify, insert)", "POST /login");
 const verdict = (value: number | undefined, min: number) => (value === undefined ? "—" : value >= min ? "met" : "**missed**");
 const show = (value: number | undefined) => (value === undefined ? "not measured" : value.toFixed(3));
 const target = (label: string, min: number, r: Pick<Row, "ratio" | "bestRatio" | "costRatio"> | undefined) =>
@@ -471,6 +473,8 @@ ${target("Latchkey SQLite GET /me ÷ ceiling, ACCESS_LOG=off", 0.75, nolog)}
 ${target("Latchkey PostgreSQL GET /me ÷ ceiling", 0.35, pg)}
 ${target("Latchkey login ÷ raw Argon2id verify", 0.9, login)}
 ${target(`GET /me with ${BIG.toLocaleString("en")} sessions ÷ with ${TOKENS.toLocaleString("en")}`, 0.9, bigVsSmall)}
+
+For orientation, the login floor (\`bench/contenders/login-floor.ts\`: bare node:http, one user read, the verify, one session insert, the cookie; no framework, rate limits, logging or validation) ran at ${show(loginFloor?.ratio)} of raw verify: the part of the login gap that no login server closes.
 
 The throughput ratio is what the issue asks for: in each round, a row's throughput ÷ its reference's in that same round, and the median over the ${ROUNDS} rounds. "Best round ÷ best round" divides each row's best round by its reference's best round, as this file did before; one lucky round of the reference lowers every ratio by it. It only measures the servers when they are the bottleneck: when a row's server CPU is well under 100%, the load generator (sharing this machine with everything else running on it) was the limit, and that row's throughput understates the server. The CPU-cost ratio (the reference's CPU time per request ÷ the row's) is what the throughput ratio would be with both servers saturated.
 
