@@ -317,7 +317,8 @@ contender(
 contender("express-session, MemoryStore", "express-session.ts", { BENCH_STORE: "memory", BENCH_TOKENS: String(TOKENS) }, ["me", "dead", "cycle"]);
 contender("express-session, SQLite store", "express-session.ts", { BENCH_STORE: "sqlite", BENCH_TOKENS: String(TOKENS) }, ["me", "dead", "cycle"]);
 contender("better-auth on Hono, SQLite", "better-auth.ts", { BENCH_TOKENS: String(TOKENS) }, ["me", "dead"], "/api/auth/get-session");
-contender("login floor (node:http: read, verify, insert)", "login-floor.ts", {}, ["login"]);
+const LOGIN_FLOOR = "login floor (node:http: read, verify, insert)";
+contender(LOGIN_FLOOR, "login-floor.ts", {}, ["login"]);
 const wantArgon2 = !ONLY || ONLY.test("argon2 raw verify POST /login signup");
 
 // Every contender is started once, up front (an idle server costs nothing), so
@@ -426,7 +427,7 @@ const big = get(`Latchkey, SQLite, ${BIG.toLocaleString("en")} sessions`, "GET /
 const pg = get("Latchkey, PostgreSQL", "GET /me (authenticated)");
 const nolog = get("Latchkey, SQLite, ACCESS_LOG=off", "GET /me (authenticated)");
 const login = get("Latchkey, SQLite", "POST /login");
-const loginFloor = get("login floor (node:http: read, verify, insert)", "POST /login");
+const loginFloor = get(LOGIN_FLOOR, "POST /login");
 const verdict = (value: number | undefined, min: number) => (value === undefined ? "—" : value >= min ? "met" : "**missed**");
 const show = (value: number | undefined) => (value === undefined ? "not measured" : value.toFixed(3));
 const target = (label: string, min: number, r: Pick<Row, "ratio" | "bestRatio" | "costRatio"> | undefined) =>
