@@ -396,6 +396,13 @@ const paired = (row: Row, ref: Row, f: (mine: { rps: number; cpuUs: number }, th
     return theirs ? [f(mine, theirs)] : [];
   }));
 
+/** A row against its reference: the paired medians, and best round ÷ best round. `scale` multiplies the row's side. */
+const compare = (row: Row, ref: Row, scale = 1) => ({
+  ratio: paired(row, ref, (mine, theirs) => (scale * mine.rps) / theirs.rps),
+  bestRatio: (scale * row.rps!) / ref.rps!,
+  costRatio: paired(row, ref, (mine, theirs) => (scale * theirs.cpuUs) / mine.cpuUs),
+});
+
 const ceilingRow = rows.find((r) => r.contender.startsWith("ceiling") && r.scenario === "GET /me (authenticated)");
 const ceilingDeadRow = rows.find((r) => r.contender.startsWith("ceiling") && r.scenario.startsWith("GET /me (dead"));
 const argonRow = rows.find((r) => r.unit === "verifies/s");
@@ -412,11 +419,7 @@ for (const r of rows) {
     [r.ratio, r.bestRatio, r.baseline] = [1, 1, "itself"];
     continue;
   }
-  if (!ref?.rps) continue;
-  r.baseline = baseline;
-  r.ratio = paired(r, ref, (mine, theirs) => (scale * mine.rps) / theirs.rps);
-  r.bestRatio = (scale * r.rps) / ref.rps;
-  r.costRatio = paired(r, ref, (mine, theirs) => (scale * theirs.cpuUs) / mine.cpuUs);
+  if (ref?.rps) Object.assign(r, { baseline }, compare(r, ref, scale));
 }
 
 // ---------------------------------------------------------------- output
@@ -432,13 +435,7 @@ const verdict = (value: number | undefined, min: number) => (value === undefined
 const show = (value: number | undefined) => (value === undefined ? "not measured" : value.toFixed(3));
 const target = (label: string, min: number, r: Pick<Row, "ratio" | "bestRatio" | "costRatio"> | undefined) =>
   `| ${label} | ${show(r?.ratio)} (${verdict(r?.ratio, min)}) | ${show(r?.bestRatio)} | ${r?.costRatio === undefined ? "—" : `${show(r.costRatio)} (${verdict(r.costRatio, min)})`} | ≥ ${min} |`;
-const bigVsSmall = big?.rps && small?.rps
-  ? {
-      ratio: paired(big, small, (mine, theirs) => mine.rps / theirs.rps),
-      bestRatio: big.rps / small.rps,
-      costRatio: paired(big, small, (mine, theirs) => theirs.cpuUs / mine.cpuUs),
-    }
-  : undefined;
+const bigVsSmall = big?.rps && small?.rps ? compare(big, small) : undefined;
 const errorsOf = (mine: boolean) => rows.filter((r) => r.contender.startsWith("Latchkey") === mine).reduce((n, r) => n + (r.errors ?? 0), 0);
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "" : n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
