@@ -2,7 +2,7 @@
 // gap to raw Argon2id verify no login server can close. Bare node:http, one
 // indexed user read (better-sqlite3, WAL), the verify through the same
 // one-at-a-time limiter Latchkey uses, one row inserted into Latchkey's
-// sessions table (same schema and indexes), and the cookie. No framework, no
+// sessions table (its own migrations), and the cookie. No framework, no
 // rate limits, no logging, no validation beyond JSON.parse: not a server
 // anyone should run, only a measure.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -10,32 +10,25 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { hash, verify } from "@node-rs/argon2";
-import Database from "better-sqlite3";
 import { createLimiter } from "../../src/auth/passwords.js";
 import { loadConfig } from "../../src/config.js";
+import { openSqliteDatabase } from "../../src/store/sqlite.js";
 import { ready } from "./protocol.js";
 
 const { argon2 } = loadConfig();
-const db = new Database(join(process.env.BENCH_DIR ?? ".", "login-floor.db"));
-db.pragma("journal_mode = WAL");
-db.pragma("synchronous = NORMAL");
-db.exec(`
-  CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL, created_at INTEGER NOT NULL,
-    last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, user_agent TEXT, ip TEXT
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS sessions_user_id ON sessions(user_id);
-  CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions(expires_at);
-  CREATE INDEX IF NOT EXISTS sessions_last_seen_at ON sessions(last_seen_at);
-  DELETE FROM users;
-`);
+// Latchkey's own file setup and migrations: the same tables, indexes, pragmas and foreign keys a login writes through.
+const db = openSqliteDatabase(join(process.env.BENCH_DIR ?? ".", "login-floor.db"));
 const params = { algorithm: 2 as const, memoryCost: argon2.memoryCost, timeCost: argon2.timeCost, parallelism: argon2.parallelism };
-db.prepare("INSERT INTO users VALUES (?, ?, ?)").run(randomUUID(), "user0@example.com", await hash("password123", params));
+const createdAt = Date.now();
+db.prepare("INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)").run(
+  randomUUID(), "user0@example.com", await hash("password123", params), createdAt, createdAt,
+);
 const findUser = db.prepare<[string], { id: string; email: string; password_hash: string }>(
   "SELECT id, email, password_hash FROM users WHERE email = ?",
 );
-const insertSession = db.prepare("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+const insertSession = db.prepare(
+  "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+);
 const limiter = createLimiter(argon2.concurrency);
 const DENIED = JSON.stringify({ error: "Invalid email or password" });
 
