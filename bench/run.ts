@@ -7,11 +7,14 @@
 //   BENCH_BIG_SESSIONS=1000000  BENCH_TOKENS=1000  BENCH_ONLY=<regex over "contender scenario">
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test  BENCH_REDIS_URL=redis://127.0.0.1:6379
 //   BENCH_OUT=bench/results/latest
+//   BENCH_BASELINE=<another checkout, e.g. a `git worktree` of the previous main>: each Latchkey row also runs from
+//   that checkout's bench/contenders/latchkey.ts, right after this one in every round (A and B interleaved), and an
+//   A/B table gives this checkout ÷ the baseline, paired by round
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import type { ReadyInfo } from "./contenders/protocol.js";
@@ -30,6 +33,8 @@ const PG_URL = env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const OUT = env.BENCH_OUT ?? join(here, "results", "latest");
+const BASELINE = env.BENCH_BASELINE;
+const BASELINE_TAG = " [baseline]";
 
 const work = mkdtempSync(join(tmpdir(), "latchkey-bench-"));
 const hasTaskset = (() => {
@@ -68,7 +73,7 @@ const LIFTED_LIMITS = {
 /** Starts a contender script pinned to core 0 and waits for its BENCH_READY line. */
 async function start(script: string, extraEnv: Record<string, string>, timeoutMs = 300_000): Promise<Contender> {
   const readyFile = join(work, `ready-${++started}.json`);
-  const argv = [process.execPath, "--import", "tsx", join(here, "contenders", script)];
+  const argv = [process.execPath, "--import", "tsx", isAbsolute(script) ? script : join(here, "contenders", script)];
   const [cmd, ...args] = hasTaskset ? ["taskset", "-c", "0", ...argv] : argv;
   const proc = spawn(cmd!, args, {
     stdio: ["ignore", "ignore", "pipe", "pipe"],
@@ -248,7 +253,19 @@ interface Entry {
 const entries: Entry[] = [];
 function contender(name: string, script: string, env: Record<string, string>, scenarios: Scenario[], path = "/me") {
   const wanted = scenarios.filter((s) => !ONLY || ONLY.test(`${name} ${labels[s]}`));
-  if (wanted.length > 0) entries.push({ name, script, env, scenarios: wanted, path });
+  if (wanted.length === 0) return;
+  entries.push({ name, script, env, scenarios: wanted, path });
+  if (BASELINE && script === "latchkey.ts") {
+    // The same row from the baseline checkout, on data of its own (its own SQLite file, schema, key prefix, seed).
+    const twin: Record<string, string> = { ...env };
+    const rename: Record<string, (v: string) => string> = {
+      DATABASE_URL: (v) => v.replace(/\.db$/, "-baseline.db").replace(/(schema=[^&]+)/, "$1_base"),
+      REDIS_PREFIX: (v) => v.replace(/:$/, "_base:"),
+      BENCH_SEED_FILE: (v) => v.replace(/\.json$/, "-baseline.json"),
+    };
+    for (const [key, f] of Object.entries(rename)) if (twin[key] !== undefined) twin[key] = f(twin[key]!);
+    entries.push({ name: name + BASELINE_TAG, script: join(BASELINE, "bench", "contenders", "latchkey.ts"), env: twin, scenarios: wanted, path });
+  }
 }
 
 /**
@@ -368,13 +385,15 @@ async function dropBenchData(): Promise<void> {
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
     await client.connect();
-    for (const schema of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const schema of pgSchemas.flatMap((s) => [s, `${s}_base`])) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.end();
     const { Redis } = await import("ioredis");
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     await redis.connect();
-    const keys = await redis.keys(`${pgSchemas[1]}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    for (const prefix of [`${pgSchemas[1]}:`, `${pgSchemas[1]}_base:`]) {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
     redis.disconnect();
   } catch {
     // unreachable engines: their rows were skipped and nothing was created
@@ -449,6 +468,30 @@ const table = [
   ),
 ].join("\n");
 
+// BENCH_BASELINE: each Latchkey row ÷ the same row from the baseline checkout, paired by round.
+const medianCpuUs = (r: Row) => median([...r.rounds.values()].map((x) => x.cpuUs));
+const abTable = rows
+  .filter((base) => base.contender.endsWith(BASELINE_TAG) && base.rps !== undefined)
+  .flatMap((base) => {
+    const mine = get(base.contender.slice(0, -BASELINE_TAG.length), base.scenario);
+    if (!mine?.rps) return [];
+    const ab = compare(mine, base);
+    return [`| ${mine.contender} | ${mine.scenario} | ${show(ab.ratio)} | ${show(ab.costRatio)} | ${fmt(medianCpuUs(mine), 1)} / ${fmt(medianCpuUs(base), 1)} |`];
+  });
+const abSection =
+  abTable.length === 0
+    ? ""
+    : [
+        `## This checkout ÷ baseline (${BASELINE})`,
+        "",
+        "Median over rounds of this checkout's row ÷ the baseline's in the same round; CPU µs per request are medians over rounds.",
+        "",
+        "| Contender | Scenario | Throughput ratio | CPU-cost ratio | CPU µs/req (this / baseline) |",
+        "|---|---|---:|---:|---:|",
+        ...abTable,
+        "",
+      ].join("\n");
+
 const notesFile = join(here, "NOTES.md");
 const md = `# Latchkey benchmark — ${startedAt.toISOString()}
 
@@ -460,6 +503,7 @@ Each row shows the best of ${ROUNDS} interleaved rounds (errors are summed over 
 
 ${table}
 
+${abSection}
 ![ratios](./${OUT.split("/").pop()}.svg)
 
 ## Targets
@@ -483,4 +527,4 @@ ${existsSync(notesFile) ? readFileSync(notesFile, "utf8") : ""}`;
 writeFileSync(`${OUT}.md`, md);
 writeFileSync(`${OUT}.svg`, renderChart(rows.filter((r) => r.ratio !== undefined && r.unit !== "verifies/s").map((r) => ({ label: `${r.contender} — ${r.scenario}`, ratio: r.ratio! }))));
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(`\n${table}\n\nwrote ${OUT}.md and ${OUT}.svg\n`);
+process.stdout.write(`\n${table}\n\n${abSection}\nwrote ${OUT}.md and ${OUT}.svg\n`);
