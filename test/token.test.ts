@@ -55,6 +55,7 @@ describe("POST /token/login", () => {
     expect(login).toEqual({
       sub: user.id,
       role: "user",
+      sid: expect.stringMatching(/^[0-9a-f-]{36}$/), // the refresh family (the login) it belongs to
       jti: expect.any(String),
       iat: Math.floor(srv.clock() / 1000),
       exp: Math.floor(srv.clock() / 1000) + 900,
