@@ -25,7 +25,8 @@ export function isRetryableTransactionError(err: unknown): boolean {
   return RETRYABLE_SQLSTATE.has((err as { code?: unknown } | null)?.code as string);
 }
 
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/** Runs `work` in one transaction, retried whole (a few times) when PostgreSQL aborts it as a deadlock or serialisation victim. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
