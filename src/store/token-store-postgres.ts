@@ -104,7 +104,7 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
     },
 
     async revokeRefreshFamilyOf(tokenHash) {
-      // One statement: the family row, then (by the cascade) its tokens.
+      // One statement: the family row, then (by the cascade) its tokens; retried like the rest if it is a deadlock victim.
       return inTransaction(pool, async (db) => {
         const r = await db.query(
           "DELETE FROM refresh_families WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
