@@ -296,11 +296,22 @@ const commands: Record<string, Command> = {
   },
 
   "sessions revoke": {
-    usage: "latchkey sessions revoke --user <email>",
-    summary: "End every session of an account (it must sign in again)",
-    options: { ...help, user: { type: "string" } },
+    usage: "latchkey sessions revoke --user <email> | --all",
+    summary: "End every session of an account, or with --all of every account (they must sign in again)",
+    options: { ...help, user: { type: "string" }, all: { type: "boolean" } },
     createsDatabase: false,
     async run(values, config) {
+      if (values.all) {
+        if (values.user !== undefined) throw new UsageError("Give either --user or --all, not both");
+        return withStore(config, false, async (store) => {
+          const { revokeAllTokens } = await import("./auth/bearer.js");
+          const families = await revokeAllTokens(store);
+          const revoked = await store.deleteAllSessions();
+          out(`Revoked ${plural(revoked, "session")} and ${plural(families, "bearer login")} of every user`);
+          return 0;
+        });
+      }
+      if (values.user === undefined) throw new UsageError("--user is required (or --all for every account)");
       const email = parseEmail(required(values, "user"));
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);

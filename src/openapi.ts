@@ -204,6 +204,17 @@ export const ROUTE_DOCS: RouteDoc[] = [
     },
   },
   {
+    method: "delete", path: "/users/sessions", tag: "Admin", auth: "session",
+    summary: "End every session of every user (admin)",
+    description: "Every cookie session and every bearer credential (refresh families, access tokens, reset links) of every user ends, the calling admin's own session too (its cookie is cleared). `revoked` counts cookie sessions.",
+    responses: {
+      200: { description: "Sessions ended", schema: revokedBody, headers: CLEAR_COOKIE },
+      ...UNAUTHORIZED,
+      403: err("Forbidden (not an admin), or a cross-site request"),
+      ...COMMON,
+    },
+  },
+  {
     method: "post", path: "/token/login", tag: "Tokens", auth: "none",
     summary: "Log in for a non-browser client",
     description: "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies.",

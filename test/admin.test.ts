@@ -101,6 +101,7 @@ describe("who may use the admin routes", () => {
     ["PATCH", `/users/${id}`, { role: "admin" }],
     ["DELETE", `/users/${id}`],
     ["DELETE", `/users/${id}/sessions`],
+    ["DELETE", "/users/sessions"],
   ];
 
   it("answers 401 without a session", async () => {
@@ -288,6 +289,39 @@ describe("DELETE /users/:id/sessions", () => {
     const cookie = await t.login(email);
     expect((await t.api("DELETE", `/users/${id}/sessions`, t.admin, undefined, CROSS_SITE)).status).toBe(403);
     expect((await t.me(cookie)).status).toBe(200);
+  });
+});
+
+describe("DELETE /users/sessions", () => {
+  let own: Ctx;
+  beforeAll(async () => {
+    own = await adminServer(); // its own database: this ends every session in it
+  });
+  afterAll(() => own.srv.destroy());
+
+  it("answers 403 cross-site and ends nothing", async () => {
+    const { email } = await own.signup();
+    const cookie = await own.login(email);
+    expect((await own.api("DELETE", "/users/sessions", own.admin, undefined, CROSS_SITE)).status).toBe(403);
+    expect((await own.me(cookie)).status).toBe(200);
+    expect((await own.me(own.admin)).status).toBe(200);
+  });
+
+  it("ends every session and bearer token of every user, the admin's own too; signing in again works", async () => {
+    const users = [await own.signup(), await own.signup()];
+    const cookies = [await own.login(users[0]!.email), await own.login(users[0]!.email), await own.login(users[1]!.email)];
+    const bearers = [await bearerLogin(own.srv.url, users[0]!.email, PASSWORD), await bearerLogin(own.srv.url, users[1]!.email, PASSWORD)];
+    const res = await own.api("DELETE", "/users/sessions", own.admin);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ revoked: 5 }); // these three, the cross-site test's, and the admin's own
+    expect(res.setCookie).toBe(COOKIE_CLEAR);
+    for (const cookie of [...cookies, own.admin]) expect((await own.me(cookie)).status).toBe(401);
+    for (const bearer of bearers) {
+      expect(await bearer.accessWorks()).toBe(false);
+      expect(await bearer.refreshWorks()).toBe(false);
+    }
+    expect((await own.me(await own.login(users[1]!.email))).status).toBe(200);
+    expect(await (await bearerLogin(own.srv.url, users[1]!.email, PASSWORD)).accessWorks()).toBe(true);
   });
 });
 

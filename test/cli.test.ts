@@ -196,6 +196,26 @@ describe("migrate and users", () => {
       expect(await me(adminCookie)).toBe(200);
     });
 
+    it("sessions revoke --all ends every session and bearer token of every user", async () => {
+      const cookies = [await login(bob, "bob password 1"), await login(admin, "admin passphrase")];
+      const bearer = await request(srv.url, "POST", "/token/login", { body: { email: bob, password: "bob password 1" } });
+      expect(bearer.status).toBe(200);
+      const both = await cli(["sessions", "revoke", "--all", "--user", bob], { env: db });
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain("Give either --user or --all, not both");
+      expect(await me(cookies[0]!)).toBe(200);
+
+      const res = await cli(["sessions", "revoke", "--all"], { env: db });
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^Revoked \d+ sessions and [1-9]\d* bearer logins? of every user\n$/);
+      for (const cookie of cookies) expect(await me(cookie)).toBe(401);
+      const auth = { authorization: `Bearer ${bearer.body.accessToken}` };
+      expect((await request(srv.url, "GET", "/token/me", { headers: auth })).status).toBe(401);
+      expect((await request(srv.url, "POST", "/token/refresh", { body: { refreshToken: bearer.body.refreshToken } })).status).toBe(401);
+      // Signing in again works (a bearer login: the next test counts bob's cookie sessions).
+      expect((await request(srv.url, "POST", "/token/login", { body: { email: bob, password: "bob password 1" } })).status).toBe(200);
+    });
+
     it("sessions prune deletes expired sessions only", async () => {
       srv.clock.set(Date.now() - 40 * 86_400_000);
       const expired = await login(bob, "bob password 1");

@@ -22,7 +22,7 @@ const BATCH = 10;
 const ROUTE_PATHS = [
   "/signup", "/login", "/me", "/logout", "/healthz", "/readyz",
   "/sessions", "/sessions/:id", "/sessions/revoke-others", "/logout-all", "/password",
-  "/users", "/users/:id", "/users/:id/sessions",
+  "/users", "/users/:id", "/users/:id/sessions", "/users/sessions",
   "/token/login", "/token/refresh", "/token/me", "/token/logout", "/forgot-password", "/reset-password",
   "/", "/account", "/docs", "/openapi.json", "/assets/:name",
 ];

@@ -55,6 +55,7 @@ describe("POST /token/login", () => {
     expect(login).toEqual({
       sub: user.id,
       role: "user",
+      sid: expect.stringMatching(/^[0-9a-f-]{36}$/), // the refresh family (the login) it belongs to
       jti: expect.any(String),
       iat: Math.floor(srv.clock() / 1000),
       exp: Math.floor(srv.clock() / 1000) + 900,
@@ -165,6 +166,19 @@ describe("GET /token/me", () => {
     expectUnauthorized(await me(await new SignJWT(noJti).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt" }).sign(key)));
   });
 
+  it("refuses a token without a family (sid), as issued before sid existed, or with another user's family", async () => {
+    const { accessToken } = await signupAndLogin();
+    const other = await signupAndLogin();
+    const claims = decodeJwt(accessToken);
+    const key = await serverKey();
+    const sign = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt" }).sign(key);
+    const { sid: _sid, ...noSid } = claims;
+    expectUnauthorized(await me(await sign(noSid)));
+    expectUnauthorized(await me(await sign({ ...claims, sid: 42 })));
+    expectUnauthorized(await me(await sign({ ...claims, sid: decodeJwt(other.accessToken).sid })));
+    expect((await me(await sign(claims))).status).toBe(200);
+  });
+
   it("refuses an expired token (15 minutes by default), by the server's clock", async () => {
     const { accessToken } = await signupAndLogin();
     srv.clock.advance(15 * MIN - 1000);
@@ -258,7 +272,7 @@ describe("revokeUserTokens (logout-all, password change, role change, deletion)"
     expectUnauthorized(await me(second.body.accessToken));
     expect((await refresh(refreshToken)).status).toBe(401);
     expect((await refresh(second.body.refreshToken)).status).toBe(401);
-    // Same clock millisecond as the revocation: the new token must not look older than the cutoff.
+    // Same clock millisecond as the revocation: a new login is a new family, and its tokens work at once.
     const fresh = await request(srv.url, "POST", "/token/login", { body: { email, password: PASSWORD } });
     expect((await me(fresh.body.accessToken)).status).toBe(200);
     expect((await refresh(fresh.body.refreshToken)).status).toBe(200);

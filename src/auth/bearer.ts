@@ -3,9 +3,13 @@
 // read an Authorization header.
 //
 // - Access token: a short-lived JWT (jose), algorithm pinned on verify, with
-//   sub, role, jti, iat, exp, iss, aud. Checked on every use against the user
-//   (still exists) and the user's revocation cutoff, so logout-all, a password
-//   change or a deletion ends it before its natural expiry.
+//   sub, role, sid, jti, iat, exp, iss, aud. `sid` is the id of the refresh
+//   family (the login) it was issued in. Checked on every use against the user
+//   (still exists) and the family (still live), so whatever ends the family
+//   (logout, reuse detection, logout-all, a password change, a role change)
+//   ends its access tokens at once, not at their expiry. The family check is
+//   exact: no clock comparison, so a refresh racing a revocation cannot mint
+//   a token that outlives it.
 // - Refresh token: 256 random bits, stored as SHA-256 only, rotated on every
 //   use inside a family (one family per login). A rotated token presented again
 //   means a copy leaked: the whole family is revoked.
@@ -31,8 +35,8 @@ export interface TokenPair {
 
 export interface BearerAuth {
   user: User;
-  /** The verified access token's id and times (seconds). */
-  token: { jti: string; iat: number; exp: number };
+  /** The verified access token's id, family and times (seconds). */
+  token: { jti: string; sid: string; iat: number; exp: number };
 }
 
 export interface BearerDeps {
@@ -106,16 +110,12 @@ export function createBearer(deps: BearerDeps) {
     return keys;
   };
 
-  async function signAccessToken(user: UserRow): Promise<{ accessToken: string; expiresIn: number }> {
+  async function signAccessToken(user: UserRow, familyId: string): Promise<{ accessToken: string; expiresIn: number }> {
     const k = await getKeys();
     const now = clock();
-    // iat is in whole seconds and a token counts as revoked when iat*1000 <=
-    // the cutoff; so a token issued right after a revocation (same second)
-    // takes the next second as its iat, or it would look revoked too.
-    const cutoff = await tokenStoreOf(store).accessTokenCutoff(user.id);
-    const iat = Math.max(Math.floor(now / 1000), cutoff === null ? 0 : Math.floor(cutoff / 1000) + 1);
-    const exp = Math.floor(now / 1000) + accessTtlSeconds;
-    const accessToken = await new SignJWT({ role: user.role })
+    const iat = Math.floor(now / 1000);
+    const exp = iat + accessTtlSeconds;
+    const accessToken = await new SignJWT({ role: user.role, sid: familyId })
       .setProtectedHeader({ alg: k.alg, typ: ACCESS_TOKEN_TYPE, ...(k.kid ? { kid: k.kid } : {}) })
       .setSubject(user.id)
       .setJti(randomUUID())
@@ -124,7 +124,7 @@ export function createBearer(deps: BearerDeps) {
       .setIssuer(settings.issuer)
       .setAudience(settings.audience)
       .sign(k.sign);
-    return { accessToken, expiresIn: exp - Math.floor(now / 1000) };
+    return { accessToken, expiresIn: exp - iat };
   }
 
   const pair = (access: { accessToken: string; expiresIn: number }, refreshToken: string): TokenPair => ({
@@ -135,7 +135,7 @@ export function createBearer(deps: BearerDeps) {
   });
 
   /** The verified claims, or null for anything not a live, correctly signed access token of ours. */
-  async function verifyAccessToken(token: string): Promise<(JWTPayload & { sub: string; jti: string; iat: number; exp: number }) | null> {
+  async function verifyAccessToken(token: string): Promise<AccessClaims | null> {
     if (token.length > MAX_TOKEN_LENGTH) return null;
     const k = await getKeys();
     try {
@@ -144,10 +144,11 @@ export function createBearer(deps: BearerDeps) {
         issuer: settings.issuer,
         audience: settings.audience,
         typ: ACCESS_TOKEN_TYPE,
-        requiredClaims: ["sub", "jti", "iat", "exp"],
+        // Tokens issued before `sid` existed (no family to check) are refused: they lived 15 minutes at most.
+        requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
         currentDate: new Date(clock()),
       });
-      return payload as JWTPayload & { sub: string; jti: string; iat: number; exp: number };
+      return typeof payload.sid === "string" ? (payload as AccessClaims) : null;
     } catch {
       return null;
     }
@@ -158,15 +159,16 @@ export function createBearer(deps: BearerDeps) {
     async issue(user: UserRow): Promise<TokenPair> {
       const now = clock();
       const refreshToken = generateToken();
+      const familyId = randomUUID();
       await tokenStoreOf(store).createRefreshFamily({
-        familyId: randomUUID(),
+        familyId,
         userId: user.id,
         tokenHash: hashToken(refreshToken),
         now,
         expiresAt: now + settings.refreshTtlMs,
         familyExpiresAt: now + settings.refreshAbsoluteLifetimeMs,
       });
-      return pair(await signAccessToken(user), refreshToken);
+      return pair(await signAccessToken(user, familyId), refreshToken);
     },
 
     /** Rotates a refresh token: a new pair, or why not ("reused" has revoked the family). */
@@ -190,7 +192,7 @@ export function createBearer(deps: BearerDeps) {
         await tokens.revokeRefreshFamilyOf(hashToken(next));
         return { status: "invalid" };
       }
-      return pair(await signAccessToken(user), next);
+      return pair(await signAccessToken(user, result.familyId), next);
     },
 
     /** Ends the refresh family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
@@ -211,11 +213,13 @@ export function createBearer(deps: BearerDeps) {
       if (!match) return bearerUnauthorized(true);
       const claims = await verifyAccessToken(match[1]!);
       if (!claims) return bearerUnauthorized(true);
-      const user = await store.findUserById(claims.sub);
-      if (!user) return bearerUnauthorized(true);
-      const cutoff = await tokenStoreOf(store).accessTokenCutoff(user.id);
-      if (cutoff !== null && claims.iat * 1000 <= cutoff) return bearerUnauthorized(true); // issued at or before a revocation
-      return { user: toPublicUser(user), token: { jti: claims.jti, iat: claims.iat, exp: claims.exp } };
+      // Two independent reads, side by side: the user, and the token's family (one primary-key read).
+      const [user, live] = await Promise.all([
+        store.findUserById(claims.sub),
+        tokenStoreOf(store).isRefreshFamilyLive(claims.sid, claims.sub, clock()),
+      ]);
+      if (!user || !live) return bearerUnauthorized(true);
+      return { user: toPublicUser(user), token: { jti: claims.jti, sid: claims.sid, iat: claims.iat, exp: claims.exp } };
     },
 
     /** Loads (or in development creates) the signing key now, so the warning appears at start. */
@@ -225,6 +229,8 @@ export function createBearer(deps: BearerDeps) {
 
 export type Bearer = ReturnType<typeof createBearer>;
 
+type AccessClaims = JWTPayload & { sub: string; sid: string; jti: string; iat: number; exp: number };
+
 /** 401 with the RFC 6750 challenge; `invalid` adds error="invalid_token" when a token was sent. */
 export function bearerUnauthorized(invalid: boolean): Response {
   return jsonError(401, "Unauthorized", undefined, {
@@ -233,14 +239,20 @@ export function bearerUnauthorized(invalid: boolean): Response {
 }
 
 /**
- * Ends every bearer credential of the user: all refresh families, every access
- * token issued until now, and any outstanding password-reset link. Call it on
- * logout-all, password change or reset, role change and account deletion.
+ * Ends every bearer credential of the user, in one transaction: all refresh
+ * families (and with them, through `sid`, every access token) and any
+ * outstanding password-reset link. Call it on logout-all, password change or
+ * reset (before the new password is written), role change and account
+ * deletion. `clock` is no longer read; it stays in the signature for callers.
  */
-export async function revokeUserTokens(deps: { store: Store; clock: Clock }, userId: string): Promise<void> {
-  const tokens = deps.store.tokens;
-  if (!tokens) return;
-  await tokens.revokeAccessTokensBefore(userId, deps.clock());
-  await tokens.revokeUserRefreshFamilies(userId);
-  await tokens.deleteUserResetTokens(userId);
+export async function revokeUserTokens(deps: { store: Store; clock?: Clock }, userId: string): Promise<void> {
+  await deps.store.tokens?.revokeUserCredentials(userId);
+}
+
+/**
+ * Ends every bearer credential of every user (refresh families, access tokens,
+ * reset links), in one transaction; returns how many refresh families ended.
+ */
+export async function revokeAllTokens(store: Store): Promise<number> {
+  return (await store.tokens?.revokeAllCredentials()) ?? 0;
 }

@@ -43,12 +43,21 @@ export function accountRoutes(deps: Deps) {
     if (row instanceof Response) return row;
     const weak = checkNewPassword(body.newPassword, row.email, { rejectCommon: deps.config.rejectCommonPasswords }, "newPassword");
     if (weak) return weak;
+    const newHash = await passwords.hash(body.newPassword);
+    // Whoever else holds a session or a bearer token (perhaps the reason for
+    // the change) is out, BEFORE the new password is written: should anything
+    // below fail, no stolen credential outlives the change. Once more after
+    // the write, for a login that checked the old password in between (logins
+    // re-check the hash after issuing, so none can slip past the second pass).
+    // This browser keeps going on a brand-new token.
+    const endOthers = async () => {
+      await revokeUserTokens(deps, row.id);
+      await sessions.revokeOthers(row.id, auth.session.tokenHash);
+    };
+    await endOthers();
     const now = clock();
-    await store.setPasswordHash(row.id, await passwords.hash(body.newPassword), now);
-    // Whoever else holds a session (perhaps the reason for the change) is out;
-    // this browser keeps going on a brand-new token.
-    await sessions.revokeOthers(row.id, auth.session.tokenHash);
-    await revokeUserTokens(deps, row.id);
+    await store.setPasswordHash(row.id, newHash, now);
+    await endOthers();
     const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: clientIp(c, deps.config.trustProxy) });
     logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
     const user = toPublicUser({ ...row, updatedAt: now });

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { requireRole, type Authenticated } from "../auth/authenticate.js";
-import { revokeUserTokens } from "../auth/bearer.js";
+import { revokeAllTokens, revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
@@ -65,6 +65,18 @@ export function adminRoutes(deps: Deps) {
     logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked });
     const after = await store.findUserById(id);
     return after ? json({ user: toPublicUser(after) }, 200, clearIfSelf(auth, id)) : userNotFound();
+  });
+
+  // Every session and bearer credential of every user (ASVS V7.4.5), this
+  // admin's own session too. Registered before /users/:id, which it would
+  // otherwise match with id "sessions".
+  app.delete("/users/sessions", async (c) => {
+    const auth = await signedInAdmin(c);
+    if (auth instanceof Response) return auth;
+    const families = await revokeAllTokens(store);
+    const revoked = await store.deleteAllSessions();
+    logger.info({ event: "admin.all_sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, revoked, families });
+    return json({ revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
   });
 
   app.delete("/users/:id", async (c) => {

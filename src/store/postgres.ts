@@ -423,6 +423,10 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       ]);
       return r.rowCount ?? 0;
     },
+    async deleteAllSessions() {
+      const r = await query("DELETE FROM sessions");
+      return r.rowCount ?? 0;
+    },
     async pruneSessions(now, idleTimeoutMs, limit) {
       const r = await query(
         `DELETE FROM sessions WHERE token_hash IN (

@@ -86,6 +86,20 @@ for _, th in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return 0`;
 
+const DELETE_SESSIONS = `
+-- KEYS: by-seen, by-expiry. ARGV: prefix, tokenHash... (one SCAN batch of deleteAllSessions)
+local n = 0
+for i = 2, #ARGV do
+  local th = ARGV[i]
+  local key = ARGV[1] .. 'session:' .. th
+  local userId = redis.call('HGET', key, 'userId')
+  n = n + redis.call('DEL', key)
+  if userId then redis.call('SREM', ARGV[1] .. 'user-sessions:' .. userId, th) end
+  redis.call('ZREM', KEYS[1], th)
+  redis.call('ZREM', KEYS[2], th)
+end
+return n`;
+
 const PRUNE_SESSIONS = `
 -- KEYS: by-seen, by-expiry. ARGV: prefix, now, idleMs, limit.
 local limit = tonumber(ARGV[4])
@@ -123,6 +137,7 @@ interface Scripts {
   deleteSession(...args: (string | number)[]): Promise<number>;
   deleteUserSessions(...args: (string | number)[]): Promise<number>;
   deleteUserSession(...args: (string | number)[]): Promise<number>;
+  deleteSessions(...args: (string | number)[]): Promise<number>;
   pruneSessions(...args: (string | number)[]): Promise<number>;
   hitCounter(...args: (string | number)[]): Promise<[number, string]>;
 }
@@ -163,6 +178,12 @@ async function waitReady(client: Redis, timeoutMs: number): Promise<void> {
     client.once("ready", onReady);
   });
 }
+
+/** Keys per SCAN step (a hint to Redis) in deleteAllSessions. */
+const DELETE_ALL_BATCH = 500;
+
+/** The prefix as a literal in a SCAN MATCH pattern. */
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, "\\$&");
 
 const field = (h: Record<string, string>, name: string) => (h[name] === undefined ? null : h[name]!);
 
@@ -210,6 +231,7 @@ export async function createRedisStore(
   define("deleteSession", 3, DELETE_SESSION);
   define("deleteUserSessions", 3, DELETE_USER_SESSIONS);
   define("deleteUserSession", 3, DELETE_USER_SESSION);
+  define("deleteSessions", 2, DELETE_SESSIONS);
   define("pruneSessions", 2, PRUNE_SESSIONS);
   define("hitCounter", 1, HIT_COUNTER);
   const scripts = client as unknown as Scripts;
@@ -295,6 +317,23 @@ export async function createRedisStore(
       return (await r(() => scripts.deleteUserSession(k.userSessions(userId), k.bySeen, k.byExpiry, prefix, sessionId))) === 1;
     },
     deleteUserSessions,
+    async deleteAllSessions() {
+      // SCAN in batches, each deleted by one short script (key, user set and
+      // index entries together): Redis is never blocked for the whole keyspace,
+      // and a session's index entries never outlive it or it them.
+      const match = `${globEscape(prefix)}session:*`;
+      const start = k.session("").length;
+      let cursor = "0";
+      let deleted = 0;
+      do {
+        const [nextCursor, keys] = await r(() => client.scan(cursor, "MATCH", match, "COUNT", DELETE_ALL_BATCH));
+        cursor = nextCursor;
+        if (keys.length > 0) {
+          deleted += await r(() => scripts.deleteSessions(k.bySeen, k.byExpiry, prefix, ...keys.map((key) => key.slice(start))));
+        }
+      } while (cursor !== "0");
+      return deleted;
+    },
     async pruneSessions(now, idleTimeoutMs, limit) {
       return r(() => scripts.pruneSessions(k.bySeen, k.byExpiry, prefix, now, idleTimeoutMs, limit));
     },

@@ -138,6 +138,7 @@ export function createSqliteStore(
   const deleteByUser = prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
   const sessionsOfUser = db.prepare("SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id");
   const deleteOneOfUser = prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
+  const deleteEverySession = prepare("DELETE FROM sessions");
   const usersPage = db.prepare(
     `SELECT * FROM users WHERE id > @cursor AND substr(email, 1, length(@prefix)) = @prefix
       ORDER BY id LIMIT @limit`,
@@ -261,6 +262,10 @@ export function createSqliteStore(
     async deleteUserSessions(userId, exceptTokenHash) {
       cache.forgetUser(userId);
       return deleteByUser.run(userId, exceptTokenHash ?? null).changes;
+    },
+    async deleteAllSessions() {
+      cache.clear();
+      return deleteEverySession.run().changes;
     },
     async pruneSessions(now, idleTimeoutMs, limit) {
       const removed = prune.run({ now, idle: idleTimeoutMs, limit }).changes;

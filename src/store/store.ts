@@ -101,6 +101,11 @@ export interface Store {
   deleteUserSession(userId: string, sessionId: string): Promise<boolean>;
   /** Deletes every session of the user, except the one with `exceptTokenHash` if given. */
   deleteUserSessions(userId: string, exceptTokenHash?: string): Promise<number>;
+  /**
+   * Deletes every session of every user (ASVS V7.4.5: an operator ends them all);
+   * returns how many. A session created while this runs may survive it.
+   */
+  deleteAllSessions(): Promise<number>;
   /** Deletes at most `limit` sessions past either expiry; returns how many. */
   pruneSessions(now: number, idleTimeoutMs: number, limit: number): Promise<number>;
 

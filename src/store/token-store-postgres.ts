@@ -1,25 +1,51 @@
 // TokenStore on PostgreSQL (schema in migrations/postgres-tokens.ts), over a
-// pg Pool. Single-use steps are single conditional statements (UPDATE/DELETE
-// ... RETURNING), so concurrent callers are serialised by the row lock and
+// pg Pool. Single-use steps are conditional statements (UPDATE/DELETE ...
+// RETURNING), so concurrent callers are serialised by the row lock and
 // exactly one of them sees the row.
+//
+// Lock order: every path that touches a family's rows locks the FAMILY row
+// first, then its token rows. Rotation takes the family with SELECT ... FOR
+// UPDATE before it updates its token; revocation deletes the family, which
+// cascades to the tokens. Rotation used to lock the token row first (and the
+// family only for its foreign-key check), the opposite order from a
+// revocation's cascade: the two deadlocked and PostgreSQL aborted one of them,
+// the revocation as often as not. A transaction that PostgreSQL still aborts as
+// a deadlock or serialisation victim is retried whole.
 import type pg from "pg";
 import type { RotateResult, TokenStore } from "./token-store.js";
 
 /** BIGINT columns arrive as strings from pg; times fit a double exactly. */
 const num = (v: string | number) => Number(v);
 
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
+/** deadlock_detected, serialization_failure: the transaction did nothing and may simply run again. */
+const RETRYABLE_SQLSTATE = new Set(["40P01", "40001"]);
+const MAX_ATTEMPTS = 5;
+
+export function isRetryableTransactionError(err: unknown): boolean {
+  return RETRYABLE_SQLSTATE.has((err as { code?: unknown } | null)?.code as string);
+}
+
+/** Runs `work` in one transaction, retried whole (a few times) when PostgreSQL aborts it as a deadlock or serialisation victim. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+      if (attempt < MAX_ATTEMPTS && isRetryableTransactionError(err)) {
+        // A few milliseconds, jittered, so the two victims of one deadlock do not meet again at once.
+        await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * 10));
+        continue;
+      }
+      throw err;
+    } finally {
+      client.release(broken); // a client whose ROLLBACK failed may be dead: destroy it rather than reuse it
+    }
   }
 }
 
@@ -43,49 +69,75 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
 
     async rotateRefreshToken(tokenHash, next, now): Promise<RotateResult> {
       return inTransaction(pool, async (db) => {
-        // A second concurrent UPDATE of the same row waits for the first to
-        // commit, re-checks `used_at IS NULL`, and matches nothing.
-        const won = await db.query<{ family_id: string; user_id: string; family_expires_at: string }>(
-          `UPDATE refresh_tokens t SET used_at = $2
-             FROM refresh_families f
-            WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2
-              AND f.id = t.family_id AND f.expires_at > $2
-            RETURNING t.family_id, t.user_id, f.expires_at AS family_expires_at`,
-          [tokenHash, now],
-        );
-        const row = won.rows[0];
-        if (row) {
-          await db.query(
-            `INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)`,
-            [next.tokenHash, row.family_id, row.user_id, now, Math.min(next.expiresAt, num(row.family_expires_at))],
-          );
-          return { status: "ok", userId: row.user_id, familyId: row.family_id };
-        }
-        const seen = await db.query<{ family_id: string; user_id: string; used_at: string | null }>(
-          "SELECT family_id, user_id, used_at FROM refresh_tokens WHERE token_hash = $1",
+        // The family row first (see the lock order above). A revocation that
+        // holds it makes us wait, and then the family is gone: no row.
+        const locked = await db.query<{ id: string; user_id: string; expires_at: string }>(
+          `SELECT id, user_id, expires_at FROM refresh_families
+            WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+            FOR UPDATE`,
           [tokenHash],
         );
-        const old = seen.rows[0];
-        if (old && old.used_at !== null) {
-          // A rotated token came back: someone holds a copy. End the whole family.
-          await db.query("DELETE FROM refresh_families WHERE id = $1", [old.family_id]);
-          return { status: "reused", userId: old.user_id, familyId: old.family_id };
+        const family = locked.rows[0];
+        if (!family || num(family.expires_at) <= now) return { status: "invalid" };
+        // Under the family lock, a second use of the same token waits for the
+        // first to commit, then finds used_at set and matches nothing.
+        const won = await db.query(
+          `WITH used AS (
+             UPDATE refresh_tokens SET used_at = $2
+              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+              RETURNING family_id, user_id)
+           INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at)
+           SELECT $3, family_id, user_id, $2, $4 FROM used`,
+          [tokenHash, now, next.tokenHash, Math.min(next.expiresAt, num(family.expires_at))],
+        );
+        if ((won.rowCount ?? 0) > 0) return { status: "ok", userId: family.user_id, familyId: family.id };
+        const seen = await db.query<{ used_at: string | null }>("SELECT used_at FROM refresh_tokens WHERE token_hash = $1", [
+          tokenHash,
+        ]);
+        if (seen.rows[0] && seen.rows[0].used_at !== null) {
+          // A rotated token came back: someone holds a copy. End the whole family (its row is ours already).
+          await db.query("DELETE FROM refresh_families WHERE id = $1", [family.id]);
+          return { status: "reused", userId: family.user_id, familyId: family.id };
         }
         return { status: "invalid" };
       });
     },
 
     async revokeRefreshFamilyOf(tokenHash) {
-      const r = await pool.query(
-        "DELETE FROM refresh_families WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-        [tokenHash],
-      );
-      return (r.rowCount ?? 0) > 0;
+      // One statement: the family row, then (by the cascade) its tokens; retried like the rest if it is a deadlock victim.
+      return inTransaction(pool, async (db) => {
+        const r = await db.query(
+          "DELETE FROM refresh_families WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
+          [tokenHash],
+        );
+        return (r.rowCount ?? 0) > 0;
+      });
     },
     async revokeUserRefreshFamilies(userId) {
-      const r = await pool.query("DELETE FROM refresh_families WHERE user_id = $1", [userId]);
-      return r.rowCount ?? 0;
+      return inTransaction(pool, (db) => deleteFamiliesOfUser(db, userId));
+    },
+    async revokeUserCredentials(userId) {
+      return inTransaction(pool, async (db) => {
+        const families = await deleteFamiliesOfUser(db, userId);
+        await db.query("DELETE FROM reset_tokens WHERE user_id = $1", [userId]);
+        return families;
+      });
+    },
+    async revokeAllCredentials() {
+      return inTransaction(pool, async (db) => {
+        const r = await db.query("DELETE FROM refresh_families");
+        await db.query("DELETE FROM reset_tokens");
+        return r.rowCount ?? 0;
+      });
+    },
+    async isRefreshFamilyLive(familyId, userId, now) {
+      // Named: prepared once per connection, then only bound and run (every bearer request asks this).
+      const r = await pool.query({
+        name: "latchkey.family_live",
+        text: "SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2 AND expires_at > $3",
+        values: [familyId, userId, now],
+      });
+      return (r.rowCount ?? 0) > 0;
     },
     async countUserRefreshFamilies(userId, now) {
       const r = await pool.query<{ n: string }>(
@@ -115,22 +167,6 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
       return r.rowCount ?? 0;
     },
 
-    async revokeAccessTokensBefore(userId, at) {
-      await pool.query(
-        `INSERT INTO access_token_cutoffs (user_id, revoked_before) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE
-           SET revoked_before = GREATEST(access_token_cutoffs.revoked_before, EXCLUDED.revoked_before)`,
-        [userId, at],
-      );
-    },
-    async accessTokenCutoff(userId) {
-      const r = await pool.query<{ revoked_before: string }>(
-        "SELECT revoked_before FROM access_token_cutoffs WHERE user_id = $1",
-        [userId],
-      );
-      return r.rows[0] ? num(r.rows[0].revoked_before) : null;
-    },
-
     async getSetting(key) {
       const r = await pool.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
       return r.rows[0]?.value ?? null;
@@ -155,4 +191,14 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
       return total;
     },
   };
+}
+
+/**
+ * Locks the user's families in id order, then deletes them (their tokens go by
+ * the cascade): two revocations of one user lock in the same order.
+ */
+async function deleteFamiliesOfUser(db: pg.PoolClient, userId: string): Promise<number> {
+  await db.query("SELECT id FROM refresh_families WHERE user_id = $1 ORDER BY id FOR UPDATE", [userId]);
+  const r = await db.query("DELETE FROM refresh_families WHERE user_id = $1", [userId]);
+  return r.rowCount ?? 0;
 }

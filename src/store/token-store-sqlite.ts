@@ -33,11 +33,9 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
     .prepare("DELETE FROM reset_tokens WHERE token_hash = ? AND expires_at > ? RETURNING user_id")
     .pluck();
   const deleteResetOfUser = db.prepare("DELETE FROM reset_tokens WHERE user_id = ?");
-  const upsertCutoff = db.prepare(
-    `INSERT INTO access_token_cutoffs (user_id, revoked_before) VALUES (?, ?)
-     ON CONFLICT (user_id) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`,
-  );
-  const cutoff = db.prepare("SELECT revoked_before FROM access_token_cutoffs WHERE user_id = ?").pluck();
+  const familyLive = db.prepare("SELECT 1 FROM refresh_families WHERE id = ? AND user_id = ? AND expires_at > ?").pluck();
+  const deleteAllFamilies = db.prepare("DELETE FROM refresh_families");
+  const deleteAllResets = db.prepare("DELETE FROM reset_tokens");
   const getSetting = db.prepare("SELECT value FROM settings WHERE key = ?").pluck();
   const insertSetting = db.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING");
   const pruneRefresh = db.prepare(
@@ -66,6 +64,22 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
     return { status: "invalid" };
   });
 
+  const revokeFamilyOf = db.transaction((hash: string): boolean => {
+    const seen = refreshByHash.get(hash) as { family_id: string } | undefined;
+    return seen ? deleteFamily.run(seen.family_id).changes > 0 : false;
+  });
+  // One transaction each, like PostgreSQL: a failure leaves nothing half revoked.
+  const revokeUser = db.transaction((userId: string): number => {
+    const families = deleteFamiliesOfUser.run(userId).changes;
+    deleteResetOfUser.run(userId);
+    return families;
+  });
+  const revokeAll = db.transaction((): number => {
+    const families = deleteAllFamilies.run().changes;
+    deleteAllResets.run();
+    return families;
+  });
+
   const setIfAbsent = db.transaction((key: string, value: string): string => {
     insertSetting.run(key, value);
     return getSetting.get(key) as string;
@@ -82,14 +96,22 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
       return rotate.immediate(tokenHash, next, now);
     },
     async revokeRefreshFamilyOf(tokenHash) {
-      const seen = refreshByHash.get(tokenHash) as { family_id: string } | undefined;
-      return seen ? deleteFamily.run(seen.family_id).changes > 0 : false;
+      return revokeFamilyOf.immediate(tokenHash);
     },
     async revokeUserRefreshFamilies(userId) {
       return deleteFamiliesOfUser.run(userId).changes;
     },
     async countUserRefreshFamilies(userId, now) {
       return countFamilies.get(userId, now) as number;
+    },
+    async isRefreshFamilyLive(familyId, userId, now) {
+      return familyLive.get(familyId, userId, now) !== undefined;
+    },
+    async revokeUserCredentials(userId) {
+      return revokeUser.immediate(userId);
+    },
+    async revokeAllCredentials() {
+      return revokeAll.immediate();
     },
 
     async createResetToken(t) {
@@ -100,13 +122,6 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
     },
     async deleteUserResetTokens(userId) {
       return deleteResetOfUser.run(userId).changes;
-    },
-
-    async revokeAccessTokensBefore(userId, at) {
-      upsertCutoff.run(userId, at);
-    },
-    async accessTokenCutoff(userId) {
-      return (cutoff.get(userId) as number | undefined) ?? null;
     },
 
     async getSetting(key) {

@@ -50,20 +50,27 @@ export interface TokenStore {
   revokeUserRefreshFamilies(userId: string): Promise<number>;
   /** Live (unrevoked, unexpired) families of the user. */
   countUserRefreshFamilies(userId: string, now: number): Promise<number>;
+  /**
+   * Whether the family exists, belongs to the user and has not reached its
+   * absolute expiry. An access token names its family (`sid`), and this one
+   * primary-key read on every bearer request ends the access tokens of a
+   * revoked family with it.
+   */
+  isRefreshFamilyLive(familyId: string, userId: string, now: number): Promise<boolean>;
+  /**
+   * Ends every bearer credential of the user in ONE transaction: every refresh
+   * family (its tokens and, through `sid`, its access tokens) and every
+   * outstanding reset token. Returns how many families ended.
+   */
+  revokeUserCredentials(userId: string): Promise<number>;
+  /** The same for every user at once (ASVS V7.4.5); returns how many families ended. */
+  revokeAllCredentials(): Promise<number>;
 
   createResetToken(token: NewResetToken): Promise<void>;
   /** Single use: atomically removes a live token and returns its user id; null when unknown, used or expired. */
   consumeResetToken(tokenHash: string, now: number): Promise<string | null>;
   /** Removes every outstanding reset token of the user. */
   deleteUserResetTokens(userId: string): Promise<number>;
-
-  /**
-   * Access tokens of the user issued at or before `at` (epoch ms) stop being
-   * accepted. Never moves an existing cutoff backwards.
-   */
-  revokeAccessTokensBefore(userId: string, at: number): Promise<void>;
-  /** The user's access-token cutoff, or null when none was ever set. */
-  accessTokenCutoff(userId: string): Promise<number | null>;
 
   /** A small persisted setting (the development signing key). */
   getSetting(key: string): Promise<string | null>;

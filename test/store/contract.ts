@@ -324,6 +324,23 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         expect(await store.findSession(live.tokenHash)).not.toBeNull();
         expect((await store.listUserSessions(user.id)).map((x) => x.id)).toEqual([live.id]);
       });
+
+      it("deletes every session of every user, in as many batches as it takes; new sessions work after", async () => {
+        const users = [await store.createUser(newUser()), await store.createUser(newUser()), await store.createUser(newUser())];
+        const sessions = Array.from({ length: 1100 }, (_, i) => newSession(users[i % 3]!.id));
+        for (let i = 0; i < sessions.length; i += 100) await Promise.all(sessions.slice(i, i + 100).map((x) => store.createSession(x)));
+        expect(await store.deleteAllSessions()).toBeGreaterThanOrEqual(1100); // earlier tests' sessions too
+        for (const x of [sessions[0]!, sessions[549]!, sessions[1099]!]) {
+          expect(await store.findSession(x.tokenHash)).toBeNull();
+          expect(await store.touchSession(x.tokenHash, T0 + 1)).toBe(false);
+        }
+        for (const u of users) expect(await store.listUserSessions(u.id)).toEqual([]);
+        expect(await store.pruneSessions(T0 + 1000 * DAY, CONTRACT_IDLE_MS, 10_000)).toBe(0); // no index entry left behind
+        expect(await store.deleteAllSessions()).toBe(0);
+        const { session } = await userWithSession();
+        expect(await store.findSession(session.tokenHash)).not.toBeNull();
+        expect(await store.deleteUserSessions(session.userId)).toBe(1);
+      });
     });
 
     describe("session lifetimes through the SessionManager (test clock)", () => {

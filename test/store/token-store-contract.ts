@@ -168,16 +168,84 @@ export function tokenStoreContract(engine: string, open: () => Promise<TokenStor
       });
     });
 
-    describe("access-token cutoff", () => {
-      it("is null until set, and never moves backwards", async () => {
+    describe("family liveness and whole-user / whole-deployment revocation", () => {
+      it("a family is live until revoked or past its absolute expiry, and only for its own user", async () => {
         const userId = await newUser();
-        expect(await s.accessTokenCutoff(userId)).toBeNull();
-        await s.revokeAccessTokensBefore(userId, T0 + 5000);
-        expect(await s.accessTokenCutoff(userId)).toBe(T0 + 5000);
-        await s.revokeAccessTokensBefore(userId, T0 + 1000);
-        expect(await s.accessTokenCutoff(userId)).toBe(T0 + 5000);
-        await s.revokeAccessTokensBefore(userId, T0 + 9000);
-        expect(await s.accessTokenCutoff(userId)).toBe(T0 + 9000);
+        const { token, familyId } = await newFamily(userId, T0, 30 * DAY, 40 * DAY);
+        expect(await s.isRefreshFamilyLive(familyId, userId, T0)).toBe(true);
+        expect(await fx.other.isRefreshFamilyLive(familyId, userId, T0)).toBe(true);
+        expect(await s.isRefreshFamilyLive(familyId, await newUser(), T0)).toBe(false);
+        expect(await s.isRefreshFamilyLive(randomUUID(), userId, T0)).toBe(false);
+        expect(await s.isRefreshFamilyLive(familyId, userId, T0 + 40 * DAY)).toBe(false);
+        expect(await s.revokeRefreshFamilyOf(hashToken(token))).toBe(true);
+        expect(await s.isRefreshFamilyLive(familyId, userId, T0)).toBe(false);
+      });
+
+      it("revokeUserCredentials ends the user's families and reset tokens, and no one else's", async () => {
+        const userId = await newUser();
+        const bystander = await newUser();
+        const a = await newFamily(userId);
+        const b = await newFamily(userId);
+        const c = await newFamily(bystander);
+        const reset = generateToken();
+        const otherReset = generateToken();
+        await s.createResetToken({ tokenHash: hashToken(reset), userId, createdAt: T0, expiresAt: T0 + HOUR });
+        await s.createResetToken({ tokenHash: hashToken(otherReset), userId: bystander, createdAt: T0, expiresAt: T0 + HOUR });
+        expect(await s.revokeUserCredentials(userId)).toBe(2);
+        expect(await s.isRefreshFamilyLive(a.familyId, userId, T0)).toBe(false);
+        expect(await s.isRefreshFamilyLive(b.familyId, userId, T0)).toBe(false);
+        expect(await rotate(s, a.token, next())).toEqual({ status: "invalid" });
+        expect(await s.consumeResetToken(hashToken(reset), T0 + 1)).toBeNull();
+        expect(await s.isRefreshFamilyLive(c.familyId, bystander, T0)).toBe(true);
+        expect(await s.consumeResetToken(hashToken(otherReset), T0 + 1)).toBe(bystander);
+        expect(await s.revokeUserCredentials(userId)).toBe(0);
+      });
+
+      it("revokeAllCredentials ends every family and reset token of every user; new ones work after", async () => {
+        const users = [await newUser(), await newUser()];
+        const families = [await newFamily(users[0]!), await newFamily(users[1]!), await newFamily(users[1]!)];
+        const reset = generateToken();
+        await s.createResetToken({ tokenHash: hashToken(reset), userId: users[0]!, createdAt: T0, expiresAt: T0 + HOUR });
+        expect(await s.revokeAllCredentials()).toBeGreaterThanOrEqual(3); // other tests' families too
+        for (const [i, f] of families.entries()) {
+          expect(await s.isRefreshFamilyLive(f.familyId, users[Math.min(i, 1)]!, T0)).toBe(false);
+          expect(await rotate(s, f.token, next())).toEqual({ status: "invalid" });
+        }
+        expect(await s.consumeResetToken(hashToken(reset), T0 + 1)).toBeNull();
+        expect(await s.revokeAllCredentials()).toBe(0);
+        const fresh = await newFamily(users[0]!);
+        expect((await rotate(s, fresh.token, next())).status).toBe("ok");
+      });
+
+      it("a revocation racing a client that rotates in a loop succeeds every time and ends the family", async () => {
+        // On PostgreSQL, rotation used to lock the token row before the family row,
+        // the reverse of a revocation's cascade: the two deadlocked and one was aborted.
+        const userId = await newUser();
+        for (let round = 0; round < 20; round++) {
+          const first = await newFamily(userId);
+          let held = first.token;
+          let stop = false;
+          const loop = (async () => {
+            for (let i = 0; i < 1000 && !stop; i++) {
+              const n = next();
+              const r = await rotate(s, held, n, T0 + 1);
+              if (r.status !== "ok") return r.status;
+              held = n.token;
+            }
+            return "stopped";
+          })();
+          await rotate(s, generateToken(), next()); // let the loop get going
+          const revoke = [
+            () => fx.other.revokeUserCredentials(userId),
+            () => fx.other.revokeRefreshFamilyOf(hashToken(first.token)),
+            () => fx.other.revokeUserRefreshFamilies(userId),
+          ][round % 3]!;
+          await expect(revoke()).resolves.toBeDefined();
+          stop = true;
+          expect(await loop).not.toBe("reused");
+          expect(await rotate(s, held, next(), T0 + 2)).toEqual({ status: "invalid" });
+          expect(await s.isRefreshFamilyLive(first.familyId, userId, T0)).toBe(false);
+        }
       });
     });
 
