@@ -45,6 +45,8 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** Which proxies may name the client in X-Forwarded-For / Forwarded; null: none (the socket address is the client). */
   trustProxy: TrustProxy | null;
+  /** The one header trusted proxies name the client in (TRUST_PROXY_HEADER); any other is ignored. */
+  trustProxyHeader: ProxyHeader;
   /** Refuse passwords found in the shipped list of common passwords. */
   rejectCommonPasswords: boolean;
   bodyLimitBytes: number;
@@ -80,6 +82,12 @@ export interface RateLimitConfig {
   loginPerIp: Limit;
   loginPerEmail: Limit;
   signupPerIp: Limit;
+  /** POST /forgot-password: per address (known or not), per client IP, and for the whole server. */
+  forgotPasswordPerEmail: Limit;
+  forgotPasswordPerIp: Limit;
+  forgotPasswordGlobal: Limit;
+  /** POST /reset-password per client IP. */
+  resetPasswordPerIp: Limit;
   lockout: {
     /** Consecutive failures from one IP for one email before that pair is locked. */
     pairThreshold: number;
@@ -90,6 +98,9 @@ export interface RateLimitConfig {
     durationMs: number;
   };
 }
+
+/** The header a trusted proxy names the client in. */
+export type ProxyHeader = "x-forwarded-for" | "forwarded";
 
 /** A hop count (that many proxies in front, each appending one address) or the proxies' own addresses. */
 export type TrustProxy = { hops: number } | { addresses: BlockList; description: string };
@@ -187,6 +198,14 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy | null {
     addresses.addSubnet(address!, bits, family === 6 ? "ipv6" : "ipv4");
   }
   return { addresses, description: value };
+}
+
+/** TRUST_PROXY_HEADER: exactly one header is read, so a client cannot add another that wins. */
+function proxyHeader(env: Env): ProxyHeader {
+  const raw = (env.TRUST_PROXY_HEADER ?? "").trim().toLowerCase();
+  if (raw === "") return "x-forwarded-for";
+  if (raw === "x-forwarded-for" || raw === "forwarded") return raw;
+  throw new ConfigError(`TRUST_PROXY_HEADER must be x-forwarded-for or forwarded, got "${env.TRUST_PROXY_HEADER}"`);
 }
 
 export function parseDatabaseUrl(raw: string): StoreUrl {
@@ -326,9 +345,14 @@ export function loadConfig(env: Env = process.env): Config {
       loginPerIp: limit(env, "LOGIN_IP_LIMIT", 20, "LOGIN_IP_WINDOW", "1m"),
       loginPerEmail: limit(env, "LOGIN_EMAIL_LIMIT", 5, "LOGIN_EMAIL_WINDOW", "1m"),
       signupPerIp: limit(env, "SIGNUP_IP_LIMIT", 10, "SIGNUP_IP_WINDOW", "1h"),
+      forgotPasswordPerEmail: limit(env, "FORGOT_PASSWORD_LIMIT", 3, "FORGOT_PASSWORD_WINDOW", "1h"),
+      forgotPasswordPerIp: limit(env, "FORGOT_PASSWORD_IP_LIMIT", 10, "FORGOT_PASSWORD_IP_WINDOW", "1h"),
+      forgotPasswordGlobal: limit(env, "FORGOT_PASSWORD_GLOBAL_LIMIT", 1000, "FORGOT_PASSWORD_GLOBAL_WINDOW", "1h"),
+      resetPasswordPerIp: limit(env, "RESET_PASSWORD_IP_LIMIT", 10, "RESET_PASSWORD_IP_WINDOW", "15m"),
       lockout: lockout(env),
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxyHeader: proxyHeader(env),
     rejectCommonPasswords: boolean(env, "PASSWORD_REJECT_COMMON", nodeEnv === "production"),
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),

@@ -7,6 +7,7 @@ import type { PasswordHasher } from "./auth/passwords.js";
 import type { SessionManager } from "./auth/sessions.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
+import type { ClientIpResolver } from "./http/client-ip.js";
 import type { Logger } from "./log.js";
 import type { Store } from "./store/store.js";
 
@@ -21,6 +22,8 @@ export interface Deps {
   logger: Logger;
   bearer: Bearer;
   resets: PasswordResets;
+  /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
+  clientIp: ClientIpResolver;
 }
 
 export interface AppEnv {

@@ -12,6 +12,7 @@ import { createApp } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
 import { loadConfig, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
+import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
 import { withFastMe } from "./http/fast-me.js";
 import { createLogger, type Logger } from "./log.js";
 import type { Store } from "./store/store.js";
@@ -24,6 +25,17 @@ export interface LatchkeyOptions {
   passwords?: PasswordHasher;
   /** Where password-reset emails go (default: SMTP_URL, or the log in development). */
   mailer?: Mailer;
+  /**
+   * The peer address of a request, for runtimes whose Request does not carry
+   * one (Deno, Bun, Workers): e.g. `(req) => server.requestIP(req)?.address`
+   * on Bun, `(req) => req.headers.get("cf-connecting-ip")` on Workers, or
+   * `(req, info) => info.remoteAddr.hostname` on Deno with
+   * `Deno.serve((req, info) => latchkey.fetch(req, info))` (`env` is the second
+   * argument given to fetch). It replaces the socket address on Node;
+   * TRUST_PROXY is applied on top of it. Return null when unknown: per-IP
+   * limits then do not apply to that request (see src/auth/rate-limit.ts).
+   */
+  clientIp?: PeerAddressHook;
   /** Run the expired-session pruner in the background (default true). */
   backgroundTasks?: boolean;
 }
@@ -41,7 +53,8 @@ export function createLatchkey(options: LatchkeyOptions) {
   const bearer = createBearer({ config, store, clock, logger });
   const mailer = options.mailer ?? createMailer(config, logger);
   const resets = createPasswordResets({ config, store, passwords, mailer, clock, logger });
-  const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets };
+  const clientIp = createClientIpResolver({ trustProxy: config.trustProxy, header: config.trustProxyHeader, peer: options.clientIp });
+  const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets, clientIp };
   const app = createApp(deps);
 
   let pruner: NodeJS.Timeout | undefined;

@@ -246,7 +246,8 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: "post", path: "/forgot-password", tag: "Password reset", auth: "none",
     summary: "Email a password reset link",
-    description: "Always the same 200 whether or not the account exists; at most 3 per address per hour.",
+    description:
+      "Always the same 200 whether or not the account exists; limited per address (3 an hour), per client IP (10 an hour) and server-wide (1000 an hour), the same 429 for every limit.",
     body: forgotPasswordBody,
     responses: { 200: { description: "Link sent if the account exists", schema: messageBody }, ...JSON_BODY_ERRORS, ...RATE_LIMITED, ...COMMON },
   },
@@ -258,9 +259,9 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: "post", path: "/reset-password", tag: "Password reset", auth: "none",
     summary: "Set a new password with a reset token",
-    description: "Consumes the token and ends every session and token family of the user.",
+    description: "Consumes the token and ends every session and token family of the user. Limited per client IP (10 in 15 minutes).",
     body: resetPasswordBody,
-    responses: { 200: { description: "Password reset", schema: messageBody }, ...JSON_BODY_ERRORS, ...COMMON },
+    responses: { 200: { description: "Password reset", schema: messageBody }, ...JSON_BODY_ERRORS, ...RATE_LIMITED, ...COMMON },
   },
   {
     method: "get", path: "/healthz", tag: "Operations", auth: "none",

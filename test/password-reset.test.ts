@@ -1,13 +1,18 @@
 // Password reset by email over real HTTP and a real (in-process) SMTP server:
 // the test reads the message the server received and follows its link.
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPasswordHasher, PasswordHasherBusyError, type PasswordHasher } from "../src/auth/passwords.js";
+import { createLatchkey, type Latchkey } from "../src/latchkey.js";
 import { createLogger } from "../src/log.js";
+import { openStore } from "../src/store/open.js";
 import { client, request, uniqueEmail, type ApiResponse } from "./helpers/http.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { createTestClock, engineEnv, startTestServer, tempDir, testConfig, testEngine, type TestServer } from "./helpers/server.js";
 
 const MIN = 60_000;
 const PUBLIC_URL = "http://auth.example.test";
@@ -58,14 +63,17 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-async function newAccount(server = srv) {
+async function newAccount(server: Reachable = srv) {
   const email = uniqueEmail("reset");
   expect((await request(server.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
   return email;
 }
 
-const forgot = (email: string, server = srv) => request(server.url, "POST", "/forgot-password", { body: { email } });
-const reset = (token: string, newPassword = NEW_PASSWORD, server = srv) =>
+/** Any server these helpers talk to: only its URL is needed. */
+type Reachable = Pick<TestServer, "url">;
+
+const forgot = (email: string, server: Reachable = srv) => request(server.url, "POST", "/forgot-password", { body: { email } });
+const reset = (token: string, newPassword = NEW_PASSWORD, server: Reachable = srv) =>
   request(server.url, "POST", "/reset-password", { body: { token, newPassword } });
 const login = (email: string, password: string) => request(srv.url, "POST", "/login", { body: { email, password } });
 
@@ -314,6 +322,162 @@ describe("mail without SMTP_URL", () => {
       expect(all).not.toContain(NEW_PASSWORD);
     } finally {
       await server.destroy();
+    }
+  });
+});
+
+/**
+ * The real Argon2id hasher, counting the hashes it is asked for; `busy` makes
+ * it refuse like a full queue does. Served over real HTTP on the TEST_ENGINE.
+ */
+async function startCountingServer(env: Record<string, string> = {}) {
+  const dir = tempDir();
+  const services = engineEnv(testEngine());
+  const config = testConfig({ DATABASE_URL: `sqlite:${join(dir.path, "reset.db")}`, ...services.env, SMTP_URL: smtp.url, PUBLIC_URL, ...env });
+  const real = createPasswordHasher(config.argon2);
+  const hasher = { hashes: 0, busy: false };
+  const passwords: PasswordHasher = {
+    hash: (password) => {
+      hasher.hashes++;
+      return hasher.busy ? Promise.reject(new PasswordHasherBusyError()) : real.hash(password);
+    },
+    verify: (hash, password) => real.verify(hash, password),
+    verifyDummy: (password) => real.verifyDummy(password),
+    needsRehash: (hash) => real.needsRehash(hash),
+    get queued() {
+      return real.queued;
+    },
+  };
+  const clock = createTestClock();
+  const store = await openStore(config);
+  const latchkey: Latchkey = createLatchkey({ config, store, clock, passwords, backgroundTasks: false });
+  const server: Server = createServer(latchkey.nodeListener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const stop = async () => {
+    await new Promise((resolve) => server.close(resolve));
+    latchkey.stop();
+    await store.close();
+    await services.cleanup();
+    dir.remove();
+  };
+  return { url, latchkey, hasher, clock, stop };
+}
+
+describe("POST /reset-password under attack", () => {
+  it("never hashes a password for an unknown, used or expired token", async () => {
+    const s = await startCountingServer();
+    try {
+      const email = uniqueEmail("reset");
+      expect((await request(s.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
+      const linkFor = async () => {
+        expect((await forgot(email, s)).status).toBe(200);
+        await s.latchkey.resets.settle();
+        return /token=([A-Za-z0-9_-]{43})/.exec(mailsTo(email).at(-1)!.text)![1]!;
+      };
+      const used = await linkFor();
+      expect((await reset(used, NEW_PASSWORD, s)).status).toBe(200);
+      const expired = await linkFor();
+      s.clock.advance(61 * MIN);
+
+      const before = s.hasher.hashes;
+      const bogus = Array.from({ length: 30 }, (_, i) => `${"A".repeat(40)}${String(i).padStart(3, "0")}`);
+      const answers = await Promise.all([...bogus, used, expired].map((token) => reset(token, "a perfectly good password", s)));
+      for (const res of answers) expect(res.body).toEqual({ error: "Invalid or expired token" });
+      expect(s.hasher.hashes).toBe(before); // no Argon2id work for any of them
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("keeps a real link working when the hasher is too busy (503), and spends it on success", async () => {
+    const s = await startCountingServer();
+    try {
+      const email = uniqueEmail("reset");
+      expect((await request(s.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
+      expect((await forgot(email, s)).status).toBe(200);
+      await s.latchkey.resets.settle();
+      const token = /token=([A-Za-z0-9_-]{43})/.exec(mailsTo(email).at(-1)!.text)![1]!;
+      s.hasher.busy = true;
+      const busy = await reset(token, NEW_PASSWORD, s);
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get("retry-after")).toBe("1");
+      s.hasher.busy = false;
+      expect((await reset(token, NEW_PASSWORD, s)).status).toBe(200);
+      expect((await reset(token, "yet another password", s)).status).toBe(400);
+      expect((await request(s.url, "POST", "/login", { body: { email, password: NEW_PASSWORD } })).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("limits each client IP (default 10 per 15 minutes) with 429 + Retry-After; other clients go on", async () => {
+    const s = await startCountingServer({ TRUST_PROXY: "1", RESET_PASSWORD_IP_LIMIT: "" });
+    try {
+      const from = (ip: string) => ({ headers: { "x-forwarded-for": ip } });
+      const attempt = (ip: string) =>
+        request(s.url, "POST", "/reset-password", { body: { token: "A".repeat(43), newPassword: NEW_PASSWORD }, ...from(ip) });
+      for (let i = 0; i < 10; i++) expect((await attempt("203.0.113.70")).status).toBe(400);
+      const refused = await attempt("203.0.113.70");
+      expect(refused.status).toBe(429);
+      expect(refused.body).toEqual({ error: "Too many attempts, try again later" });
+      expect(refused.headers.get("retry-after")).toBe(String(15 * 60));
+      expect((await attempt("203.0.113.71")).status).toBe(400);
+      s.clock.advance(15 * MIN);
+      expect((await attempt("203.0.113.70")).status).toBe(400);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe("POST /forgot-password per client IP and server-wide", () => {
+  const from = (ip: string) => ({ headers: { "x-forwarded-for": ip } });
+  const forgotFrom = (server: { url: string }, email: string, ip: string) =>
+    request(server.url, "POST", "/forgot-password", { body: { email }, ...from(ip) });
+
+  it("allows one client 10 requests an hour (default), whatever the addresses, the same for known and unknown ones", async () => {
+    const s = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL, TRUST_PROXY: "1", FORGOT_PASSWORD_IP_LIMIT: "" } });
+    try {
+      const known = await newAccount(s);
+      for (let i = 0; i < 10; i++) expect((await forgotFrom(s, uniqueEmail("sweep"), "203.0.113.80")).status).toBe(200);
+      const a = await forgotFrom(s, known, "203.0.113.80");
+      const b = await forgotFrom(s, uniqueEmail("nobody"), "203.0.113.80");
+      expect(a.status).toBe(429);
+      expect(a.body).toEqual({ error: "Too many password reset requests, try again later" });
+      expect(Number(a.headers.get("retry-after"))).toBe(60 * 60);
+      expect(comparable(a)).toEqual(comparable(b));
+      await s.latchkey.resets.settle();
+      expect(mailsTo(known)).toHaveLength(0);
+      // Another client is not affected, and the known address's own budget was not used up by the refusal.
+      expect((await forgotFrom(s, known, "203.0.113.81")).status).toBe(200);
+      await s.latchkey.resets.settle();
+      expect(mailsTo(known)).toHaveLength(1);
+      s.clock.advance(60 * MIN);
+      expect((await forgotFrom(s, uniqueEmail("sweep"), "203.0.113.80")).status).toBe(200);
+    } finally {
+      await s.destroy();
+    }
+  });
+
+  it("stops every client at the server-wide ceiling (FORGOT_PASSWORD_GLOBAL_LIMIT per hour), known and unknown alike", async () => {
+    const s = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL, TRUST_PROXY: "1", FORGOT_PASSWORD_GLOBAL_LIMIT: "5" } });
+    try {
+      const known = await newAccount(s);
+      for (let i = 0; i < 5; i++) expect((await forgotFrom(s, uniqueEmail("sweep"), `203.0.113.${90 + i}`)).status).toBe(200);
+      const a = await forgotFrom(s, known, "198.51.100.90");
+      const b = await forgotFrom(s, uniqueEmail("nobody"), "198.51.100.91");
+      expect(a.status).toBe(429);
+      expect(Number(a.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(comparable(a)).toEqual(comparable(b));
+      await s.latchkey.resets.settle();
+      expect(mailsTo(known)).toHaveLength(0);
+      s.clock.advance(60 * MIN);
+      expect((await forgotFrom(s, known, "198.51.100.90")).status).toBe(200);
+      await s.latchkey.resets.settle();
+      expect(mailsTo(known)).toHaveLength(1);
+    } finally {
+      await s.destroy();
     }
   });
 });

@@ -17,6 +17,14 @@
 //     (threshold / per-email rate) minutes and only for LOCKOUT_DURATION, while
 //     the per-email rate limit already caps guessing at 5 a minute.
 // A success clears both failure counts for that email.
+//
+// An unknown client address (a runtime that does not say, and no clientIp hook)
+// is never a key: one shared "unknown" bucket would let one client fill it for
+// everyone (429 for all) and lock the owner out from everywhere with ten wrong
+// passwords. So without an address, no per-IP counter and no pair lock apply;
+// the per-email limit, the account lockout, the global ceilings and the
+// hasher's queue bound still do.
+import { createHash } from "node:crypto";
 import type { Limit } from "../config.js";
 import type { Deps } from "../deps.js";
 import { jsonError } from "../http/responses.js";
@@ -44,12 +52,13 @@ export function retryAfterSeconds(resetAt: number, now: number): number {
 }
 
 /**
- * The key a client address is counted under. IPv6 clients are counted per /64:
+ * The key a client address is counted under; null when the address is unknown
+ * (then nothing is counted per IP, see above). IPv6 clients are counted per /64:
  * one home or server usually gets a whole /64, and counting single addresses
  * would give an attacker 2^64 fresh "clients".
  */
-export function ipKey(ip: string | null): string {
-  if (!ip) return "unknown";
+export function ipKey(ip: string | null): string | null {
+  if (!ip) return null;
   if (!ip.includes(":")) return ip;
   const [head = "", tail = ""] = ip.split("::");
   const headParts = head ? head.split(":") : [];
@@ -71,10 +80,16 @@ const keys = {
   accountFailures: (email: string) => `login:fail-account:${email}`,
   accountLock: (email: string) => `login:lock-account:${email}`,
   signupIp: (ip: string) => `signup:ip:${ip}`,
+  // The address is hashed like the key of the per-address limit has always been.
+  forgotEmail: (email: string) => `forgot-password:${createHash("sha256").update(email).digest("hex")}`,
+  forgotIp: (ip: string) => `forgot-password:ip:${ip}`,
+  forgotGlobal: () => "forgot-password:global",
+  resetIp: (ip: string) => `reset-password:ip:${ip}`,
 };
 
-/** Counts one hit; the state when over the limit, null when still within it. */
-async function overLimit(deps: LimiterDeps, key: string, limit: Limit, now: number): Promise<CounterState | null> {
+/** Counts one hit; the state when over the limit, null when still within it (or when there is no key). */
+async function overLimit(deps: LimiterDeps, key: string | null, limit: Limit, now: number): Promise<CounterState | null> {
+  if (key === null) return null;
   const state = await deps.store.hitCounter(key, limit.windowMs, now);
   return state.count > limit.limit ? state : null;
 }
@@ -89,13 +104,16 @@ export async function checkLoginAllowed(deps: LimiterDeps, attempt: Attempt): Pr
   const now = clock();
   const ip = ipKey(attempt.ip);
 
-  const locks = [await store.peekCounter(keys.accountLock(attempt.email), now), await store.peekCounter(keys.pairLock(ip, attempt.email), now)];
+  const locks = [
+    await store.peekCounter(keys.accountLock(attempt.email), now),
+    ip === null ? null : await store.peekCounter(keys.pairLock(ip, attempt.email), now),
+  ];
   const lockedUntil = Math.max(...locks.map((l) => l?.resetAt ?? 0));
   if (lockedUntil > now) return tooManyAttempts(retryAfterSeconds(lockedUntil, now));
 
   // IP first: a client already over its own limit does not also use up the victim's per-email budget.
   const over =
-    (await overLimit(deps, keys.loginIp(ip), limits.loginPerIp, now)) ??
+    (await overLimit(deps, ip && keys.loginIp(ip), limits.loginPerIp, now)) ??
     (await overLimit(deps, keys.loginEmail(attempt.email), limits.loginPerEmail, now));
   return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
 }
@@ -107,10 +125,12 @@ export async function recordLoginFailure(deps: LimiterDeps, attempt: Attempt): P
   const now = clock();
   const ip = ipKey(attempt.ip);
 
-  const pair = await store.hitCounter(keys.pairFailures(ip, attempt.email), lockout.failureWindowMs, now);
-  if (pair.count >= lockout.pairThreshold) {
-    await store.hitCounter(keys.pairLock(ip, attempt.email), lockout.durationMs, now);
-    await store.deleteCounter(keys.pairFailures(ip, attempt.email));
+  if (ip !== null) {
+    const pair = await store.hitCounter(keys.pairFailures(ip, attempt.email), lockout.failureWindowMs, now);
+    if (pair.count >= lockout.pairThreshold) {
+      await store.hitCounter(keys.pairLock(ip, attempt.email), lockout.durationMs, now);
+      await store.deleteCounter(keys.pairFailures(ip, attempt.email));
+    }
   }
   const account = await store.hitCounter(keys.accountFailures(attempt.email), lockout.failureWindowMs, now);
   if (account.count >= lockout.accountThreshold) {
@@ -122,13 +142,42 @@ export async function recordLoginFailure(deps: LimiterDeps, attempt: Attempt): P
 /** The right password: the failures so far were the owner's typos, forget them. */
 export async function recordLoginSuccess(deps: LimiterDeps, attempt: Attempt): Promise<void> {
   const ip = ipKey(attempt.ip);
-  await deps.store.deleteCounter(keys.pairFailures(ip, attempt.email));
+  if (ip !== null) await deps.store.deleteCounter(keys.pairFailures(ip, attempt.email));
   await deps.store.deleteCounter(keys.accountFailures(attempt.email));
 }
 
 /** May this client sign up now? Counts the attempt; null if so, else the 429. */
 export async function checkSignupAllowed(deps: LimiterDeps, ip: string | null): Promise<Response | null> {
   const now = deps.clock();
-  const over = await overLimit(deps, keys.signupIp(ipKey(ip)), deps.config.rateLimits.signupPerIp, now);
+  const key = ipKey(ip);
+  const over = await overLimit(deps, key && keys.signupIp(key), deps.config.rateLimits.signupPerIp, now);
+  return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
+}
+
+const TOO_MANY_RESETS = "Too many password reset requests, try again later";
+
+/**
+ * May this client ask for a reset link for this address now? null if so, else
+ * the 429. Every request counts, whether or not the address has an account, so
+ * neither the answer nor the counting reveals which addresses do. The client
+ * first (over its own limit, it uses up nobody else's budget), then the
+ * address, then the server-wide ceiling on the mail one deployment sends.
+ */
+export async function checkForgotPasswordAllowed(deps: LimiterDeps, attempt: Attempt): Promise<Response | null> {
+  const now = deps.clock();
+  const limits = deps.config.rateLimits;
+  const ip = ipKey(attempt.ip);
+  const over =
+    (await overLimit(deps, ip && keys.forgotIp(ip), limits.forgotPasswordPerIp, now)) ??
+    (await overLimit(deps, keys.forgotEmail(attempt.email), limits.forgotPasswordPerEmail, now)) ??
+    (await overLimit(deps, keys.forgotGlobal(), limits.forgotPasswordGlobal, now));
+  return over ? jsonError(429, TOO_MANY_RESETS, undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }) : null;
+}
+
+/** May this client try a reset token now? Counts the attempt; null if so, else the 429. */
+export async function checkResetPasswordAllowed(deps: LimiterDeps, ip: string | null): Promise<Response | null> {
+  const now = deps.clock();
+  const key = ipKey(ip);
+  const over = await overLimit(deps, key && keys.resetIp(key), deps.config.rateLimits.resetPasswordPerIp, now);
   return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
 }

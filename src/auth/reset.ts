@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import type { Mailer } from "../mail.js";
 import type { Store, UserRow } from "../store/store.js";
 import { revokeUserTokens, tokenStoreOf } from "./bearer.js";
-import type { PasswordHasher } from "./passwords.js";
+import { PasswordHasherBusyError, type PasswordHasher } from "./passwords.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
 export interface ResetDeps {
@@ -28,6 +28,16 @@ export function resetLinkBase(config: ResetDeps["config"]): string {
 export function createPasswordResets(deps: ResetDeps) {
   const { config, store, mailer, clock, logger } = deps;
   const pending = new Set<Promise<void>>();
+
+  /**
+   * Puts a spent token back after the hasher refused the work (503): the
+   * owner did nothing wrong and keeps a working link. The store returned only
+   * the user, not the old expiry, so the link gets a fresh PASSWORD_RESET_TTL.
+   */
+  async function giveBack(tokenHash: string, userId: string): Promise<void> {
+    const now = clock();
+    await tokenStoreOf(store).createResetToken({ tokenHash, userId, createdAt: now, expiresAt: now + config.passwordReset.ttlMs });
+  }
 
   async function sendResetLink(email: string): Promise<void> {
     const user = await store.findUserByEmail(email);
@@ -85,6 +95,13 @@ export function createPasswordResets(deps: ResetDeps) {
      * Sets a new password with a reset token: single use, checked for expiry.
      * Ends every session, token family and access token of the user. Returns
      * the user, or null when the token is unknown, used or expired.
+     *
+     * The token is spent before any password work: the store's consume is the
+     * only look-up that is also atomic (one winner among concurrent uses), and
+     * an unknown token must never reach Argon2id, or anyone could fill the
+     * hasher's queue with junk tokens and turn real logins into 503s. Should the
+     * hasher be too busy for a real token, the token is given back, so the
+     * owner can retry the same link.
      */
     async resetPassword(
       token: string,
@@ -92,18 +109,33 @@ export function createPasswordResets(deps: ResetDeps) {
       policyViolation: (user: UserRow) => string | null = () => null,
     ): Promise<UserRow | { refused: string } | null> {
       if (!isWellFormedToken(token)) return null;
-      // Hash first: a burned token with a hasher too busy to finish would leave the user stuck.
-      const passwordHash = await deps.passwords.hash(newPassword);
-      const userId = await tokenStoreOf(store).consumeResetToken(hashToken(token), clock());
+      const tokenHash = hashToken(token);
+      const tokens = tokenStoreOf(store);
+      const userId = await tokens.consumeResetToken(tokenHash, clock());
       if (!userId) return null;
       const user = await store.findUserById(userId);
       if (!user) return null;
       // Known only now that the token named the user (e.g. "not your own email"); the link is spent, ask for a new one.
       const refused = policyViolation(user);
       if (refused) return { refused };
+      let passwordHash: string;
+      try {
+        passwordHash = await deps.passwords.hash(newPassword);
+      } catch (err) {
+        if (err instanceof PasswordHasherBusyError) await giveBack(tokenHash, userId);
+        throw err;
+      }
+      // Revoke BEFORE the password is written: should anything below fail, no
+      // stolen credential outlives the reset. Once more after the write, for a
+      // login that checked the old password in between (logins re-check the
+      // hash after issuing, so none can slip past the second pass).
+      const endAll = async () => {
+        await store.deleteUserSessions(user.id);
+        await revokeUserTokens({ store, clock }, user.id);
+      };
+      await endAll();
       await store.setPasswordHash(user.id, passwordHash, clock());
-      await store.deleteUserSessions(user.id);
-      await revokeUserTokens({ store, clock }, user.id);
+      await endAll();
       logger.info({ event: "password_reset.done", userId: user.id });
       return user;
     },

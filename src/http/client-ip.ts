@@ -1,10 +1,20 @@
-// Who is the client? The socket's peer address, unless the operator says a
-// proxy in front of us may name the client (TRUST_PROXY). Without that, an
-// X-Forwarded-For header is just text anyone can send, and honouring it would
-// let an attacker pick a fresh "IP" for every request and walk past every limit.
+// Who is the client? The peer address (the socket's on Node, or what the
+// embedding runtime reports through createLatchkey's clientIp hook), unless
+// the operator says a proxy in front of us may name the client (TRUST_PROXY).
+// Without that, an X-Forwarded-For header is just text anyone can send, and
+// honouring it would let an attacker pick a fresh "IP" for every request and
+// walk past every limit. With it, exactly one header is read
+// (TRUST_PROXY_HEADER): were both read, a client could send the one the proxy
+// does not set, and it would pass through untouched and name any client it likes.
 import { isIP } from "node:net";
 import type { Context } from "hono";
-import type { TrustProxy } from "../config.js";
+import type { ProxyHeader, TrustProxy } from "../config.js";
+
+/** The runtime's own word on the peer address (Deno, Bun, Workers): see LatchkeyOptions.clientIp. */
+export type PeerAddressHook = (request: Request, env: unknown) => string | null | undefined;
+
+/** The client address of a request, or null when nobody can tell. */
+export type ClientIpResolver = (c: Context) => string | null;
 
 /** The socket's peer address when running on @hono/node-server; null elsewhere. */
 export function socketAddress(c: Context): string | null {
@@ -19,11 +29,32 @@ export function normalizeAddress(address: string): string {
   return mapped ? mapped[1]! : address.toLowerCase();
 }
 
-/** The client's address: the socket's, or the one a trusted proxy reports. */
-export function clientIp(c: Context, trustProxy: TrustProxy | null): string | null {
+/** The client's address: the socket's, or the one a trusted proxy reports in `header`. */
+export function clientIp(c: Context, trustProxy: TrustProxy | null, header: ProxyHeader = "x-forwarded-for"): string | null {
   const socket = socketAddress(c);
   if (!trustProxy || !socket) return socket;
-  return resolveClientIp(socket, forwardedChain(c.req.raw.headers), trustProxy);
+  return resolveClientIp(socket, forwardedChain(c.req.raw.headers, header), trustProxy);
+}
+
+/**
+ * Builds the one resolver every route asks (deps.clientIp). The peer is the
+ * hook's answer when there is a hook (it replaces the socket), else the
+ * socket's; a trusted proxy's chain is then walked from that peer. An unknown
+ * peer stays unknown: with no address to check, no forwarded header can be trusted.
+ */
+export function createClientIpResolver(options: {
+  trustProxy: TrustProxy | null;
+  header: ProxyHeader;
+  peer?: PeerAddressHook | undefined;
+}): ClientIpResolver {
+  const { trustProxy, header, peer } = options;
+  if (!peer) return (c) => clientIp(c, trustProxy, header);
+  return (c) => {
+    const raw = peer(c.req.raw, c.env);
+    const address = typeof raw === "string" ? parseNode(raw) : null;
+    if (!trustProxy || !address) return address;
+    return resolveClientIp(address, forwardedChain(c.req.raw.headers, header), trustProxy);
+  };
 }
 
 /**
@@ -48,24 +79,26 @@ export function resolveClientIp(socket: string, chain: (string | null)[], trust:
   return hops[index]!;
 }
 
-/** Addresses from `Forwarded` (RFC 7239) if present, else `X-Forwarded-For`; null for unreadable entries. */
-export function forwardedChain(headers: Headers): (string | null)[] {
-  const forwarded = headers.get("forwarded");
-  if (forwarded) {
-    return forwarded.split(",").map((element) => {
-      const pair = element
-        .split(";")
-        .map((p) => p.trim())
-        .find((p) => p.toLowerCase().startsWith("for="));
-      return pair ? parseNode(pair.slice(4)) : null;
-    });
-  }
-  const xff = headers.get("x-forwarded-for");
-  return xff ? xff.split(",").map((s) => parseNode(s)) : [];
+/**
+ * The addresses in the one configured header: `Forwarded` (RFC 7239, its
+ * `for=` parameters) or `X-Forwarded-For`; null for unreadable entries. The
+ * other header is never looked at.
+ */
+export function forwardedChain(headers: Headers, header: ProxyHeader): (string | null)[] {
+  const value = headers.get(header);
+  if (!value) return [];
+  if (header === "x-forwarded-for") return value.split(",").map((s) => parseNode(s));
+  return value.split(",").map((element) => {
+    const pair = element
+      .split(";")
+      .map((p) => p.trim())
+      .find((p) => p.toLowerCase().startsWith("for="));
+    return pair ? parseNode(pair.slice(4)) : null;
+  });
 }
 
 /** `"[2001:db8::1]:4711"`, `192.0.2.1:80`, `192.0.2.1` -> the bare address, or null. */
-function parseNode(raw: string): string | null {
+export function parseNode(raw: string): string | null {
   let value = raw.trim().replace(/^"(.*)"$/, "$1");
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
   if (bracketed) value = bracketed[1]!;

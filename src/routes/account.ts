@@ -8,7 +8,6 @@ import { clearSessionCookie, sessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
-import { clientIp } from "../http/client-ip.js";
 import { attemptLogin } from "../auth/credentials.js";
 import { checkNewPassword } from "../auth/password-policy.js";
 import { json, jsonError } from "../http/responses.js";
@@ -25,7 +24,7 @@ export function accountRoutes(deps: Deps) {
    * Counts toward the login limits, so a stolen session cannot be used to guess the password.
    */
   async function confirmPassword(c: Context<AppEnv>, auth: Authenticated, password: string, error: string): Promise<UserRow | Response> {
-    const attempt = { email: auth.user.email, ip: clientIp(c, deps.config.trustProxy) };
+    const attempt = { email: auth.user.email, ip: deps.clientIp(c) };
     const row = await attemptLogin(deps, attempt, password, error);
     if (row instanceof Response || row.id !== auth.user.id) {
       logger.info({ event: "password.confirm_failure", requestId: c.get("requestId"), userId: auth.user.id });
@@ -58,7 +57,7 @@ export function accountRoutes(deps: Deps) {
     const now = clock();
     await store.setPasswordHash(row.id, newHash, now);
     await endOthers();
-    const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: clientIp(c, deps.config.trustProxy) });
+    const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: deps.clientIp(c) });
     logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
     const user = toPublicUser({ ...row, updatedAt: now });
     return json({ user }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });

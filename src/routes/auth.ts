@@ -9,7 +9,6 @@ import { checkSignupAllowed } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
-import { clientIp } from "../http/client-ip.js";
 import { json, jsonError } from "../http/responses.js";
 import { loginBody, signupBody } from "../schemas.js";
 import { EmailTakenError } from "../store/store.js";
@@ -22,7 +21,7 @@ export function authRoutes(deps: Deps) {
   app.post("/signup", async (c) => {
     const body = await parseJsonBody(c.req.raw, signupBody);
     if (body instanceof Response) return body;
-    const ip = clientIp(c, config.trustProxy);
+    const ip = deps.clientIp(c);
     const limited = await checkSignupAllowed(deps, ip);
     if (limited) return limited;
     const weak = checkNewPassword(body.password, body.email, { rejectCommon: config.rejectCommonPasswords });
@@ -43,7 +42,7 @@ export function authRoutes(deps: Deps) {
   app.post("/login", async (c) => {
     const body = await parseJsonBody(c.req.raw, loginBody);
     if (body instanceof Response) return body;
-    const attempt = { email: body.email, ip: clientIp(c, config.trustProxy) };
+    const attempt = { email: body.email, ip: deps.clientIp(c) };
     const user = await attemptLogin(deps, attempt, body.password);
     if (user instanceof Response) {
       logger.info({ event: user.status === 429 ? "login.rate_limited" : "login.failure", requestId: c.get("requestId") });

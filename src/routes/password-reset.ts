@@ -1,16 +1,11 @@
 // Password reset by email: ask for a link, then set a new password with it.
-import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
 import { passwordPolicyViolation } from "../auth/password-policy.js";
+import { checkForgotPasswordAllowed, checkResetPasswordAllowed } from "../auth/rate-limit.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
 import { json, jsonError } from "../http/responses.js";
 import { forgotPasswordBody, resetPasswordBody } from "../schemas.js";
-
-const HOUR = 3_600_000;
-/** Reset emails per address per hour. */
-export const FORGOT_PASSWORD_LIMIT = 3;
-
 
 /** The same words whether or not the account exists. */
 const LINK_SENT = {
@@ -18,21 +13,17 @@ const LINK_SENT = {
 };
 
 export function passwordResetRoutes(deps: Deps) {
-  const { store, resets, clock, logger } = deps;
+  const { resets, logger } = deps;
   const app = new Hono<AppEnv>();
 
   app.post("/forgot-password", async (c) => {
     const body = await parseJsonBody(c.req.raw, forgotPasswordBody);
     if (body instanceof Response) return body;
-    // Counted per address whether or not it has an account, so the 429 reveals nothing either.
-    // The key holds a hash, not the address itself.
-    const key = `forgot-password:${createHash("sha256").update(body.email).digest("hex")}`;
-    const counter = await store.hitCounter(key, HOUR, clock());
-    if (counter.count > FORGOT_PASSWORD_LIMIT) {
-      const retryAfter = Math.max(1, Math.ceil((counter.resetAt - clock()) / 1000));
-      return jsonError(429, "Too many password reset requests for this email, try again later", undefined, {
-        "retry-after": String(retryAfter),
-      });
+    // Per client, per address (known or not: the 429 reveals nothing either) and server-wide.
+    const limited = await checkForgotPasswordAllowed(deps, { email: body.email, ip: deps.clientIp(c) });
+    if (limited) {
+      logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
+      return limited;
     }
     resets.requestReset(body.email); // after the response: same answer, same time for every address
     logger.info({ event: "password_reset.requested", requestId: c.get("requestId") });
@@ -51,6 +42,11 @@ export function passwordResetRoutes(deps: Deps) {
   app.post("/reset-password", async (c) => {
     const body = await parseJsonBody(c.req.raw, resetPasswordBody);
     if (body instanceof Response) return body;
+    const limited = await checkResetPasswordAllowed(deps, deps.clientIp(c));
+    if (limited) {
+      logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
+      return limited;
+    }
     const policy = { rejectCommon: deps.config.rejectCommonPasswords };
     const common = passwordPolicyViolation(body.newPassword, "", policy);
     if (common) return invalidBody([{ path: "newPassword", message: common }]);

@@ -3,7 +3,6 @@
 import { Hono } from "hono";
 import { revokeUserTokens } from "../auth/bearer.js";
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
-import { clientIp } from "../http/client-ip.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
 import { json, jsonError } from "../http/responses.js";
@@ -16,7 +15,7 @@ export function tokenRoutes(deps: Deps) {
   app.post("/token/login", async (c) => {
     const body = await parseJsonBody(c.req.raw, loginBody);
     if (body instanceof Response) return body;
-    const user = await attemptLogin(deps, { email: body.email, ip: clientIp(c, deps.config.trustProxy) }, body.password);
+    const user = await attemptLogin(deps, { email: body.email, ip: deps.clientIp(c) }, body.password);
     if (user instanceof Response) {
       logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
       return user;

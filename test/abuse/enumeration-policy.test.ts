@@ -99,6 +99,10 @@ describe("documented defaults", () => {
       loginPerIp: { limit: 20, windowMs: 60_000 },
       loginPerEmail: { limit: 5, windowMs: 60_000 },
       signupPerIp: { limit: 10, windowMs: 3_600_000 },
+      forgotPasswordPerEmail: { limit: 3, windowMs: 3_600_000 },
+      forgotPasswordPerIp: { limit: 10, windowMs: 3_600_000 },
+      forgotPasswordGlobal: { limit: 1000, windowMs: 3_600_000 },
+      resetPasswordPerIp: { limit: 10, windowMs: 900_000 },
       lockout: { pairThreshold: 10, accountThreshold: 100, failureWindowMs: 3_600_000, durationMs: 900_000 },
     });
     expect(c.trustProxy).toBeNull();

@@ -49,6 +49,10 @@ export const RELAXED_ABUSE_LIMITS = {
   SIGNUP_IP_LIMIT: "1000000",
   LOCKOUT_THRESHOLD: "1000000",
   LOCKOUT_ACCOUNT_THRESHOLD: "1000000",
+  // Password reset: per client IP and server-wide (the per-address limit stays real, test/password-reset.test.ts tests it).
+  FORGOT_PASSWORD_IP_LIMIT: "1000000",
+  FORGOT_PASSWORD_GLOBAL_LIMIT: "1000000",
+  RESET_PASSWORD_IP_LIMIT: "1000000",
   PASSWORD_REJECT_COMMON: "false",
 };
 

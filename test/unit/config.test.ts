@@ -14,6 +14,31 @@ describe("configuration", () => {
     expect(c.bodyLimitBytes).toBe(16384);
   });
 
+  it("has the documented password-reset limits and proxy header", () => {
+    const c = loadConfig({});
+    expect(c.rateLimits.forgotPasswordPerEmail).toEqual({ limit: 3, windowMs: 3_600_000 });
+    expect(c.rateLimits.forgotPasswordPerIp).toEqual({ limit: 10, windowMs: 3_600_000 });
+    expect(c.rateLimits.forgotPasswordGlobal).toEqual({ limit: 1000, windowMs: 3_600_000 });
+    expect(c.rateLimits.resetPasswordPerIp).toEqual({ limit: 10, windowMs: 900_000 });
+    expect(c.trustProxyHeader).toBe("x-forwarded-for");
+    const set = loadConfig({
+      FORGOT_PASSWORD_LIMIT: "1",
+      FORGOT_PASSWORD_WINDOW: "10m",
+      FORGOT_PASSWORD_IP_LIMIT: "2",
+      FORGOT_PASSWORD_IP_WINDOW: "20m",
+      FORGOT_PASSWORD_GLOBAL_LIMIT: "3",
+      FORGOT_PASSWORD_GLOBAL_WINDOW: "1d",
+      RESET_PASSWORD_IP_LIMIT: "4",
+      RESET_PASSWORD_IP_WINDOW: "1h",
+      TRUST_PROXY_HEADER: "forwarded",
+    });
+    expect(set.rateLimits.forgotPasswordPerEmail).toEqual({ limit: 1, windowMs: 600_000 });
+    expect(set.rateLimits.forgotPasswordPerIp).toEqual({ limit: 2, windowMs: 1_200_000 });
+    expect(set.rateLimits.forgotPasswordGlobal).toEqual({ limit: 3, windowMs: 86_400_000 });
+    expect(set.rateLimits.resetPasswordPerIp).toEqual({ limit: 4, windowMs: 3_600_000 });
+    expect(set.trustProxyHeader).toBe("forwarded");
+  });
+
   it("parses durations", () => {
     expect(parseDuration("X", "90")).toBe(90_000);
     expect(parseDuration("X", "15m")).toBe(900_000);
@@ -29,6 +54,9 @@ describe("configuration", () => {
     [{ SESSION_IDLE_TIMEOUT: "60d" }, "SESSION_IDLE_TIMEOUT must not be longer than SESSION_ABSOLUTE_LIFETIME"],
     [{ PUBLIC_URL: "not a url" }, 'PUBLIC_URL must be an absolute http(s) URL, got "not a url"'],
     [{ ALLOW_SAME_SITE: "maybe" }, 'ALLOW_SAME_SITE must be true or false, got "maybe"'],
+    [{ FORGOT_PASSWORD_GLOBAL_LIMIT: "0" }, 'FORGOT_PASSWORD_GLOBAL_LIMIT must be a whole number between 1 and 1000000000, got "0"'],
+    [{ RESET_PASSWORD_IP_WINDOW: "soon" }, 'RESET_PASSWORD_IP_WINDOW must be a duration like 90s, 15m, 1h or 7d, got "soon"'],
+    [{ TRUST_PROXY_HEADER: "x-real-ip" }, 'TRUST_PROXY_HEADER must be x-forwarded-for or forwarded, got "x-real-ip"'],
   ])("fails fast on %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(message));
   });
