@@ -150,6 +150,15 @@ describe("GET /users", () => {
     expect(seen).toEqual(created.map((u) => u.id).sort());
   });
 
+  it("filters by any spelling of the prefix: NFD and upper case find the NFC account", async () => {
+    const { email, id } = await t.signup(`z\u00f6e-${randomUUID().slice(0, 8)}@example.com`); // precomposed "ö"
+    const prefix = email.slice(0, 12).normalize("NFD").toUpperCase();
+    expect(prefix).not.toBe(email.slice(0, 12));
+    const res = await t.api("GET", `/users?email=${encodeURIComponent(prefix)}`, t.admin);
+    expect(res.status).toBe(200);
+    expect(res.body.users.map((u: { id: string }) => u.id)).toEqual([id]);
+  });
+
   it("defaults to 20 per page and allows at most 100", async () => {
     const now = t.srv.clock();
     for (let i = 0; i < 21; i++) {
@@ -161,7 +170,7 @@ describe("GET /users", () => {
     expect((await t.api("GET", "/users?limit=100", t.admin)).status).toBe(200);
   });
 
-  it.each(["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "cursor=", `email=a%01b`])("answers 400 to ?%s", async (query) => {
+  it.each(["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "cursor=", `email=a%01b`, `email=a%E2%80%8Bb`])("answers 400 to ?%s", async (query) => {
     const res = await t.api("GET", `/users?${query}`, t.admin);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe("Invalid query");
