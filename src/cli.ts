@@ -10,7 +10,7 @@ import { passwordPolicyViolation } from "./auth/password-policy.js";
 import { createAccount } from "./auth/users.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { emailSchema, newPasswordSchema, roleSchema } from "./schemas.js";
+import { emailPrefixSchema, emailSchema, newPasswordSchema, roleSchema } from "./schemas.js";
 import { EmailTakenError, type Store, type UserRow } from "./store/store.js";
 
 /** Bad arguments: exit 2, with a pointer to --help. */
@@ -47,6 +47,13 @@ function required(values: Values, name: string): string {
 
 function parseEmail(raw: string): string {
   const parsed = emailSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`--email: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+/** The same normalisation as GET /users?email= (one function for every lookup). */
+function parseEmailPrefix(raw: string): string {
+  const parsed = emailPrefixSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(`--email: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
 }
@@ -223,7 +230,7 @@ const commands: Record<string, Command> = {
     options: { ...help, email: { type: "string" }, json: { type: "boolean" } },
     createsDatabase: false,
     async run(values, config) {
-      const prefix = typeof values.email === "string" ? values.email.trim().toLowerCase() : undefined;
+      const prefix = typeof values.email === "string" ? parseEmailPrefix(values.email) : undefined;
       const users: UserRow[] = await withStore(config, false, async (store) => {
         const all: UserRow[] = [];
         let cursor: string | undefined;

@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 
 export interface MailMessage {
+  /** One mailbox (an account's email), never parsed as an address list. */
   to: string;
   subject: string;
   text: string;
@@ -25,7 +26,10 @@ export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logge
     return {
       kind: "smtp",
       async send(message) {
-        await transport.sendMail({ from, ...message });
+        // An address object, not a string: nodemailer parses a string as an
+        // address list, so a stored "a@x, b@y" or '"ceo@corp" <me@evil>' would
+        // mail every mailbox it names. As an object it is one recipient, whatever it holds.
+        await transport.sendMail({ from, to: { name: "", address: message.to }, subject: message.subject, text: message.text });
       },
     };
   }

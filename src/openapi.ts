@@ -286,7 +286,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
 const REFINED: [z.ZodType, Record<string, unknown>][] = [
   [newPasswordSchema, { minLength: 8, maxLength: 1024, description: "8 to 1024 characters, taken exactly as typed" }],
   [currentPasswordSchema, { minLength: 1, maxLength: 1024 }],
-  [emailSchema, { description: "Trimmed and lower-cased; no control characters" }],
+  [emailSchema, { description: "One plain address (no display name, list, comment or quotes); trimmed, NFC-normalised and lower-cased; no control or invisible characters" }],
 ];
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {

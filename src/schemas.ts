@@ -5,19 +5,61 @@ import { z } from "zod";
 const codePoints = (s: string) => [...s].length;
 
 // Email addresses are identities, not syntax puzzles: the only proof that an
-// address works is a message delivered to it (password reset). So any
-// printable text is accepted -- the seed lesson's curl session signs up as
-// "[email protected]", verbatim -- and only what cannot be an address is refused.
-// Identity is the trimmed, lower-cased form.
+// address works is a message delivered to it (password reset). So odd but
+// single addresses are accepted -- the seed lesson's curl session signs up as
+// "[email protected]", verbatim -- and only what cannot be one mailbox, or
+// would make two identities look the same, is refused.
+
+/**
+ * The identity form of an address, used by every lookup (signup, login, reset,
+ * CLI, admin): trimmed, NFC, then lower-cased. Lower-casing after NFC makes
+ * every canonically equivalent spelling (NFC, NFD, ...) the same identity.
+ */
+export const normalizeEmail = (raw: string): string => raw.trim().normalize("NFC").toLowerCase();
+
 const CONTROL_CHARACTERS = /[\p{Cc}\p{Cs}\u2028\u2029]/u;
+// Invisible format characters (zero-width space/joiner, soft hyphen, BOM,
+// bidi controls) and space characters other than the plain space: each would
+// give a second account that displays exactly like the first.
+const SPECIAL_SPACES = "\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"; // \p{Zs} but the plain space
+const INVISIBLE_CHARACTERS = new RegExp(`[\\p{Cf}${SPECIAL_SPACES}]`, "u");
+// What lets one string name several mailboxes, or a mailbox behind a display
+// name or a comment: quotes, parentheses (comments), angle brackets, list
+// separators, a second "@". (Brackets stay: user@[192.0.2.1] is an address.)
+const NOT_ONE_MAILBOX = /["(),;<>]|@[^@]*@/;
+// Every check above in one test, so a valid address costs one regex run.
+const SUSPECT = new RegExp(`[\\p{Cc}\\p{Cs}\\p{Cf}${SPECIAL_SPACES}\\u2028\\u2029"(),;<>]|@[^@]*@`, "u");
+
+/** Why an (already normalised) address is refused, or undefined when it is fine. */
+function emailProblem(email: string): string | undefined {
+  if (!SUSPECT.test(email)) return undefined;
+  if (CONTROL_CHARACTERS.test(email)) return "Email must not contain control characters";
+  if (INVISIBLE_CHARACTERS.test(email)) {
+    return "Email must not contain invisible characters or special spaces (zero-width characters, soft hyphens, direction marks, no-break spaces)";
+  }
+  if (NOT_ONE_MAILBOX.test(email)) {
+    return 'Email must be one plain address such as name@example.com: no display name, list, comment, quotes or second "@"';
+  }
+  return undefined;
+}
 
 export const emailSchema = z
   .string({ error: "Email must be a string" })
-  .trim()
-  .toLowerCase()
+  .overwrite(normalizeEmail)
   .min(1, "Email is required")
   .max(320, "Email must be at most 320 characters")
-  .refine((e) => !CONTROL_CHARACTERS.test(e), "Email must not contain control characters");
+  .superRefine((email, ctx) => {
+    const problem = emailProblem(email);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+/** An email prefix to search by (admin list, CLI list): the same normalisation; any text an address may hold. */
+export const emailPrefixSchema = z
+  .string({ error: "email must be a string" })
+  .overwrite(normalizeEmail)
+  .max(320, "email must be at most 320 characters")
+  .refine((e) => !CONTROL_CHARACTERS.test(e), "email must not contain control characters")
+  .refine((e) => !INVISIBLE_CHARACTERS.test(e), "email must not contain invisible characters or special spaces");
 
 /** A new password: 8 to 1024 characters, taken exactly as typed (no trimming). */
 export const newPasswordSchema = z
@@ -82,13 +124,7 @@ export const listUsersQuery = z.object({
     .refine((n) => n >= 1 && n <= 100, "limit must be a whole number between 1 and 100")
     .default(20),
   cursor: z.string().min(1, "cursor must not be empty").max(200, "cursor must be at most 200 characters").optional(),
-  email: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .max(320, "email must be at most 320 characters")
-    .refine((e) => !CONTROL_CHARACTERS.test(e), "email must not contain control characters")
-    .optional(),
+  email: emailPrefixSchema.optional(),
 });
 
 /** A session as its owner sees it: the public id only, never the token or its hash. */

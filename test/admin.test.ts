@@ -2,7 +2,9 @@
 // bootstrap from LATCHKEY_ADMIN_EMAIL + LATCHKEY_ADMIN_PASSWORD.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootstrapAdmin } from "../src/admin-bootstrap.js";
 import { ConfigError } from "../src/config.js";
+import { createLogger } from "../src/log.js";
 import { bearerLogin, cookiePair, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, testConfig } from "./helpers/server.js";
 
@@ -65,6 +67,41 @@ describe("admin bootstrap", () => {
     } catch (err) {
       await first.destroy().catch(() => {});
       throw err;
+    }
+  });
+
+  it("bootstraps once: a deleted first admin is not re-created on restart, and every start warns while the variables are set", async () => {
+    const email = uniqueEmail("once");
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+    const events = () => lines.map((l) => JSON.parse(l) as { event?: string; level: number; msg?: string });
+    const first = await startTestServer({ env: { LATCHKEY_ADMIN_EMAIL: email, LATCHKEY_ADMIN_PASSWORD: ADMIN_PASSWORD }, logger });
+    let second: typeof first | undefined;
+    try {
+      expect(events().map((e) => e.event)).toContain("admin.bootstrapped");
+      expect(events().find((e) => e.event === "admin.bootstrap_env_set")?.msg).toContain("remove LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD");
+      // A second admin takes over, then the first one is deleted (the last admin could not be).
+      const store = first.latchkey.store;
+      const successor = await store.createUser({ id: randomUUID(), email: uniqueEmail("successor"), passwordHash: "unused", role: "admin", createdAt: first.clock() });
+      const original = (await store.findUserByEmail(email))!;
+      expect(await store.deleteUser(original.id)).toBe("ok");
+
+      lines.length = 0;
+      second = await first.restart();
+      expect(await second.latchkey.store.findUserByEmail(email)).toBeNull();
+      expect((await request(second.url, "POST", "/login", { body: { email, password: ADMIN_PASSWORD } })).status).toBe(401);
+      expect(events().map((e) => e.event)).not.toContain("admin.bootstrapped");
+      const warning = events().find((e) => e.event === "admin.bootstrap_env_set");
+      expect(warning?.level).toBe(40); // warn
+      expect(warning?.msg).toContain("LATCHKEY_ADMIN_PASSWORD is still set but is ignored");
+      expect(lines.join("\n")).not.toContain(ADMIN_PASSWORD);
+
+      // The same, called directly on the same store.
+      const again = await bootstrapAdmin({ config: second.latchkey.config, store: second.latchkey.store, clock: second.clock, logger });
+      expect(again).toBe("done");
+      expect((await second.latchkey.store.listUsers({ limit: 10 })).users.map((u) => u.id)).toEqual([successor.id]);
+    } finally {
+      await (second ?? first).destroy();
     }
   });
 
@@ -151,6 +188,15 @@ describe("GET /users", () => {
     expect(seen).toEqual(created.map((u) => u.id).sort());
   });
 
+  it("filters by any spelling of the prefix: NFD and upper case find the NFC account", async () => {
+    const { email, id } = await t.signup(`z\u00f6e-${randomUUID().slice(0, 8)}@example.com`); // precomposed "ö"
+    const prefix = email.slice(0, 12).normalize("NFD").toUpperCase();
+    expect(prefix).not.toBe(email.slice(0, 12));
+    const res = await t.api("GET", `/users?email=${encodeURIComponent(prefix)}`, t.admin);
+    expect(res.status).toBe(200);
+    expect(res.body.users.map((u: { id: string }) => u.id)).toEqual([id]);
+  });
+
   it("defaults to 20 per page and allows at most 100", async () => {
     const now = t.srv.clock();
     for (let i = 0; i < 21; i++) {
@@ -162,7 +208,7 @@ describe("GET /users", () => {
     expect((await t.api("GET", "/users?limit=100", t.admin)).status).toBe(200);
   });
 
-  it.each(["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "cursor=", `email=a%01b`])("answers 400 to ?%s", async (query) => {
+  it.each(["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "cursor=", `email=a%01b`, `email=a%E2%80%8Bb`])("answers 400 to ?%s", async (query) => {
     const res = await t.api("GET", `/users?${query}`, t.admin);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe("Invalid query");

@@ -99,6 +99,73 @@ describe("POST /signup", () => {
   });
 });
 
+describe("one address, one identity", () => {
+  const nfc = () => `jos\u00e9-${uniqueEmail("id")}`; // "é" precomposed
+  const nfd = (email: string) => email.normalize("NFD"); // "e" + combining acute: displays the same
+  const post = (path: string, email: string, password = "password123") => request(srv.url, "POST", path, { body: { email, password } });
+
+  it("treats NFC and NFD spellings as one account: signup 409, login finds it, stored as NFC", async () => {
+    const email = nfc();
+    expect(nfd(email)).not.toBe(email);
+    const created = await post("/signup", email);
+    expect(created.status).toBe(201);
+    expect((await post("/signup", nfd(email))).status).toBe(409);
+    expect((await post("/signup", nfd(email).toUpperCase())).status).toBe(409);
+    const login = await post("/login", nfd(email));
+    expect(login.status).toBe(200);
+    expect(login.body.user.id).toBe(created.body.user.id);
+    expect((await post("/token/login", nfd(email))).status).toBe(200);
+
+    const other = nfc();
+    const fromNfd = await post("/signup", nfd(other).toUpperCase());
+    expect(fromNfd.body.user.email).toBe(other); // NFC, then lower case
+    expect((await post("/login", other)).status).toBe(200);
+  });
+
+  it.each([
+    ["a zero-width space", "\u200b"],
+    ["a zero-width joiner", "\u200d"],
+    ["a soft hyphen", "\u00ad"],
+    ["a byte-order mark", "\ufeff"],
+    ["a right-to-left override", "\u202e"],
+    ["a no-break space", "\u00a0"],
+  ])("refuses an address with %s inside, on signup, login and forgot-password alike", async (_name, char) => {
+    const email = uniqueEmail("invisible").replace("@", `${char}@`);
+    const message = "Email must not contain invisible characters or special spaces (zero-width characters, soft hyphens, direction marks, no-break spaces)";
+    for (const path of ["/signup", "/login", "/token/login", "/forgot-password"]) {
+      const res = await post(path, email);
+      expect(res.status, path).toBe(400);
+      expect(res.body.issues, path).toEqual([{ path: "email", message }]);
+    }
+  });
+
+  it.each([
+    ["a list", "victim@example.com, attacker@example.net"],
+    ["a list with semicolons", "victim@example.com;attacker@example.net"],
+    ["a display name", '"ceo@example.com" <me@example.net>'],
+    ["angle brackets", "ceo@example.com <me@example.net>"],
+    ["a comment", "me@example.net (ceo@example.com)"],
+    ["a second @", "ceo@example.com@example.net"],
+  ])("refuses %s: one plain mailbox only", async (_name, email) => {
+    const message = 'Email must be one plain address such as name@example.com: no display name, list, comment, quotes or second "@"';
+    for (const path of ["/signup", "/login", "/forgot-password"]) {
+      const res = await post(path, email);
+      expect(res.status, path).toBe(400);
+      expect(res.body.issues, path).toEqual([{ path: "email", message }]);
+    }
+  });
+
+  it.each([["[email protected]"], ["o'brien+tag@example.com"], ["user@[192.0.2.1]"], ["bücher@bücher.example"]])(
+    "accepts the odd but single address %s",
+    async (email) => {
+      const unique = email.replace(/^/, `${Date.now()}-${Math.random().toString(36).slice(2)}-`);
+      const res = await post("/signup", unique);
+      expect(res.status).toBe(201);
+      expect((await post("/login", unique)).status).toBe(200);
+    },
+  );
+});
+
 describe("POST /login", () => {
   it("answers unknown email and wrong password with byte-identical responses and no cookie", async () => {
     const email = uniqueEmail();

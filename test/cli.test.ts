@@ -148,6 +148,26 @@ describe("migrate and users", () => {
     expect(json).toEqual([{ id: expect.any(String), email: bob, role: "user", createdAt: expect.any(String), lastLoginAt: null }]);
   });
 
+  it("finds an account by any spelling of its email (NFD, upper case) and refuses invisible characters", async () => {
+    const renee = `ren\u00e9e-${uniqueEmail("cli")}`; // precomposed "é"
+    const variant = renee.normalize("NFD").toUpperCase();
+    expect((await cli(["users", "create", "--email", renee], { env: db, input: "renee password 1\n" })).code).toBe(0);
+    const dup = await cli(["users", "create", "--email", variant], { env: db, input: "renee password 1\n" });
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain("already exists");
+    const listed = JSON.parse((await cli(["users", "list", "--json", "--email", variant.slice(0, 8)], { env: db })).stdout);
+    expect(listed.map((u: { email: string }) => u.email)).toEqual([renee]);
+    const promoted = await cli(["users", "set-role", "--email", variant, "--role", "user"], { env: db });
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toContain("already user");
+
+    for (const args of [["users", "create", "--email", `zero\u200bwidth@example.com`], ["users", "list", "--email", "zero\u200b"]]) {
+      const res = await cli(args, { env: db, input: "some password 1\n" });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(/--email: email must not contain invisible characters/i);
+    }
+  });
+
   describe("with a server running on the same database", () => {
     let srv: TestServer;
     const login = async (email: string, password: string) => {
