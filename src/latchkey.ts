@@ -10,14 +10,20 @@ import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
 import { createSessionManager } from "./auth/sessions.js";
 import { createApp } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
-import { loadConfig, type Config } from "./config.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { createSqliteStore } from "./engines.js";
 import type { Deps } from "./deps.js";
 import { withFastMe } from "./http/fast-me.js";
 import { createLogger, type Logger } from "./log.js";
 import type { Store } from "./store/store.js";
 
 export interface LatchkeyOptions {
-  store: Store;
+  /**
+   * Default: the SQLite database DATABASE_URL names (sqlite:./data/latchkey.db
+   * unless set), the same one the CLI and `npm start` use; close() closes it.
+   * PostgreSQL/Redis open asynchronously: pass `await openStore(config)`.
+   */
+  store?: Store;
   config?: Config;
   clock?: Clock;
   logger?: Logger;
@@ -28,11 +34,12 @@ export interface LatchkeyOptions {
   backgroundTasks?: boolean;
 }
 
-export function createLatchkey(options: LatchkeyOptions) {
+export function createLatchkey(options: LatchkeyOptions = {}) {
   const config = options.config ?? loadConfig();
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store;
+  const ownsStore = !options.store;
+  const store = options.store ?? openConfiguredSqlite(config);
   const cookies: CookieOptions = { secure: config.secureCookies };
   const sessions = createSessionManager(store, config.session, clock);
   const passwords = options.passwords ?? createPasswordHasher(config.argon2);
@@ -87,11 +94,27 @@ export function createLatchkey(options: LatchkeyOptions) {
     config,
     logger,
     pruneNow,
+    mailer,
     /** Stops background work. The store stays open: its owner closes it. */
     stop() {
       if (pruner) clearInterval(pruner);
     },
+    /** stop(), then closes the store if createLatchkey() opened it (no `store` option). */
+    async close() {
+      if (pruner) clearInterval(pruner);
+      if (ownsStore) await store.close();
+    },
   };
+}
+
+/** The store of createLatchkey() without a `store` option: what DATABASE_URL names, if it can open synchronously. */
+function openConfiguredSqlite(config: Config): Store {
+  if (config.database.kind !== "sqlite" || config.redis) {
+    throw new ConfigError(
+      "createLatchkey() opens only an SQLite DATABASE_URL by itself; for PostgreSQL or Redis pass { store: await openStore(config) }",
+    );
+  }
+  return createSqliteStore(config.database.path, { sessionCacheSize: config.session.cacheSize });
 }
 
 export type Latchkey = ReturnType<typeof createLatchkey>;

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { client, uniqueEmail } from "./helpers/http.js";
-import { ROOT, spawnServer, TSX_LOADER } from "./helpers/process.js";
+import { SERVER_ENTRY, spawnServer } from "./helpers/process.js";
 import { FAST_ARGON2, tempDir } from "./helpers/server.js";
 
 describe("the server process", () => {
@@ -41,7 +41,7 @@ describe("the server process", () => {
   });
 
   it("refuses to start on bad configuration with a clear message and exit code 2", () => {
-    const res = spawnSync(process.execPath, ["--import", TSX_LOADER, `${ROOT}/src/server.ts`], {
+    const res = spawnSync(process.execPath, [SERVER_ENTRY], {
       env: { ...process.env, PORT: "abc" },
       encoding: "utf8",
     });

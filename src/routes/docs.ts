@@ -1,16 +1,15 @@
 // The API reference: GET /openapi.json (always) and its readable page at
 // /docs (with the other built-in pages). Both are built from the routes the
 // app really serves, at the first request, when every group is registered.
-import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
 import { json } from "../http/responses.js";
 import { buildOpenApi, type OpenApiDocument } from "../openapi.js";
 import { htmlResponse } from "../pages/html.js";
 import { docsPage } from "../pages/views.js";
+import { VERSION } from "../version.js";
 import { pageUser, type RouteTable } from "./pages.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 export function docsRoutes(deps: Deps, app: RouteTable) {
   const docs = new Hono<AppEnv>();
