@@ -3,6 +3,7 @@
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import { availableParallelism } from "node:os";
+import { normalizeBasePath } from "./base-path.js";
 import { emailSchema, newPasswordSchema } from "./schemas.js";
 
 /** The access-token signing key: Ed25519 (EdDSA) or an HMAC secret (HS256). */
@@ -29,6 +30,8 @@ export interface Config {
   redis: { url: string; prefix: string } | undefined;
   /** Public origin(s) the browser pages are served from; the first one builds links. */
   publicUrl: string | undefined;
+  /** The path Latchkey is mounted under ("" or e.g. "/auth"): BASE_PATH, else the path of PUBLIC_URL. */
+  basePath: string;
   trustedOrigins: string[];
   allowSameSite: boolean;
   secureCookies: boolean;
@@ -162,6 +165,20 @@ function origin(name: string, raw: string): string {
     throw new ConfigError(`${name} must be an http or https URL, got "${raw}"`);
   }
   return url.origin;
+}
+
+/** BASE_PATH, else the path of PUBLIC_URL (https://example.com/auth -> /auth), else "" (the root). */
+function basePath(env: Env): string {
+  const fromPublicUrl = env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL) ? new URL(env.PUBLIC_URL).pathname : "";
+  const raw = env.BASE_PATH || fromPublicUrl;
+  const path = normalizeBasePath(raw);
+  if (path === undefined) {
+    throw new ConfigError(`${env.BASE_PATH ? "BASE_PATH" : "PUBLIC_URL"} must have a plain path like /auth, got "${raw}"`);
+  }
+  if (env.BASE_PATH && fromPublicUrl && normalizeBasePath(fromPublicUrl) !== path) {
+    throw new ConfigError(`BASE_PATH "${env.BASE_PATH}" differs from the path of PUBLIC_URL "${env.PUBLIC_URL}": set one of them`);
+  }
+  return path;
 }
 
 /** "1" (hop count) or "10.0.0.0/8, 127.0.0.1, ::1" (trusted proxy addresses / CIDR ranges). */
@@ -304,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: env.REDIS_URL ? { url: redisUrl(env.REDIS_URL), prefix: env.REDIS_PREFIX || "latchkey:" } : undefined,
     publicUrl,
+    basePath: basePath(env),
     trustedOrigins: publicUrl ? [publicUrl, ...trustedOrigins] : trustedOrigins,
     allowSameSite: boolean(env, "ALLOW_SAME_SITE", false),
     secureCookies: nodeEnv === "production" || publicUrl?.startsWith("https:") === true,

@@ -12,7 +12,9 @@ import { createApp } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createSqliteStore } from "./engines.js";
-import type { Deps } from "./deps.js";
+import { Hono } from "hono";
+import { normalizeBasePath } from "./base-path.js";
+import type { AppEnv, Deps } from "./deps.js";
 import { withFastMe } from "./http/fast-me.js";
 import { createLogger, type Logger } from "./log.js";
 import type { Store } from "./store/store.js";
@@ -30,12 +32,19 @@ export interface LatchkeyOptions {
   passwords?: PasswordHasher;
   /** Where password-reset emails go (default: SMTP_URL, or the log in development). */
   mailer?: Mailer;
+  /**
+   * The path the app is mounted under, e.g. "/auth" (default: BASE_PATH or the
+   * path of PUBLIC_URL): links, redirects and the reset link carry it, and
+   * `fetch`/`nodeListener` serve the routes under it. `app` stays relative:
+   * mount it with `hono.route(basePath, latchkey.app)`.
+   */
+  basePath?: string;
   /** Run the expired-session pruner in the background (default true). */
   backgroundTasks?: boolean;
 }
 
 export function createLatchkey(options: LatchkeyOptions = {}) {
-  const config = options.config ?? loadConfig();
+  const config = withBasePath(options.config ?? loadConfig(), options.basePath);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const ownsStore = !options.store;
@@ -50,6 +59,15 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const resets = createPasswordResets({ config, store, passwords, mailer, clock, logger });
   const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets };
   const app = createApp(deps);
+  // What fetch/nodeListener serve: the app itself, or the app under the prefix.
+  const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
+
+  function nodeListener() {
+    const listener = getRequestListener((request, env) => served.fetch(request, env), { hostname: config.host });
+    // fast-me answers the literal path /me; under a prefix GET <prefix>/me goes through the app instead.
+    if (config.basePath) return listener;
+    return withFastMe({ checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies }, listener);
+  }
 
   let pruner: NodeJS.Timeout | undefined;
   const pruneNow = async () => {
@@ -72,15 +90,12 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   return {
     app,
     /** A Fetch-API handler: (request) => Promise<Response>. */
-    fetch: (request: Request, env?: unknown) => app.fetch(request, env),
+    fetch: (request: Request, env?: unknown) => served.fetch(request, env),
     /**
      * A Node `http` request listener: GET /me answered straight from Node's
      * request (same bytes, a fraction of the cost), everything else by the app.
      */
-    nodeListener: withFastMe(
-      { checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies },
-      getRequestListener((request, env) => app.fetch(request, env), { hostname: config.host }),
-    ),
+    nodeListener: nodeListener(),
     authenticate,
     /** What a Cookie header proves: the signed-in user, "none" or "dead" (authenticate() without the Response). */
     checkSession,
@@ -105,6 +120,13 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
       if (ownsStore) await store.close();
     },
   };
+}
+
+function withBasePath(config: Config, basePath: string | undefined): Config {
+  if (basePath === undefined) return config;
+  const normalized = normalizeBasePath(basePath);
+  if (normalized === undefined) throw new ConfigError(`basePath must be a plain path like /auth, got "${basePath}"`);
+  return { ...config, basePath: normalized };
 }
 
 /** The store of createLatchkey() without a `store` option: what DATABASE_URL names, if it can open synchronously. */
