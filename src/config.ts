@@ -99,6 +99,12 @@ export type TrustProxy = { hops: number } | { addresses: BlockList; description:
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+  /** Each problem on its own (loadConfig() reports every bad variable at once; the message lists them). */
+  readonly problems: string[];
+  constructor(message: string, problems: string[] = [message]) {
+    super(message);
+    this.problems = problems;
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -278,7 +284,54 @@ function signingKey(env: Env, nodeEnv: Config["env"]): SigningKey | undefined {
   return undefined;
 }
 
+/**
+ * The configuration, or a ConfigError listing every bad variable. The helpers
+ * above throw at the first problem they see (so each stays a plain function,
+ * and a variable added later needs nothing more); to find the others, a
+ * failed read sets aside the variables its message names (their defaults
+ * apply) and reads again. A problem that names no variable that is still set
+ * (e.g. a required one missing) ends the search.
+ */
 export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const remaining: Env = { ...env };
+  const setAside = new Set<string>();
+  for (;;) {
+    let config: Config;
+    try {
+      config = readConfig(remaining);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const named = [...new Set(err.message.match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? [])].filter((v) => v in env);
+      const live = named.filter((v) => remaining[v] !== undefined && remaining[v] !== "");
+      // Only a consequence of a variable already set aside: not a problem of its own.
+      if (named.length > 0 && named.every((v) => setAside.has(v))) break;
+      problems.push(err.message);
+      if (live.length === 0) break;
+      for (const v of live) {
+        delete remaining[v];
+        setAside.add(v);
+      }
+      continue;
+    }
+    if (problems.length === 0) return config;
+    break;
+  }
+  throw new ConfigError(
+    problems.length === 1 ? problems[0]! : `${problems.length} configuration problems:\n  ${problems.join("\n  ")}`,
+    problems,
+  );
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevel(env: Env, nodeEnv: Config["env"]): string {
+  const level = env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info");
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+  return level;
+}
+
+function readConfig(env: Env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const publicUrl = env.PUBLIC_URL ? origin("PUBLIC_URL", env.PUBLIC_URL) : undefined;
   const trustedOrigins = (env.TRUSTED_ORIGINS ?? "")
@@ -350,7 +403,7 @@ export function loadConfig(env: Env = process.env): Config {
     rejectCommonPasswords: boolean(env, "PASSWORD_REJECT_COMMON", nodeEnv === "production"),
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),
-    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+    logLevel: logLevel(env, nodeEnv),
     accessLog: boolean(env, "ACCESS_LOG", true),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),
