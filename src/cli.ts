@@ -161,7 +161,10 @@ const commands: Record<string, Command> = {
     createsDatabase: true,
     async run(_values, config) {
       const { startServer } = await import("./serve.js");
-      const running = await startServer({ config });
+      const { startupFailure } = await import("./startup-errors.js");
+      const running = await startServer({ config }).catch((e: unknown) => {
+        throw e instanceof ConfigError ? e : new CommandError(startupFailure(e, config));
+      });
       return new Promise<number>((resolve) => {
         const stop = (signal: string) => {
           running.latchkey.logger.info({ event: "server.stopping", signal });

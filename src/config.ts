@@ -54,6 +54,8 @@ export interface Config {
   /** Serve the built-in HTML pages (/, /account, /docs, /assets/*); off for API-only deployments. */
   pagesEnabled: boolean;
   logLevel: string;
+  /** LOG_FORMAT: "auto" (readable lines in development on a terminal, JSON otherwise), "json" or "pretty". */
+  logFormat: "auto" | "json" | "pretty";
   /** One info line per request (method, path, status, ms). */
   accessLog: boolean;
   shutdownGraceMs: number;
@@ -331,6 +333,14 @@ function logLevel(env: Env, nodeEnv: Config["env"]): string {
   return level;
 }
 
+function logFormat(env: Env): Config["logFormat"] {
+  const format = env.LOG_FORMAT || "auto";
+  if (format !== "auto" && format !== "json" && format !== "pretty") {
+    throw new ConfigError(`LOG_FORMAT must be auto, json or pretty, got "${format}"`);
+  }
+  return format;
+}
+
 function readConfig(env: Env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const publicUrl = env.PUBLIC_URL ? origin("PUBLIC_URL", env.PUBLIC_URL) : undefined;
@@ -404,6 +414,7 @@ function readConfig(env: Env): Config {
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),
     logLevel: logLevel(env, nodeEnv),
+    logFormat: logFormat(env),
     accessLog: boolean(env, "ACCESS_LOG", true),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),

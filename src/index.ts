@@ -1,4 +1,7 @@
 // The library surface.
+// The declarations use Node's types (Server, KeyObject, ...): @types/node is a dependency, referenced
+// here so a consumer whose tsconfig has `"types": []` (tsc --init's default) still loads it.
+/// <reference types="node" preserve="true" />
 export { createLatchkey, type Latchkey, type LatchkeyOptions } from "./latchkey.js";
 export { startServer, type RunningServer } from "./serve.js";
 export { loadConfig, ConfigError, type Config } from "./config.js";

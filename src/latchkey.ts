@@ -17,6 +17,7 @@ import { normalizeBasePath } from "./base-path.js";
 import type { AppEnv, Deps } from "./deps.js";
 import { withFastMe } from "./http/fast-me.js";
 import { createLogger, type Logger } from "./log.js";
+import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
 import type { Store } from "./store/store.js";
 
 export interface LatchkeyOptions {
@@ -46,7 +47,7 @@ export interface LatchkeyOptions {
 export function createLatchkey(options: LatchkeyOptions = {}) {
   const config = withBasePath(options.config ?? loadConfig(), options.basePath);
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, wantsPrettyLogs(config) ? prettyStdout() : undefined);
   const ownsStore = !options.store;
   const store = options.store ?? openConfiguredSqlite(config);
   const cookies: CookieOptions = { secure: config.secureCookies };
@@ -80,12 +81,14 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
     }
   };
-  if (options.backgroundTasks !== false) {
+  const startBackgroundTasks = () => {
+    if (pruner) return;
     // Load (or in development create) the token signing key now, so its warning shows at start.
     if (store.tokens) bearer.warmUp().catch((err: Error) => logger.warn({ event: "tokens.key_failed", message: err.message }));
     pruner = setInterval(pruneNow, config.session.pruneIntervalMs);
     pruner.unref();
-  }
+  };
+  if (options.backgroundTasks !== false) startBackgroundTasks();
 
   return {
     app,
@@ -110,6 +113,8 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     logger,
     pruneNow,
     mailer,
+    /** Starts what `backgroundTasks: false` held back (startServer: once it listens, so that line comes first). */
+    startBackgroundTasks,
     /** Stops background work. The store stays open: its owner closes it. */
     stop() {
       if (pruner) clearInterval(pruner);
