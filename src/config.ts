@@ -292,7 +292,8 @@ function signingKey(env: Env, nodeEnv: Config["env"]): SigningKey | undefined {
  * and a variable added later needs nothing more); to find the others, a
  * failed read sets aside the variables its message names (their defaults
  * apply) and reads again. A problem that names no variable that is still set
- * (e.g. a required one missing) ends the search.
+ * (e.g. a required one missing) ends the search; one that names a variable
+ * already set aside is its consequence, and is not reported again.
  */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -306,9 +307,8 @@ export function loadConfig(env: Env = process.env): Config {
       if (!(err instanceof ConfigError)) throw err;
       const named = [...new Set(err.message.match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? [])].filter((v) => v in env);
       const live = named.filter((v) => remaining[v] !== undefined && remaining[v] !== "");
-      // Only a consequence of a variable already set aside: not a problem of its own.
-      if (named.length > 0 && named.every((v) => setAside.has(v))) break;
-      problems.push(err.message);
+      // A problem involving a variable already set aside is a consequence of that (e.g. "set together"), not news.
+      if (!named.some((v) => setAside.has(v))) problems.push(err.message);
       if (live.length === 0) break;
       for (const v of live) {
         delete remaining[v];

@@ -6,7 +6,7 @@
 // it runs as its own step of `npm test` (vitest.packaging.config.ts), once.
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, uniqueEmail } from "../helpers/http.js";
@@ -173,5 +173,36 @@ describe("the installed package", () => {
     const bin = join(app, "node_modules/.bin/latchkey");
     expect(run(bin, ["--version"], app).stdout.trim()).toBe(version);
     expect(run(bin, ["--help"], app).stdout).toContain("Usage: latchkey <command>");
+  });
+
+  it("names the package to install when DATABASE_URL, REDIS_URL or SMTP_URL needs one that is absent", () => {
+    const bin = join(app, "node_modules/.bin/latchkey");
+    const serve = (env: Record<string, string>) =>
+      spawnSync(bin, ["serve"], { cwd: app, encoding: "utf8", env: { ...process.env, PORT: "0", NODE_ENV: "test", ...env } });
+    const pg = serve({ DATABASE_URL: "postgres://u:p@127.0.0.1:1/db" });
+    expect(pg.status).toBe(1);
+    expect(pg.stderr.trim()).toBe('latchkey serve: DATABASE_URL is a postgres:// URL: install the "pg" package (npm install pg)');
+    const redis = serve({ DATABASE_URL: "sqlite::memory:", REDIS_URL: "redis://127.0.0.1:1" });
+    expect(redis.stderr.trim()).toBe('latchkey serve: REDIS_URL is set: install the "ioredis" package (npm install ioredis)');
+    const smtp = serve({ DATABASE_URL: "sqlite::memory:", SMTP_URL: "smtp://127.0.0.1:1" });
+    expect(smtp.stderr.trim()).toBe('latchkey serve: SMTP_URL is set: install the "nodemailer" package (npm install nodemailer)');
+  });
+
+  it("says how to get better-sqlite3's binding when it is missing", () => {
+    const binding = join(app, "node_modules/better-sqlite3/build/Release/better_sqlite3.node");
+    renameSync(binding, `${binding}.away`);
+    try {
+      const res = spawnSync(process.execPath, ["--input-type=module", "-e", 'import { createLatchkey } from "latchkey"; createLatchkey();'], {
+        cwd: app,
+        encoding: "utf8",
+        env: { ...process.env, NODE_ENV: "test", DATABASE_URL: "sqlite::memory:" },
+      });
+      expect(res.status).not.toBe(0);
+      expect(res.stderr).toContain(
+        'better-sqlite3 has no native binding for this Node.js: allow its install script (npm 11: "allowScripts": {"better-sqlite3": true} in package.json) and run "npm rebuild better-sqlite3"',
+      );
+    } finally {
+      renameSync(`${binding}.away`, binding);
+    }
   });
 });
