@@ -59,7 +59,7 @@ const app = join(dir.path, "app");
 let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
 
 beforeAll(() => {
-  // `npm pack` runs `prepare`, which rebuilds dist/ when src/ is newer.
+  // `npm pack` runs `prepack`, which rebuilds dist/ when src/ is newer.
   const out = run("npm", ["pack", "--json", "--pack-destination", dir.path], ROOT).stdout;
   packed = (JSON.parse(out.slice(out.indexOf("["))) as (typeof packed)[])[0]!;
   const tarball = join(dir.path, packed.filename);
