@@ -56,6 +56,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 
 const dir = tempDir("latchkey-package-");
 const app = join(dir.path, "app");
+let installOutput = "";
 let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
 
 beforeAll(() => {
@@ -82,7 +83,7 @@ beforeAll(() => {
   const install = readmeBlock(readme, "install").trim().split(/\s+/);
   expect(install.slice(0, 2)).toEqual(["npm", "install"]);
   const extra = install.slice(2).filter((p) => p !== "latchkey");
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...extra], app);
+  installOutput = run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...extra], app).stderr;
   writeFileSync(join(app, "app.js"), readmeBlock(readme, "app.js"));
   writeFileSync(join(app, "app.ts"), readmeBlock(readme, "app.js"));
   // A TypeScript consumer exactly as `tsc --init` sets one up (with skipLibCheck off, to check our .d.ts too).
@@ -98,6 +99,10 @@ describe("the packed tarball", () => {
     for (const path of paths) {
       expect(FORBIDDEN_PREFIXES.some((p) => path.startsWith(p)), `tarball carries ${path}`).toBe(false);
     }
+  });
+
+  it("installs with no warning about install scripts beyond better-sqlite3's, which the app allows", () => {
+    expect(installOutput).not.toContain("install-scripts");
   });
 
   it("installs without pg, ioredis, nodemailer or tsx (optional or development-only), in at most 40 packages", () => {
