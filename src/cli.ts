@@ -1,5 +1,5 @@
 // The operator's command line: `npx latchkey <command>` (bin/latchkey.js runs
-// this file through tsx). node:util parseArgs, one small function per command.
+// the compiled dist/cli.js). node:util parseArgs, one small function per command.
 // The server, the store engines and Argon2 are imported only by the commands
 // that use them, so `--help` and argument errors answer quickly.
 // Exit codes: 0 done, 1 the operation failed (unknown account, last admin, no
@@ -168,7 +168,10 @@ const commands: Record<string, Command> = {
     createsDatabase: true,
     async run(_values, config) {
       const { startServer } = await import("./serve.js");
-      const running = await startServer({ config });
+      const { startupFailure } = await import("./startup-errors.js");
+      const running = await startServer({ config }).catch((e: unknown) => {
+        throw e instanceof ConfigError ? e : new CommandError(startupFailure(e, config));
+      });
       return new Promise<number>((resolve) => {
         const stop = (signal: string) => {
           running.latchkey.logger.info({ event: "server.stopping", signal });
@@ -353,6 +356,7 @@ function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
   return [
     "Usage: latchkey <command> [options]",
+    "       latchkey --version",
     "",
     "Commands:",
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
@@ -374,6 +378,11 @@ function commandHelp(c: Command): string {
 /** Runs the CLI with these arguments; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [first, second] = argv;
+  if (first === "--version" || first === "-v" || first === "version") {
+    const { VERSION } = await import("./version.js");
+    out(VERSION);
+    return 0;
+  }
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     (first === undefined ? err : out)(mainHelp());
     return first === undefined ? 2 : 0;

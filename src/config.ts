@@ -3,6 +3,7 @@
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import { availableParallelism } from "node:os";
+import { normalizeBasePath } from "./base-path.js";
 import { emailSchema, newPasswordSchema } from "./schemas.js";
 
 /** The access-token signing key: Ed25519 (EdDSA) or an HMAC secret (HS256). */
@@ -29,6 +30,8 @@ export interface Config {
   redis: { url: string; prefix: string } | undefined;
   /** Public origin(s) the browser pages are served from; the first one builds links. */
   publicUrl: string | undefined;
+  /** The path Latchkey is mounted under ("" or e.g. "/auth"): BASE_PATH, else the path of PUBLIC_URL. */
+  basePath: string;
   trustedOrigins: string[];
   allowSameSite: boolean;
   secureCookies: boolean;
@@ -53,6 +56,8 @@ export interface Config {
   /** Serve the built-in HTML pages (/, /account, /docs, /assets/*); off for API-only deployments. */
   pagesEnabled: boolean;
   logLevel: string;
+  /** LOG_FORMAT: "auto" (readable lines in development on a terminal, JSON otherwise), "json" or "pretty". */
+  logFormat: "auto" | "json" | "pretty";
   /** One info line per request (method, path, status, ms). */
   accessLog: boolean;
   shutdownGraceMs: number;
@@ -107,6 +112,12 @@ export type TrustProxy = { hops: number } | { addresses: BlockList; description:
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+  /** Each problem on its own (loadConfig() reports every bad variable at once; the message lists them). */
+  readonly problems: string[];
+  constructor(message: string, problems: string[] = [message]) {
+    super(message);
+    this.problems = problems;
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -173,6 +184,20 @@ function origin(name: string, raw: string): string {
     throw new ConfigError(`${name} must be an http or https URL, got "${raw}"`);
   }
   return url.origin;
+}
+
+/** BASE_PATH, else the path of PUBLIC_URL (https://example.com/auth -> /auth), else "" (the root). */
+function basePath(env: Env): string {
+  const fromPublicUrl = env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL) ? new URL(env.PUBLIC_URL).pathname : "";
+  const raw = env.BASE_PATH || fromPublicUrl;
+  const path = normalizeBasePath(raw);
+  if (path === undefined) {
+    throw new ConfigError(`${env.BASE_PATH ? "BASE_PATH" : "PUBLIC_URL"} must have a plain path like /auth, got "${raw}"`);
+  }
+  if (env.BASE_PATH && fromPublicUrl && normalizeBasePath(fromPublicUrl) !== path) {
+    throw new ConfigError(`BASE_PATH "${env.BASE_PATH}" differs from the path of PUBLIC_URL "${env.PUBLIC_URL}": set one of them`);
+  }
+  return path;
 }
 
 /** "1" (hop count) or "10.0.0.0/8, 127.0.0.1, ::1" (trusted proxy addresses / CIDR ranges). */
@@ -280,7 +305,62 @@ function signingKey(env: Env, nodeEnv: Config["env"]): SigningKey | undefined {
   return undefined;
 }
 
+/**
+ * The configuration, or a ConfigError listing every bad variable. The helpers
+ * above throw at the first problem they see (so each stays a plain function,
+ * and a variable added later needs nothing more); to find the others, a
+ * failed read sets aside the variables its message names (their defaults
+ * apply) and reads again. A problem that names no variable that is still set
+ * (e.g. a required one missing) ends the search; one that names a variable
+ * already set aside is its consequence, and is not reported again.
+ */
 export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const remaining: Env = { ...env };
+  const setAside = new Set<string>();
+  for (;;) {
+    let config: Config;
+    try {
+      config = readConfig(remaining);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const named = [...new Set(err.message.match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? [])].filter((v) => v in env);
+      const live = named.filter((v) => remaining[v] !== undefined && remaining[v] !== "");
+      // A problem involving a variable already set aside is a consequence of that (e.g. "set together"), not news.
+      if (!named.some((v) => setAside.has(v))) problems.push(err.message);
+      if (live.length === 0) break;
+      for (const v of live) {
+        delete remaining[v];
+        setAside.add(v);
+      }
+      continue;
+    }
+    if (problems.length === 0) return config;
+    break;
+  }
+  throw new ConfigError(
+    problems.length === 1 ? problems[0]! : `${problems.length} configuration problems:\n  ${problems.join("\n  ")}`,
+    problems,
+  );
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevel(env: Env, nodeEnv: Config["env"]): string {
+  const level = env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info");
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+  return level;
+}
+
+function logFormat(env: Env): Config["logFormat"] {
+  const format = env.LOG_FORMAT || "auto";
+  if (format !== "auto" && format !== "json" && format !== "pretty") {
+    throw new ConfigError(`LOG_FORMAT must be auto, json or pretty, got "${format}"`);
+  }
+  return format;
+}
+
+function readConfig(env: Env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const publicUrl = env.PUBLIC_URL ? origin("PUBLIC_URL", env.PUBLIC_URL) : undefined;
   const trustedOrigins = (env.TRUSTED_ORIGINS ?? "")
@@ -323,6 +403,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: env.REDIS_URL ? { url: redisUrl(env.REDIS_URL), prefix: env.REDIS_PREFIX || "latchkey:" } : undefined,
     publicUrl,
+    basePath: basePath(env),
     trustedOrigins: publicUrl ? [publicUrl, ...trustedOrigins] : trustedOrigins,
     allowSameSite: boolean(env, "ALLOW_SAME_SITE", false),
     secureCookies: nodeEnv === "production" || publicUrl?.startsWith("https:") === true,
@@ -356,7 +437,8 @@ export function loadConfig(env: Env = process.env): Config {
     rejectCommonPasswords: boolean(env, "PASSWORD_REJECT_COMMON", nodeEnv === "production"),
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),
-    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+    logLevel: logLevel(env, nodeEnv),
+    logFormat: logFormat(env),
     accessLog: boolean(env, "ACCESS_LOG", true),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),

@@ -1,11 +1,22 @@
 // The library surface.
+// The declarations use Node's types (Server, KeyObject, ...): @types/node is a dependency, referenced
+// here so a consumer whose tsconfig has `"types": []` (tsc --init's default) still loads it.
+/// <reference types="node" preserve="true" />
 export { createLatchkey, type Latchkey, type LatchkeyOptions } from "./latchkey.js";
 export { startServer, type RunningServer } from "./serve.js";
 export { loadConfig, ConfigError, type Config } from "./config.js";
 export { openStore } from "./store/open.js";
-export { createSqliteStore } from "./store/sqlite.js";
-export { createPostgresStore, migratePostgres } from "./store/postgres.js";
-export { createRedisStore } from "./store/redis.js";
+// pg and ioredis load only when these are called (optional peer dependencies).
+export {
+  createSqliteStore,
+  createPostgresStore,
+  migratePostgres,
+  createRedisStore,
+  type SqliteStoreOptions,
+  type PostgresStoreOptions,
+  type RedisStoreOptions,
+} from "./engines.js";
+export { MissingPackageError } from "./optional-import.js";
 export { bootstrapAdmin } from "./admin-bootstrap.js";
 export { revokeUserTokens } from "./auth/bearer.js";
 export type { Store, UserRow, SessionRow, Role } from "./store/store.js";

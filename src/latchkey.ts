@@ -10,15 +10,24 @@ import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
 import { createSessionManager } from "./auth/sessions.js";
 import { createApp } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
-import { loadConfig, type Config } from "./config.js";
-import type { Deps } from "./deps.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { createSqliteStore } from "./engines.js";
+import { Hono } from "hono";
+import { normalizeBasePath } from "./base-path.js";
+import type { AppEnv, Deps } from "./deps.js";
 import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
 import { withFastMe } from "./http/fast-me.js";
 import { createLogger, type Logger } from "./log.js";
+import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
 import type { Store } from "./store/store.js";
 
 export interface LatchkeyOptions {
-  store: Store;
+  /**
+   * Default: the SQLite database DATABASE_URL names (sqlite:./data/latchkey.db
+   * unless set), the same one the CLI and `npm start` use; close() closes it.
+   * PostgreSQL/Redis open asynchronously: pass `await openStore(config)`.
+   */
+  store?: Store;
   config?: Config;
   clock?: Clock;
   logger?: Logger;
@@ -36,15 +45,23 @@ export interface LatchkeyOptions {
    * limits then do not apply to that request (see src/auth/rate-limit.ts).
    */
   clientIp?: PeerAddressHook;
+  /**
+   * The path the app is mounted under, e.g. "/auth" (default: BASE_PATH or the
+   * path of PUBLIC_URL): links, redirects and the reset link carry it, and
+   * `fetch`/`nodeListener` serve the routes under it. `app` stays relative:
+   * mount it with `hono.route(basePath, latchkey.app)`.
+   */
+  basePath?: string;
   /** Run the expired-session pruner in the background (default true). */
   backgroundTasks?: boolean;
 }
 
-export function createLatchkey(options: LatchkeyOptions) {
-  const config = options.config ?? loadConfig();
+export function createLatchkey(options: LatchkeyOptions = {}) {
+  const config = withBasePath(options.config ?? loadConfig(), options.basePath);
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store;
+  const logger = options.logger ?? createLogger(config.logLevel, wantsPrettyLogs(config) ? prettyStdout() : undefined);
+  const ownsStore = !options.store;
+  const store = options.store ?? openConfiguredSqlite(config);
   const cookies: CookieOptions = { secure: config.secureCookies };
   const sessions = createSessionManager(store, config.session, clock);
   const passwords = options.passwords ?? createPasswordHasher(config.argon2);
@@ -56,6 +73,15 @@ export function createLatchkey(options: LatchkeyOptions) {
   const clientIp = createClientIpResolver({ trustProxy: config.trustProxy, header: config.trustProxyHeader, peer: options.clientIp });
   const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets, clientIp };
   const app = createApp(deps);
+  // What fetch/nodeListener serve: the app itself, or the app under the prefix.
+  const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
+
+  function nodeListener() {
+    const listener = getRequestListener((request, env) => served.fetch(request, env), { hostname: config.host });
+    // fast-me answers the literal path /me; under a prefix GET <prefix>/me goes through the app instead.
+    if (config.basePath) return listener;
+    return withFastMe({ checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies }, listener);
+  }
 
   let pruner: NodeJS.Timeout | undefined;
   const pruneNow = async () => {
@@ -68,25 +94,24 @@ export function createLatchkey(options: LatchkeyOptions) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
     }
   };
-  if (options.backgroundTasks !== false) {
+  const startBackgroundTasks = () => {
+    if (pruner) return;
     // Load (or in development create) the token signing key now, so its warning shows at start.
     if (store.tokens) bearer.warmUp().catch((err: Error) => logger.warn({ event: "tokens.key_failed", message: err.message }));
     pruner = setInterval(pruneNow, config.session.pruneIntervalMs);
     pruner.unref();
-  }
+  };
+  if (options.backgroundTasks !== false) startBackgroundTasks();
 
   return {
     app,
     /** A Fetch-API handler: (request) => Promise<Response>. */
-    fetch: (request: Request, env?: unknown) => app.fetch(request, env),
+    fetch: (request: Request, env?: unknown) => served.fetch(request, env),
     /**
      * A Node `http` request listener: GET /me answered straight from Node's
      * request (same bytes, a fraction of the cost), everything else by the app.
      */
-    nodeListener: withFastMe(
-      { checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies },
-      getRequestListener((request, env) => app.fetch(request, env), { hostname: config.host }),
-    ),
+    nodeListener: nodeListener(),
     authenticate,
     /** What a Cookie header proves: the signed-in user, "none" or "dead" (authenticate() without the Response). */
     checkSession,
@@ -100,11 +125,36 @@ export function createLatchkey(options: LatchkeyOptions) {
     config,
     logger,
     pruneNow,
+    mailer,
+    /** Starts what `backgroundTasks: false` held back (startServer: once it listens, so that line comes first). */
+    startBackgroundTasks,
     /** Stops background work. The store stays open: its owner closes it. */
     stop() {
       if (pruner) clearInterval(pruner);
     },
+    /** stop(), then closes the store if createLatchkey() opened it (no `store` option). */
+    async close() {
+      if (pruner) clearInterval(pruner);
+      if (ownsStore) await store.close();
+    },
   };
+}
+
+function withBasePath(config: Config, basePath: string | undefined): Config {
+  if (basePath === undefined) return config;
+  const normalized = normalizeBasePath(basePath);
+  if (normalized === undefined) throw new ConfigError(`basePath must be a plain path like /auth, got "${basePath}"`);
+  return { ...config, basePath: normalized };
+}
+
+/** The store of createLatchkey() without a `store` option: what DATABASE_URL names, if it can open synchronously. */
+function openConfiguredSqlite(config: Config): Store {
+  if (config.database.kind !== "sqlite" || config.redis) {
+    throw new ConfigError(
+      "createLatchkey() opens only an SQLite DATABASE_URL by itself; for PostgreSQL or Redis pass { store: await openStore(config) }",
+    );
+  }
+  return createSqliteStore(config.database.path, { sessionCacheSize: config.session.cacheSize });
 }
 
 export type Latchkey = ReturnType<typeof createLatchkey>;

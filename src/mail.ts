@@ -2,8 +2,8 @@
 // in development the message goes to the log (so the reset flow can be tried
 // with no mail server); in test and production it is dropped with a warning,
 // because a log is no place for a live reset link.
-import nodemailer from "nodemailer";
 import type { Config } from "./config.js";
+import { importOptional } from "./optional-import.js";
 import type { Logger } from "./log.js";
 
 export interface MailMessage {
@@ -16,20 +16,28 @@ export interface MailMessage {
 export interface Mailer {
   /** "smtp" delivers, "log" writes to the log (development only), "none" drops. */
   readonly kind: "smtp" | "log" | "none";
+  /** Settles when the mailer can send; rejects when SMTP_URL is set but nodemailer is not installed. */
+  readonly ready?: Promise<void>;
   send(message: MailMessage): Promise<void>;
 }
 
 export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logger): Mailer {
   const { smtpUrl, from } = config.mail;
   if (smtpUrl) {
-    const transport = nodemailer.createTransport(smtpUrl);
+    // nodemailer is an optional peer dependency, loaded only when SMTP_URL asks for it.
+    const transport = importOptional("nodemailer", "SMTP_URL is set", () => import("nodemailer")).then((m) =>
+      m.default.createTransport(smtpUrl),
+    );
+    const ready = transport.then(() => undefined);
+    ready.catch(() => {}); // reported by whoever awaits `ready` (startServer) or by send()
     return {
       kind: "smtp",
+      ready,
       async send(message) {
         // An address object, not a string: nodemailer parses a string as an
         // address list, so a stored "a@x, b@y" or '"ceo@corp" <me@evil>' would
         // mail every mailbox it names. As an object it is one recipient, whatever it holds.
-        await transport.sendMail({ from, to: { name: "", address: message.to }, subject: message.subject, text: message.text });
+        await (await transport).sendMail({ from, to: { name: "", address: message.to }, subject: message.subject, text: message.text });
       },
     };
   }

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createLatchkey, type Latchkey } from "./latchkey.js";
 import type { Logger } from "./log.js";
+import { describeDatabase } from "./startup-errors.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 
@@ -29,22 +30,38 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const store = options.store ?? (await openStore(config));
-  const latchkey = createLatchkey({ config, store, clock: options.clock, logger: options.logger });
+  // Background tasks start once it listens, so the first line says where it listens.
+  const latchkey = createLatchkey({ config, store, clock: options.clock, logger: options.logger, backgroundTasks: false });
   const { logger } = latchkey;
-  // Before listening, so the first request already finds the admin.
-  try {
-    await bootstrapAdmin({ config, store, clock: options.clock ?? systemClock, logger });
-  } catch (err) {
+  const failStart = async (err: unknown) => {
     latchkey.stop();
     if (!options.store) await store.close();
-    throw err;
+    return err;
+  };
+  // Before listening, so the first request already finds the admin (and a missing nodemailer stops the start).
+  try {
+    await latchkey.mailer.ready;
+    await bootstrapAdmin({ config, store, clock: options.clock ?? systemClock, logger });
+  } catch (err) {
+    throw await failStart(err);
   }
 
   // Node checks the header/request timeouts only this often (30 s by default), so a
   // 10 s HEADERS_TIMEOUT could otherwise hold a stalled socket for 40 s.
   const connectionsCheckingInterval = Math.min(30_000, Math.max(250, config.headersTimeoutMs / 4));
   const server = createServer({ connectionsCheckingInterval }, latchkey.nodeListener);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  try {
+    // A port in use (EADDRINUSE) or not allowed (EACCES) rejects here instead of crashing the process.
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    throw await failStart(err);
+  }
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = 5000;
@@ -57,7 +74,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host && config.host !== "::" && config.host !== "0.0.0.0" ? config.host : "localhost"}:${port}`;
-  logger.info({ event: "server.listening", url, store: store.engine });
+  const database = describeDatabase(config);
+  logger.info({ event: "server.listening", url, store: store.engine, database }, `listening on ${url}, database ${database}`);
+  if (config.env === "production" && config.publicUrl?.startsWith("http:")) {
+    logger.warn(
+      { event: "config.plain_http_public_url", publicUrl: config.publicUrl },
+      "NODE_ENV=production with a plain-http PUBLIC_URL: browsers send the Secure session cookie only over https",
+    );
+  }
+  latchkey.startBackgroundTasks();
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -1,12 +1,23 @@
-// Entry point: config -> store -> app -> listen; graceful shutdown on SIGTERM/SIGINT.
+// Entry point (`npm start`, `node dist/server.js`): config -> store -> app -> listen;
+// graceful shutdown on SIGTERM/SIGINT. A failed start is one line on stderr
+// and an exit code: 2 for configuration, 1 for anything else (port in use,
+// database unreachable or unmigrated, a missing optional package).
 import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
 import { startServer } from "./serve.js";
+import { startupFailure } from "./startup-errors.js";
 
-if (existsSync(".env")) process.loadEnvFile(".env");
+let config: Config;
+try {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  config = loadConfig();
+} catch (err) {
+  console.error(`latchkey: ${(err as Error).message}`);
+  process.exit(2);
+}
 
 try {
-  const running = await startServer({ config: loadConfig() });
+  const running = await startServer({ config });
   const stop = (signal: string) => {
     running.latchkey.logger.info({ event: "server.stopping", signal });
     running.close().then(
@@ -17,9 +28,6 @@ try {
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 } catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`latchkey: ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
+  console.error(`latchkey: ${err instanceof ConfigError ? err.message : startupFailure(err, config)}`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
 }

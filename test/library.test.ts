@@ -1,6 +1,7 @@
 // Latchkey as a library: mounted under a path prefix in someone else's Hono app,
 // and its Fetch handler used directly (as Deno.serve / Bun.serve would).
 import { serve } from "@hono/node-server";
+import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,5 +70,29 @@ describe("the Fetch handler on its own", () => {
     expect(((await me.json()) as { user: { email: string } }).user.email).toBe(email);
     const auth = await latchkey.authenticate(new Request("http://local/anything", { headers: { cookie } }));
     expect(auth).not.toBeInstanceOf(Response);
+  });
+});
+
+describe("createLatchkey() without a store", () => {
+  it("opens the SQLite database DATABASE_URL names (the CLI's), and close() closes it", async () => {
+    const own = createLatchkey({ config: testConfig({ DATABASE_URL: `sqlite:${dir.path}/own/app.db` }), backgroundTasks: false });
+    expect(own.store.engine).toBe("sqlite");
+    expect(existsSync(`${dir.path}/own/app.db`)).toBe(true);
+    const email = uniqueEmail();
+    const signup = await own.fetch(
+      new Request("http://local/signup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "password123" }) }),
+    );
+    expect(signup.status).toBe(201);
+    await own.close();
+    // Closed: the same file opened again (as `latchkey users list` would) has the account.
+    const again = createSqliteStore(`${dir.path}/own/app.db`);
+    expect((await again.findUserByEmail(email))?.email).toBe(email);
+    await again.close();
+  });
+
+  it("says what to pass instead for PostgreSQL or Redis, which open asynchronously", () => {
+    expect(() => createLatchkey({ config: testConfig({ DATABASE_URL: "postgres://u@127.0.0.1/db" }) })).toThrow(
+      "createLatchkey() opens only an SQLite DATABASE_URL by itself; for PostgreSQL or Redis pass { store: await openStore(config) }",
+    );
   });
 });

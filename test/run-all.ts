@@ -3,6 +3,7 @@
 //   2. the HTTP suites again on PostgreSQL and on PostgreSQL+Redis (skipped loudly when unreachable,
 //      failing instead with REQUIRE_SERVICES=1)
 //   3. the reliability suites (crash, concurrency, soak, shutdown)
+//   4. the packaging test: npm pack, installed into a fresh app, run and type-checked there
 // Any failing step fails the run; the steps after it still run, so one report shows everything.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -20,6 +21,7 @@ const steps: { name: string; args: string[]; env?: Record<string, string>; servi
     services: ["postgres", "redis"],
   },
   { name: "reliability suites", args: ["-c", "vitest.reliability.config.ts"] },
+  { name: "packaging", args: ["-c", "vitest.packaging.config.ts"] },
 ];
 
 const reports = mkdtempSync(join(tmpdir(), "latchkey-test-report-"));

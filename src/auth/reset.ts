@@ -12,7 +12,7 @@ import { PasswordHasherBusyError, type PasswordHasher } from "./passwords.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
 export interface ResetDeps {
-  config: Pick<Config, "env" | "port" | "publicUrl" | "passwordReset">;
+  config: Pick<Config, "env" | "port" | "publicUrl" | "passwordReset"> & Partial<Pick<Config, "basePath">>;
   store: Store;
   passwords: PasswordHasher;
   mailer: Mailer;
@@ -22,7 +22,7 @@ export interface ResetDeps {
 
 /** Where reset links point: PUBLIC_URL, else (development) this server on localhost. */
 export function resetLinkBase(config: ResetDeps["config"]): string {
-  return config.publicUrl ?? `http://localhost:${config.port}`;
+  return (config.publicUrl ?? `http://localhost:${config.port}`) + (config.basePath ?? "");
 }
 
 export function createPasswordResets(deps: ResetDeps) {

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
 import type { User } from "../schemas.js";
 import { ASSET_CACHE_CONTROL, ASSETS } from "../pages/assets.js";
+import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { accountPage, homePage } from "../pages/views.js";
 
@@ -37,26 +38,28 @@ function redirect(location: string, setCookie: string | null): Response {
 export function pageRoutes(deps: Deps, app: RouteTable) {
   const pages = new Hono<AppEnv>();
   if (!deps.config.pagesEnabled) return pages;
+  const base = deps.config.basePath;
 
   pages.get("/", async (c) => {
     const { user, setCookie } = await pageUser(deps, c.req.raw);
-    if (user) return redirect("/account", null);
-    const res = htmlResponse(homePage());
+    if (user) return redirect(`${base}/account`, null);
+    const res = htmlResponse(underBasePath(homePage(), base));
     if (setCookie) res.headers.set("set-cookie", setCookie);
     return res;
   });
 
   pages.get("/account", async (c) => {
     const { user, setCookie } = await pageUser(deps, c.req.raw);
-    if (!user) return redirect("/", setCookie);
-    return htmlResponse(
+    if (!user) return redirect(homePath(base), setCookie);
+    return htmlResponse(underBasePath(
       accountPage(user, {
         sessions: serves(app, "GET", "/sessions") && serves(app, "DELETE", "/sessions/:id"),
         revokeOthers: serves(app, "POST", "/sessions/revoke-others"),
         logoutAll: serves(app, "POST", "/logout-all"),
         password: serves(app, "POST", "/password"),
       }),
-    );
+      base,
+    ));
   });
 
   pages.get("/assets/:name", (c) => {

@@ -1,7 +1,6 @@
 import type { Config } from "../config.js";
-import { createPostgresStore } from "./postgres.js";
-import { createRedisStore } from "./redis.js";
-import { createSqliteStore } from "./sqlite.js";
+// Through engines.ts: pg and ioredis load only when DATABASE_URL / REDIS_URL name them.
+import { createPostgresStore, createRedisStore, createSqliteStore } from "../engines.js";
 import type { Store } from "./store.js";
 
 export type OpenStoreConfig = Pick<Config, "database"> &

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { RELAXED_ABUSE_LIMITS } from "./server.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** `node --import tsx` resolved from the project, so the child may run in any directory. */
+/** `node --import tsx` resolved from the project, so the child may run TypeScript in any directory. */
 export const TSX_LOADER = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 
 export interface ServerProcess {
@@ -16,8 +16,11 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** The compiled entry point `npm start` runs (`node dist/server.js`; the tests' global setup builds it). */
+export const SERVER_ENTRY = `${ROOT}/dist/server.js`;
+
 export async function spawnServer(env: Record<string, string>, cwd = ROOT): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, `${ROOT}/src/server.ts`], {
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd,
     env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ...RELAXED_ABUSE_LIMITS, ...env },
     stdio: ["ignore", "pipe", "pipe"],

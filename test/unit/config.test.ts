@@ -70,4 +70,38 @@ describe("configuration", () => {
   it("never echoes database credentials in an error", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://user:secret@host/db" })).toThrow(/mysql:\/\/\*\*\*@host\/db/);
   });
+
+  it("lists every bad variable at once, each with its own message", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: "abc", LOG_LEVEL: "verbose", SESSION_IDLE_TIMEOUT: "soon", REDIS_URL: "http://x" });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toEqual([
+      'SESSION_IDLE_TIMEOUT must be a duration like 90s, 15m, 1h or 7d, got "soon"',
+      'PORT must be a whole number between 0 and 65535, got "abc"',
+      'REDIS_URL must start with redis:// or rediss://, got "http://x"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    ]);
+    expect(error!.message).toBe(`4 configuration problems:\n  ${error!.problems.join("\n  ")}`);
+  });
+
+  it("reports a problem once, not again as a consequence of setting its variables aside", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), JWT_PRIVATE_KEY: "pem", PORT: "-1" });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error!.problems).toEqual([
+      'PORT must be a whole number between 0 and 65535, got "-1"',
+      "Set only one of JWT_PRIVATE_KEY and JWT_SECRET",
+    ]);
+  });
+
+  it("refuses an unknown LOG_LEVEL with a message instead of dying in the logger", () => {
+    expect(() => loadConfig({ LOG_LEVEL: "verbose" })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"');
+  });
 });

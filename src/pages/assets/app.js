@@ -3,6 +3,9 @@
 // script ever sees it. Served as a file: the pages' CSP allows no inline script.
 "use strict";
 
+/** Where Latchkey is mounted ("" or e.g. "/auth"): the server writes it on <html data-base>. */
+const BASE = document.documentElement.dataset.base || "";
+
 /** { status, body } for a JSON API call; status 0 when the server cannot be reached. */
 async function api(method, path, body) {
   const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
@@ -12,7 +15,7 @@ async function api(method, path, body) {
   }
   let res;
   try {
-    res = await fetch(path, init);
+    res = await fetch(BASE + path, init);
   } catch {
     return { status: 0, body: { error: "The server could not be reached. Check your connection and try again." } };
   }
@@ -75,8 +78,8 @@ function values(form) {
 
 // What happens after a form's API call succeeds, by its data-then attribute.
 const AFTER = {
-  account: () => location.assign("/account"),
-  home: () => location.assign("/"),
+  account: () => location.assign(BASE + "/account"),
+  home: () => location.assign(BASE || "/"),
   "signed-up": (form, sent) => {
     form.reset();
     setStatus(`Account created for ${sent.email}. You can log in now.`);
@@ -115,7 +118,7 @@ document.addEventListener("submit", async (event) => {
   if (button) button.disabled = false;
   if (res.status >= 200 && res.status < 300) return AFTER[form.dataset.then]?.(form, sent, res.body);
   // A signed-in page whose session ended elsewhere: back to the start.
-  if (res.status === 401 && document.body.dataset.signedIn && path !== "/password") return location.assign("/");
+  if (res.status === 401 && document.body.dataset.signedIn && path !== "/password") return location.assign(BASE || "/");
   showErrors(form, res);
 });
 
@@ -168,7 +171,7 @@ async function loadSessions() {
     section.hidden = true;
     return;
   }
-  if (res.status === 401) return location.assign("/");
+  if (res.status === 401) return location.assign(BASE || "/");
   const error = document.getElementById("sessions-error");
   if (res.status !== 200 || !Array.isArray(res.body.sessions)) {
     error.textContent = res.body.error || "Sessions could not be loaded.";
@@ -186,11 +189,11 @@ document.addEventListener("click", async (event) => {
   if (!button) return;
   if (button.dataset.current) {
     await api("POST", "/logout");
-    return location.assign("/");
+    return location.assign(BASE || "/");
   }
   button.disabled = true;
   const res = await api("DELETE", `/sessions/${encodeURIComponent(button.dataset.sessionId)}`);
-  if (res.status === 401) return location.assign("/");
+  if (res.status === 401) return location.assign(BASE || "/");
   if (res.status >= 400) {
     const error = document.getElementById("sessions-error");
     error.textContent = res.body.error || "The session could not be revoked.";
@@ -204,7 +207,7 @@ document.addEventListener("click", async (event) => {
 window.addEventListener("pageshow", async (event) => {
   if (!event.persisted || !document.body.dataset.signedIn) return;
   const res = await api("GET", "/me");
-  if (res.status === 401) location.replace("/");
+  if (res.status === 401) location.replace(BASE || "/");
 });
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loadSessions);

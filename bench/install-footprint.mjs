@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// What a consumer app installs: `node bench/install-footprint.mjs <spec>...` makes a fresh
+// directory per spec (a package name or a tarball path), runs `npm install <spec>` there
+// (npm's cache first), and prints the packages under node_modules and their size.
+// The issue's figures (latchkey's tarball vs better-auth vs express-session) come from this.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export function installedPackages(dir, into = new Set()) {
+  if (!existsSync(dir)) return into;
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith(".")) continue;
+    const names = entry.startsWith("@") ? readdirSync(join(dir, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of names) {
+      if (!existsSync(join(dir, name, "package.json"))) continue;
+      into.add(name);
+      installedPackages(join(dir, name, "node_modules"), into);
+    }
+  }
+  return into;
+}
+
+for (const raw of process.argv.slice(2)) {
+  const spec = existsSync(raw) ? resolve(raw) : raw;
+  const dir = mkdtempSync(join(tmpdir(), "footprint-"));
+  try {
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", private: true, type: "module", allowScripts: { "better-sqlite3": true } }));
+    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", spec], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    const count = installedPackages(join(dir, "node_modules")).size;
+    const mb = Number(execFileSync("du", ["-sk", join(dir, "node_modules")], { encoding: "utf8" }).split("\t")[0]) / 1024;
+    console.log(`${raw}: ${count} packages, ${mb.toFixed(1)} MB in node_modules`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
