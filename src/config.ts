@@ -233,14 +233,45 @@ function proxyHeader(env: Env): ProxyHeader {
   throw new ConfigError(`TRUST_PROXY_HEADER must be x-forwarded-for or forwarded, got "${env.TRUST_PROXY_HEADER}"`);
 }
 
+/**
+ * A connection URL as it may be printed: its user info (user and password)
+ * replaced by `***`, the rest as given. In a URL that parses, the user info
+ * ends at the authority's last "@"; one that does not parse (an unencoded "/"
+ * or "@" in the password) is masked up to its last "@", so no part shows.
+ */
+export function maskUrl(raw: string): string {
+  const start = raw.indexOf("//");
+  if (start < 0) return raw;
+  let at: number;
+  if (URL.canParse(raw)) {
+    const end = raw.slice(start + 2).search(/[/?#]/);
+    at = raw.lastIndexOf("@", end < 0 ? raw.length : start + 2 + end);
+  } else {
+    at = raw.lastIndexOf("@");
+  }
+  return at > start ? `${raw.slice(0, start + 2)}***${raw.slice(at)}` : raw;
+}
+
+/** A postgres:// or redis:// URL, parsed here so that a bad one is a config error with its password masked. */
+function connectionUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL (percent-encode "/", "@" and ":" in the password), got "${maskUrl(raw)}"`);
+  }
+  if (!url.hostname) throw new ConfigError(`${name} needs a host name, got "${maskUrl(raw)}"`);
+  return raw;
+}
+
 export function parseDatabaseUrl(raw: string): StoreUrl {
   if (raw.startsWith("sqlite:")) {
     const path = raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
     if (!path) throw new ConfigError(`DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/latchkey.db`);
     return { kind: "sqlite", path };
   }
-  if (/^postgres(ql)?:\/\//.test(raw)) return { kind: "postgres", url: raw };
-  throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
+  if (/^postgres(ql)?:\/\//.test(raw)) return { kind: "postgres", url: connectionUrl("DATABASE_URL", raw) };
+  throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${maskUrl(raw)}"`);
 }
 
 /** Both admin variables or neither; the email and the password obey the same rules as a signup. */
@@ -265,9 +296,9 @@ function adminBootstrap(env: Env): Config["adminBootstrap"] {
 
 function redisUrl(raw: string): string {
   if (!/^rediss?:\/\/./.test(raw)) {
-    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${raw.replace(/\/\/[^@/]*@/, "//***@")}"`);
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${maskUrl(raw)}"`);
   }
-  return raw;
+  return connectionUrl("REDIS_URL", raw);
 }
 
 /**
@@ -384,7 +415,7 @@ function readConfig(env: Env): Config {
   }
   const smtpUrl = env.SMTP_URL || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) {
-    throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}"`);
+    throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${maskUrl(smtpUrl)}"`);
   }
   if (smtpUrl && nodeEnv === "production" && !publicUrl) {
     throw new ConfigError("PUBLIC_URL is required in production to build password-reset links");

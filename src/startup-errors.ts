@@ -1,24 +1,18 @@
 // What an operator reads when the server cannot start: one line naming the
 // cause and what to change, instead of a stack trace (server.ts, `latchkey serve`).
-import type { Config } from "./config.js";
+import { maskUrl, type Config } from "./config.js";
 import { MissingPackageError } from "./optional-import.js";
 import { StoreUnavailableError } from "./store/store.js";
 
 /** DATABASE_URL as it can be shown: the password (and any query string) masked. */
 export function describeDatabase(config: Pick<Config, "database" | "redis">): string {
-  const sql = config.database.kind === "sqlite" ? `sqlite:${config.database.path}` : maskUrl(config.database.url);
-  return config.redis ? `${sql} + ${maskUrl(config.redis.url)}` : sql;
+  const sql = config.database.kind === "sqlite" ? `sqlite:${config.database.path}` : shownUrl(config.database.url);
+  return config.redis ? `${sql} + ${shownUrl(config.redis.url)}` : sql;
 }
 
-function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = "***";
-    url.search = "";
-    return url.toString();
-  } catch {
-    return raw.replace(/\/\/[^@/]*@/, "//***@");
-  }
+/** maskUrl without the query string, which may carry more credentials (sslpassword=, ...). */
+function shownUrl(raw: string): string {
+  return maskUrl(raw).replace(/\?.*$/, "");
 }
 
 /** PostgreSQL's SQLSTATEs for a wrong database name, role or password. */

@@ -87,8 +87,16 @@ describe("a start that cannot succeed", () => {
   it("says so in one line and exits 1 when PostgreSQL is unreachable, with the password masked", () => {
     const res = failedStart({ PORT: "0", DATABASE_URL: "postgres://app:s3cret@127.0.0.1:1/app", STORE_CONNECT_TIMEOUT: "500ms" });
     expect(res.status).toBe(1);
-    expect(res.lines).toEqual(["latchkey: cannot reach the database (postgres://app:***@127.0.0.1:1/app): PostgreSQL unavailable: ECONNREFUSED"]);
+    expect(res.lines).toEqual(["latchkey: cannot reach the database (postgres://***@127.0.0.1:1/app): PostgreSQL unavailable: ECONNREFUSED"]);
     expect(res.stderr).not.toContain("s3cret");
+  });
+
+  it("refuses an unparsable DATABASE_URL in one line and exit 2, without its password on stderr", () => {
+    const res = failedStart({ PORT: "0", DATABASE_URL: "postgres://app:se/cr@t@127.0.0.1:1/app" });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('got "postgres://***@127.0.0.1:1/app"');
+    expect(res.stderr).not.toContain("se/cr");
+    expect(res.stderr).not.toContain("cr@t");
   });
 
   it("names the problem when the database does not exist or its schema is not migrated", async (ctx) => {

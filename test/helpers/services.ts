@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { Redis } from "ioredis";
+import { maskUrl } from "../../src/config.js";
 
 export const TEST_DATABASE_URL =
   process.env.DATABASE_URL && /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL)
@@ -52,7 +53,7 @@ export async function servicesAvailable(services: Service[], suite: string): Pro
     if (!cache.has(service)) cache.set(service, service === "postgres" ? postgresAnswers() : redisAnswers());
     const problem = await cache.get(service)!;
     if (problem === null) continue;
-    const where = service === "postgres" ? TEST_DATABASE_URL.replace(/\/\/[^@/]*@/, "//***@") : TEST_REDIS_URL;
+    const where = service === "postgres" ? maskUrl(TEST_DATABASE_URL) : TEST_REDIS_URL;
     const line = `${service} unreachable at ${where} (${problem})`;
     if (process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but ${line}: cannot run ${suite}`);
     console.warn(`\n!!! SKIPPING ${suite}: ${line}. Start it or set ${service === "postgres" ? "DATABASE_URL" : "REDIS_URL"}. !!!\n`);

@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/server.js";
 import { SERVER_ROOT } from "./harness.js";
+import { maskUrl } from "../../src/config.js";
 
 export interface EngineTarget {
   engine: string;
@@ -94,7 +95,7 @@ async function postgresReachable(): Promise<string | undefined> {
     await client.query("SELECT 1");
     return undefined;
   } catch (err) {
-    return `PostgreSQL at ${POSTGRES_URL.replace(/\/\/[^@/]*@/, "//***@")} is unreachable (${(err as Error).message})`;
+    return `PostgreSQL at ${maskUrl(POSTGRES_URL)} is unreachable (${(err as Error).message})`;
   } finally {
     await client.end().catch(() => {});
   }

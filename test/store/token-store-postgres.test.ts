@@ -6,6 +6,7 @@ import { describe, it } from "vitest";
 import { postgresTokenMigration } from "../../src/store/migrations/postgres-tokens.js";
 import { createPostgresTokenStore } from "../../src/store/token-store-postgres.js";
 import { tokenStoreContract } from "./token-store-contract.js";
+import { maskUrl } from "../../src/config.js";
 
 const URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -26,11 +27,11 @@ const up = await reachable();
 if (!up && process.env.REQUIRE_SERVICES === "1") {
   describe("TokenStore contract: postgres", () => {
     it("needs PostgreSQL (REQUIRE_SERVICES=1)", () => {
-      throw new Error(`PostgreSQL is not reachable at ${URL.replace(/\/\/[^@/]*@/, "//***@")}`);
+      throw new Error(`PostgreSQL is not reachable at ${maskUrl(URL)}`);
     });
   });
 } else if (!up) {
-  console.warn(`!!! SKIPPING TokenStore contract on PostgreSQL: not reachable at ${URL.replace(/\/\/[^@/]*@/, "//***@")}`);
+  console.warn(`!!! SKIPPING TokenStore contract on PostgreSQL: not reachable at ${maskUrl(URL)}`);
   describe.skip("TokenStore contract: postgres (unreachable)", () => {
     it("skipped", () => {});
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseDuration } from "../../src/config.js";
+import { ConfigError, loadConfig, maskUrl, parseDuration } from "../../src/config.js";
 
 describe("configuration", () => {
   it("has documented defaults", () => {
@@ -103,5 +103,33 @@ describe("configuration", () => {
 
   it("refuses an unknown LOG_LEVEL with a message instead of dying in the logger", () => {
     expect(() => loadConfig({ LOG_LEVEL: "verbose" })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"');
+  });
+
+  describe("connection URLs never show their password", () => {
+    it.each([
+      ["postgres://app:s3cret@db:5432/app", "postgres://***@db:5432/app"],
+      ["postgres://app:se%2Fcr%40t%3A1@db/app?sslmode=require", "postgres://***@db/app?sslmode=require"],
+      ["redis://:s3cret@cache:6379", "redis://***@cache:6379"],
+      ["postgres://db/app?application_name=a@b", "postgres://db/app?application_name=a@b"],
+      // Unparsable (an unencoded "/" and "@" in the password): everything up to the last "@" goes.
+      ["postgres://app:se/cr@t@db:5432/app", "postgres://***@db:5432/app"],
+      ["postgres://app:a@b:c/d@db/app", "postgres://***@db/app"],
+    ])("%s", (raw, shown) => {
+      expect(maskUrl(raw)).toBe(shown);
+    });
+
+    it("refuses an unparsable postgres:// or redis:// URL with the password masked", () => {
+      let error: unknown;
+      try {
+        loadConfig({ DATABASE_URL: "postgres://app:se/cr@t@db:5432/app", REDIS_URL: "redis://:p/w@x@cache:6379" });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toContain('DATABASE_URL is not a valid URL (percent-encode "/", "@" and ":" in the password), got "postgres://***@db:5432/app"');
+      expect(message).toContain('REDIS_URL is not a valid URL (percent-encode "/", "@" and ":" in the password), got "redis://***@cache:6379"');
+      for (const secret of ["se/cr", "cr@t", "p/w"]) expect(message).not.toContain(secret);
+    });
   });
 });
