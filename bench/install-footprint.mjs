@@ -4,23 +4,10 @@
 // (npm's cache first), and prints the packages under node_modules and their size.
 // The issue's figures (latchkey's tarball vs better-auth vs express-session) come from this.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-
-export function installedPackages(dir, into = new Set()) {
-  if (!existsSync(dir)) return into;
-  for (const entry of readdirSync(dir)) {
-    if (entry.startsWith(".")) continue;
-    const names = entry.startsWith("@") ? readdirSync(join(dir, entry)).map((n) => `${entry}/${n}`) : [entry];
-    for (const name of names) {
-      if (!existsSync(join(dir, name, "package.json"))) continue;
-      into.add(name);
-      installedPackages(join(dir, name, "node_modules"), into);
-    }
-  }
-  return into;
-}
+import { installedPackages } from "../scripts/installed-packages.mjs";
 
 for (const raw of process.argv.slice(2)) {
   const spec = existsSync(raw) ? resolve(raw) : raw;

@@ -6,11 +6,12 @@
 // it runs as its own step of `npm test` (vitest.packaging.config.ts), once.
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, uniqueEmail } from "../helpers/http.js";
 import { ROOT } from "../helpers/process.js";
+import { installedPackages } from "../../scripts/installed-packages.mjs";
 import { tempDir } from "../helpers/server.js";
 
 /** Every file the installed package needs at run time or for its types: a tarball without one fails here. */
@@ -105,28 +106,13 @@ describe("the packed tarball", () => {
     expect(installOutput).not.toContain("install-scripts");
   });
 
-  it("installs without pg, ioredis, nodemailer or tsx (optional or development-only), in at most 40 packages", () => {
+  it("installs without pg, ioredis, nodemailer or tsx (optional or development-only), in at most ${MAX_CONSUMER_PACKAGES} packages", () => {
     const installed = installedPackages(join(app, "node_modules"));
     for (const name of ["pg", "ioredis", "nodemailer", "tsx", "typescript", "vitest"]) expect(installed.has(name), name).toBe(false);
     console.log(`consumer app: ${installed.size} packages installed`);
     expect(installed.size).toBeLessThanOrEqual(MAX_CONSUMER_PACKAGES);
   });
 });
-
-/** The package names under a node_modules tree (nested ones too), as `ls node_modules` would show them. */
-function installedPackages(dir: string, into = new Set<string>()): Set<string> {
-  if (!existsSync(dir)) return into;
-  for (const entry of readdirSync(dir)) {
-    if (entry.startsWith(".")) continue;
-    const names = entry.startsWith("@") ? readdirSync(join(dir, entry)).map((n) => `${entry}/${n}`) : [entry];
-    for (const name of names) {
-      if (!existsSync(join(dir, name, "package.json"))) continue;
-      into.add(name);
-      installedPackages(join(dir, name, "node_modules"), into);
-    }
-  }
-  return into;
-}
 
 describe("the installed package", () => {
   it("runs the README's library example with plain node: signup, login, /me, logout", async () => {
