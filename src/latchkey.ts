@@ -70,7 +70,17 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const bearer = createBearer({ config, store, clock, logger });
   const mailer = options.mailer ?? createMailer(config, logger);
   const resets = createPasswordResets({ config, store, passwords, mailer, clock, logger });
-  const clientIp = createClientIpResolver({ trustProxy: config.trustProxy, header: config.trustProxyHeader, peer: options.clientIp });
+  const clientIp = createClientIpResolver({
+    trustProxy: config.trustProxy,
+    header: config.trustProxyHeader,
+    peer: options.clientIp,
+    // Silent otherwise: a Deno/Bun/Workers deployment without the hook would simply have no per-IP limits.
+    onFirstUnknown: () =>
+      logger.warn({
+        event: "client_ip.unknown",
+        message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
+      }),
+  });
   const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets, clientIp };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.

@@ -46,14 +46,26 @@ export function createClientIpResolver(options: {
   trustProxy: TrustProxy | null;
   header: ProxyHeader;
   peer?: PeerAddressHook | undefined;
+  /** Called once, the first time an address is unknown (per-IP limits are then off for such requests). */
+  onFirstUnknown?: () => void;
 }): ClientIpResolver {
   const { trustProxy, header, peer } = options;
-  if (!peer) return (c) => clientIp(c, trustProxy, header);
+  const resolve: ClientIpResolver = peer
+    ? (c) => {
+        const raw = peer(c.req.raw, c.env);
+        const address = typeof raw === "string" ? parseNode(raw) : null;
+        if (!trustProxy || !address) return address;
+        return resolveClientIp(address, forwardedChain(c.req.raw.headers, header), trustProxy);
+      }
+    : (c) => clientIp(c, trustProxy, header);
+  let warned = !options.onFirstUnknown;
   return (c) => {
-    const raw = peer(c.req.raw, c.env);
-    const address = typeof raw === "string" ? parseNode(raw) : null;
-    if (!trustProxy || !address) return address;
-    return resolveClientIp(address, forwardedChain(c.req.raw.headers, header), trustProxy);
+    const address = resolve(c);
+    if (address === null && !warned) {
+      warned = true;
+      options.onFirstUnknown!();
+    }
+    return address;
   };
 }
 

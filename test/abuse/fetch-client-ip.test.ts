@@ -2,8 +2,10 @@
 // the client address comes from createLatchkey's clientIp hook. Here the hook
 // reads the second argument of fetch, as `Deno.serve((req, info) =>
 // latchkey.fetch(req, info))` would give it. Real SQLite on disk, default limits.
+import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLatchkey, createSqliteStore, type Latchkey } from "../../src/index.js";
+import { createLogger } from "../../src/log.js";
 import { uniqueEmail } from "../helpers/http.js";
 import { createTestClock, tempDir, testConfig, type TestClock } from "../helpers/server.js";
 import { DEFAULT_LIMITS, PASSWORD, TOO_MANY } from "./helpers.js";
@@ -16,9 +18,18 @@ interface ConnInfo {
 let dir: ReturnType<typeof tempDir>;
 let latchkey: Latchkey;
 let clock: TestClock;
+let logLines: string[];
 
 function start(env: Record<string, string> = {}, hook = true) {
+  logLines = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
   latchkey = createLatchkey({
+    logger: createLogger("warn", sink),
     config: testConfig({ ...DEFAULT_LIMITS, PASSWORD_REJECT_COMMON: "false", ...env }),
     store: createSqliteStore(`${dir.path}/fetch.db`),
     clock,
@@ -74,6 +85,7 @@ describe("latchkey.fetch with a clientIp hook", () => {
     expect(refused.status).toBe(429);
     expect(refused.body).toEqual(TOO_MANY);
     expect((await login(uniqueEmail(), "wrong-password", "203.0.113.2")).status).toBe(401);
+    expect(logLines.join("\n")).not.toContain("client_ip.unknown"); // every address was known
   });
 
   it("ten wrong passwords from one address lock that pair only: the owner elsewhere gets in", async () => {
@@ -134,6 +146,9 @@ describe("an unknown client address (the hook says null, or no hook on a runtime
     expect((await post("/signup", { email, password: PASSWORD }, "198.51.100.6")).status).toBe(201);
     await fail(email, "203.0.113.6", 10); // the hook's address is not read: these are unknown
     expect((await login(email, PASSWORD, "198.51.100.6")).status).toBe(200);
+    // The operator is told, once.
+    const warnings = logLines.filter((l) => l.includes('"event":"client_ip.unknown"'));
+    expect(warnings).toHaveLength(1);
   });
 
   it("is what an address the hook cannot spell becomes", async () => {
