@@ -31,6 +31,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }),
   );
   app.use(bodySizeLimit(config.bodyLimitBytes, () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`)));
+  // The bearer routes come before the cross-site guard, so exactly they (by
+  // method and route, wherever the app is mounted) skip it: they never read
+  // cookies, so a cross-site request to them carries no ambient authority.
+  app.route("/", tokenRoutes(deps));
   app.use(crossSiteGuard(config));
 
   app.route("/", healthRoutes(deps));
@@ -38,7 +42,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/", sessionRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", adminRoutes(deps));
-  app.route("/", tokenRoutes(deps));
   app.route("/", passwordResetRoutes(deps));
   app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
   app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
