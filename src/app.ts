@@ -5,6 +5,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
 import { bodySizeLimit, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import { brokenBody, isBrokenRequestBody } from "./http/body.js";
 import { jsonError } from "./http/responses.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -56,6 +57,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }
     if (err instanceof HTTPException && err.status < 500) return jsonError(err.status, err.message || "Bad request");
     const requestId = c.get("requestId");
+    if (isBrokenRequestBody(err)) {
+      logger.info({ event: "http.broken_body", requestId }); // the client's fault: not an "unhandled error"
+      return brokenBody();
+    }
     logger.error({ requestId, err: { name: err.name, message: err.message, stack: err.stack } }, "unhandled error");
     return jsonError(500, "Internal server error", { requestId });
   });
