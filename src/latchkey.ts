@@ -1,6 +1,6 @@
 // createLatchkey(): builds everything from a config and a store, and hands
 // back the app, a Fetch handler and the framework-free helpers.
-import { getRequestListener } from "@hono/node-server";
+import { getRequestListener, RequestError } from "@hono/node-server";
 import { createAuthenticator, createSessionCheck } from "./auth/authenticate.js";
 import { createBearer } from "./auth/bearer.js";
 import { createPasswordResets } from "./auth/reset.js";
@@ -13,6 +13,8 @@ import { systemClock, type Clock } from "./clock.js";
 import { loadConfig, type Config } from "./config.js";
 import type { Deps } from "./deps.js";
 import { withFastMe } from "./http/fast-me.js";
+import { fixedHeaders } from "./http/middleware.js";
+import { jsonError } from "./http/responses.js";
 import { createLogger, type Logger } from "./log.js";
 import type { Store } from "./store/store.js";
 
@@ -72,7 +74,10 @@ export function createLatchkey(options: LatchkeyOptions) {
      */
     nodeListener: withFastMe(
       { checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies },
-      getRequestListener((request, env) => app.fetch(request, env), { hostname: config.host }),
+      getRequestListener((request, env) => app.fetch(request, env), {
+        hostname: config.host,
+        errorHandler: (err) => unbuildableRequest(err, logger, config.secureCookies),
+      }),
     ),
     authenticate,
     /** What a Cookie header proves: the signed-in user, "none" or "dead" (authenticate() without the Response). */
@@ -95,3 +100,19 @@ export function createLatchkey(options: LatchkeyOptions) {
 }
 
 export type Latchkey = ReturnType<typeof createLatchkey>;
+
+/**
+ * The answer to a Node request that cannot become a Fetch Request (a
+ * backslash in the path, a non-http absolute URL, a Host with spaces):
+ * @hono/node-server would answer an empty 400 without the security headers.
+ * It is the client's error, so it is not logged as a failure.
+ */
+function unbuildableRequest(err: unknown, logger: Logger, hsts: boolean): Response {
+  const res =
+    err instanceof RequestError
+      ? jsonError(400, "Malformed request target or Host header")
+      : (logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, "unhandled error"),
+        jsonError(500, "Internal server error"));
+  for (const [name, value] of fixedHeaders({ hsts })) if (!res.headers.has(name)) res.headers.set(name, value);
+  return res;
+}

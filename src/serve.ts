@@ -143,10 +143,14 @@ function protocolAnswers(config: Config) {
       const headers = [["Connection", "close"], ["Content-Type", "application/json"], ...fixed, ["Content-Length", String(Buffer.byteLength(text))]];
       return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n${text}`;
     },
-    /** Requests the app cannot route: no Host header (required by HTTP/1.1), or the `*` target of `OPTIONS *`. */
+    /**
+     * Requests the app cannot route: no Host header (required by HTTP/1.1; an
+     * HTTP/1.0 request, such as a load balancer's health check, may omit it and
+     * is served as before), or the `*` target of `OPTIONS *`.
+     */
     guard(next: NodeListener): NodeListener {
       return (req, res) => {
-        if (req.headers.host === undefined) answer(res, 400, "Missing Host header");
+        if (req.headers.host === undefined && req.httpVersion !== "1.0") answer(res, 400, "Missing Host header");
         else if (req.url === "*") answer(res, 400, "Unsupported request target");
         else next(req, res);
       };

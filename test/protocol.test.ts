@@ -85,6 +85,10 @@ describe("protocol-level answers", () => {
     ["an unknown Expect", "POST /login HTTP/1.1\r\nHost: x\r\nExpect: tea\r\nContent-Length: 0\r\n\r\n", 417],
     ["CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405],
     ["a malformed request line", "NOT HTTP\r\n\r\n", 400],
+    // Requests Node parses but that cannot become a Fetch Request (@hono/node-server's empty 400 before)
+    ["a backslash in the path", "GET /a\\b HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+    ["a Host header that is not a host", "GET /healthz HTTP/1.1\r\nHost: a b<c>\r\n\r\n", 400],
+    ["an absolute URL that is not http(s)", "GET ftp://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400],
     ["oversized headers", `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${"a".repeat(20_000)}\r\n\r\n`, 431],
     [
       "Expect: 100-continue with a declared size over the limit",
@@ -96,6 +100,12 @@ describe("protocol-level answers", () => {
     expectJsonAnswer(res, status);
     expect(res.continued).toBe(false); // over the limit: 413 at once, never 100 Continue
     noErrorLogged();
+  });
+
+  it("an HTTP/1.0 request without Host (a load balancer's health check) is still served", async () => {
+    const res = await raw("GET /healthz HTTP/1.0\r\n\r\n");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ status: "ok" });
   });
 
   it("Expect: 100-continue within the limit gets 100, then the route's answer", async () => {
