@@ -5,6 +5,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
 import { bodySizeLimit, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import { brokenBody, isBrokenRequestBody } from "./http/body.js";
 import { jsonError } from "./http/responses.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -31,6 +32,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }),
   );
   app.use(bodySizeLimit(config.bodyLimitBytes, () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`)));
+  // The bearer routes come before the cross-site guard, so exactly they (by
+  // method and route, wherever the app is mounted) skip it: they never read
+  // cookies, so a cross-site request to them carries no ambient authority.
+  app.route("/", tokenRoutes(deps));
   app.use(crossSiteGuard(config));
 
   app.route("/", healthRoutes(deps));
@@ -38,7 +43,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/", sessionRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", adminRoutes(deps));
-  app.route("/", tokenRoutes(deps));
   app.route("/", passwordResetRoutes(deps));
   app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
   app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
@@ -53,6 +57,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }
     if (err instanceof HTTPException && err.status < 500) return jsonError(err.status, err.message || "Bad request");
     const requestId = c.get("requestId");
+    if (isBrokenRequestBody(err)) {
+      logger.info({ event: "http.broken_body", requestId }); // the client's fault: not an "unhandled error"
+      return brokenBody();
+    }
     logger.error({ requestId, err: { name: err.name, message: err.message, stack: err.stack } }, "unhandled error");
     return jsonError(500, "Internal server error", { requestId });
   });

@@ -1,6 +1,6 @@
 // createLatchkey(): builds everything from a config and a store, and hands
 // back the app, a Fetch handler and the framework-free helpers.
-import { getRequestListener } from "@hono/node-server";
+import { getRequestListener, RequestError } from "@hono/node-server";
 import { createAuthenticator, createSessionCheck } from "./auth/authenticate.js";
 import { createBearer } from "./auth/bearer.js";
 import { createPasswordResets } from "./auth/reset.js";
@@ -17,6 +17,8 @@ import { normalizeBasePath } from "./base-path.js";
 import type { AppEnv, Deps } from "./deps.js";
 import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
 import { withFastMe } from "./http/fast-me.js";
+import { fixedHeaders } from "./http/middleware.js";
+import { jsonError } from "./http/responses.js";
 import { createLogger, type Logger } from "./log.js";
 import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
 import type { Store } from "./store/store.js";
@@ -87,7 +89,10 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
 
   function nodeListener() {
-    const listener = getRequestListener((request, env) => served.fetch(request, env), { hostname: config.host });
+    const listener = getRequestListener((request, env) => served.fetch(request, env), {
+      hostname: config.host,
+      errorHandler: (err) => unbuildableRequest(err, logger, config.secureCookies),
+    });
     // fast-me answers the literal path /me; under a prefix GET <prefix>/me goes through the app instead.
     if (config.basePath) return listener;
     return withFastMe({ checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies }, listener);
@@ -168,3 +173,19 @@ function openConfiguredSqlite(config: Config): Store {
 }
 
 export type Latchkey = ReturnType<typeof createLatchkey>;
+
+/**
+ * The answer to a Node request that cannot become a Fetch Request (a
+ * backslash in the path, a non-http absolute URL, a Host with spaces):
+ * @hono/node-server would answer an empty 400 without the security headers.
+ * It is the client's error, so it is not logged as a failure.
+ */
+function unbuildableRequest(err: unknown, logger: Logger, hsts: boolean): Response {
+  const res =
+    err instanceof RequestError
+      ? jsonError(400, "Malformed request target or Host header")
+      : (logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, "unhandled error"),
+        jsonError(500, "Internal server error"));
+  for (const [name, value] of fixedHeaders({ hsts })) if (!res.headers.has(name)) res.headers.set(name, value);
+  return res;
+}

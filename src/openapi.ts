@@ -40,7 +40,16 @@ export interface RouteDoc {
   tag: string;
   auth: "none" | "session" | "bearer";
   body?: z.ZodType;
+  /** Query parameters (declared, not only described in prose). */
+  query?: QueryParam[];
   responses: Record<number, ResponseDoc>;
+}
+
+export interface QueryParam {
+  name: string;
+  description: string;
+  schema: Record<string, unknown>;
+  required?: boolean;
 }
 
 const userBody = z.object({ user: userSchema });
@@ -60,6 +69,8 @@ const JSON_BODY_ERRORS = {
   413: err("Body larger than BODY_LIMIT_BYTES"),
   415: err("Content-Type is not application/json"),
 };
+// The bearer routes are exempt from the cross-site check (app.ts): no 403.
+const { 403: _crossSite, ...TOKEN_BODY_ERRORS } = JSON_BODY_ERRORS;
 const UNAUTHORIZED = { 401: err("No valid session (a dead session cookie is cleared)") };
 const CROSS_SITE = { 403: err("Cross-site request refused (Fetch Metadata / Origin check)") };
 const FORBIDDEN = { 403: err("Forbidden: signed in without the admin role") };
@@ -113,7 +124,14 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: "post", path: "/sessions/revoke-others", tag: "Sessions", auth: "session",
     summary: "Revoke every session but this one",
-    responses: { 200: { description: "Other sessions revoked", schema: revokedBody }, ...UNAUTHORIZED, ...CROSS_SITE, ...COMMON },
+    description: "Takes no request body (a non-empty one is refused with 400).",
+    responses: {
+      200: { description: "Other sessions revoked", schema: revokedBody },
+      400: err("A request body was sent: `This route takes no request body`"),
+      ...UNAUTHORIZED,
+      ...CROSS_SITE,
+      ...COMMON,
+    },
   },
   {
     method: "post", path: "/logout-all", tag: "Sessions", auth: "session",
@@ -151,6 +169,11 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: "get", path: "/users", tag: "Admin", auth: "session",
     summary: "List users (admin)",
     description: "Ordered by id. Query: `limit` 1 to 100 (default 20), `cursor` (the previous page's `nextCursor`), `email` (case-insensitive prefix).",
+    query: [
+      { name: "limit", description: "Page size, 1 to 100 (default 20)", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+      { name: "cursor", description: "The previous page's `nextCursor`", schema: { type: "string" } },
+      { name: "email", description: "Case-insensitive email prefix", schema: { type: "string" } },
+    ],
     responses: {
       200: { description: "A page of users", schema: z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }) },
       400: err("Invalid query (`issues: [{path, message}]`)"),
@@ -219,14 +242,14 @@ export const ROUTE_DOCS: RouteDoc[] = [
     summary: "Log in for a non-browser client",
     description: "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies.",
     body: loginBody,
-    responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...RATE_LIMITED, ...COMMON },
+    responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...TOKEN_BODY_ERRORS, 401: err("Invalid email or password"), ...RATE_LIMITED, ...COMMON },
   },
   {
     method: "post", path: "/token/refresh", tag: "Tokens", auth: "none",
     summary: "Trade a refresh token for a new pair",
     description: "The refresh token is used up. Presenting one that was already used revokes its whole family (reuse detection).",
     body: refreshBody,
-    responses: { 200: { description: "New token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid, expired or reused refresh token"), ...COMMON },
+    responses: { 200: { description: "New token pair", schema: tokenPairSchema }, ...TOKEN_BODY_ERRORS, 401: err("Invalid, expired or reused refresh token"), ...COMMON },
   },
   {
     method: "get", path: "/token/me", tag: "Tokens", auth: "bearer",
@@ -241,7 +264,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: "post", path: "/token/logout", tag: "Tokens", auth: "none",
     summary: "Revoke a refresh token's family",
     body: refreshBody,
-    responses: { 200: { description: "Logged out (always)", schema: messageBody }, ...JSON_BODY_ERRORS, ...COMMON },
+    responses: { 200: { description: "Logged out (always)", schema: messageBody }, ...TOKEN_BODY_ERRORS, ...COMMON },
   },
   {
     method: "post", path: "/forgot-password", tag: "Password reset", auth: "none",
@@ -254,6 +277,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: "get", path: "/reset-password", tag: "Password reset", auth: "none",
     summary: "Explains how to use a reset link (changes nothing)",
+    query: [{ name: "token", description: "The reset token from the emailed link (POST it with the new password)", schema: { type: "string" } }],
     responses: { 200: { description: "What to POST", schema: messageBody.loose() } },
   },
   {
@@ -333,7 +357,10 @@ export function buildOpenApi(options: { registered?: readonly RegisteredRoute[];
         ...(res.schema && { content: { "application/json": { schema: jsonSchema(res.schema, "output") } } }),
       };
     }
-    const params = [...doc.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const params: Record<string, unknown>[] = [
+      ...[...doc.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } })),
+      ...(doc.query ?? []).map((q) => ({ name: q.name, in: "query", required: q.required ?? false, description: q.description, schema: q.schema })),
+    ];
     const path = toOpenApiPath(doc.path);
     paths[path] ??= {};
     paths[path][doc.method] = {
@@ -357,7 +384,8 @@ export function buildOpenApi(options: { registered?: readonly RegisteredRoute[];
       description:
         "Session-based authentication: an HttpOnly cookie names a server-side session. Every response carries `Cache-Control: no-store`; every error is `{error}` (+ `issues` for validation); non-safe cross-site browser requests get 403.",
     },
-    ...(options.serverUrl && { servers: [{ url: options.serverUrl }] }),
+    // Relative "/" (the document's own origin) unless PUBLIC_URL names the public one.
+    servers: [{ url: options.serverUrl || "/" }],
     paths,
     components: {
       securitySchemes: {

@@ -1,10 +1,12 @@
 // Running Latchkey on Node's HTTP server: listen, slowloris timeouts, and a
 // graceful stop that finishes in-flight requests before closing the store.
 import type { AddressInfo } from "node:net";
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { bootstrapAdmin } from "./admin-bootstrap.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
+import { fixedHeaders } from "./http/middleware.js";
 import { createLatchkey, type Latchkey } from "./latchkey.js";
 import type { Logger } from "./log.js";
 import { describeDatabase } from "./startup-errors.js";
@@ -49,7 +51,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Node checks the header/request timeouts only this often (30 s by default), so a
   // 10 s HEADERS_TIMEOUT could otherwise hold a stalled socket for 40 s.
   const connectionsCheckingInterval = Math.min(30_000, Math.max(250, config.headersTimeoutMs / 4));
-  const server = createServer({ connectionsCheckingInterval }, latchkey.nodeListener);
+  // Protocol-level answers keep the README's promise too (a JSON body and the
+  // security headers), so Node does not answer them itself: a missing Host,
+  // `OPTIONS *`, an unknown Expect, CONNECT and an oversized 100-continue.
+  const protocol = protocolAnswers(config);
+  const listener = protocol.guard(latchkey.nodeListener);
+  const server = createServer({ connectionsCheckingInterval, requireHostHeader: false }, listener);
+  server.on("checkContinue", protocol.checkContinue(listener));
+  server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => protocol.answer(res, 417, "Unsupported Expect header"));
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    socket.on("error", () => {});
+    socket.end(protocol.raw(405, "CONNECT is not supported"));
+  });
   try {
     // A port in use (EADDRINUSE) or not allowed (EACCES) rejects here instead of crashing the process.
     await new Promise<void>((resolve, reject) => {
@@ -68,7 +81,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   server.on("clientError", (err, socket) => {
     // Malformed or stalled HTTP never reaches the app; answer it in the usual
     // JSON error shape (as far as the socket still allows) and drop the socket.
-    if (socket.writable) socket.end(rawJsonError(clientErrorStatus((err as NodeJS.ErrnoException).code)));
+    if (socket.writable) socket.end(protocol.raw(...clientErrorStatus((err as NodeJS.ErrnoException).code)));
     logger.debug({ event: "http.client_error", code: (err as NodeJS.ErrnoException).code });
   });
 
@@ -119,22 +132,64 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return { latchkey, server, port, url, close };
 }
 
-/** The status for an HTTP-level failure Node reports before the app sees the request. */
-function clientErrorStatus(code: string | undefined): [number, string, string] {
+/** The status and message for an HTTP-level failure Node reports before the app sees the request. */
+function clientErrorStatus(code: string | undefined): [number, string] {
   switch (code) {
     case "HPE_HEADER_OVERFLOW":
-      return [431, "Request Header Fields Too Large", "Request headers are too large"];
+      return [431, "Request headers are too large"];
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return [408, "Request Timeout", "Request took too long to arrive"];
+      return [408, "Request took too long to arrive"];
     default:
-      return [400, "Bad Request", "Malformed HTTP request"];
+      return [400, "Malformed HTTP request"];
   }
 }
 
-function rawJsonError([status, reason, message]: [number, string, string]): string {
-  const body = JSON.stringify({ error: message });
-  return (
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-    `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-  );
+type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** JSON error answers, with the security headers, for what Node sees before the app does. */
+function protocolAnswers(config: Config) {
+  const fixed = fixedHeaders({ hsts: config.secureCookies });
+  const body = (message: string) => JSON.stringify({ error: message });
+  const answer = (res: ServerResponse, status: number, message: string) => {
+    const text = body(message);
+    res.writeHead(status, [
+      ["content-type", "application/json"],
+      ...fixed,
+      ["content-length", String(Buffer.byteLength(text))],
+      ["connection", "close"],
+    ]);
+    res.end(text);
+  };
+  return {
+    answer,
+    /** A whole raw HTTP/1.1 answer, for sockets that have no ServerResponse. */
+    raw(status: number, message: string): string {
+      const text = body(message);
+      const headers = [["Connection", "close"], ["Content-Type", "application/json"], ...fixed, ["Content-Length", String(Buffer.byteLength(text))]];
+      return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n${text}`;
+    },
+    /**
+     * Requests the app cannot route: no Host header (required by HTTP/1.1; an
+     * HTTP/1.0 request, such as a load balancer's health check, may omit it and
+     * is served as before), or the `*` target of `OPTIONS *`.
+     */
+    guard(next: NodeListener): NodeListener {
+      return (req, res) => {
+        if (req.headers.host === undefined && req.httpVersion !== "1.0") answer(res, 400, "Missing Host header");
+        else if (req.url === "*") answer(res, 400, "Unsupported request target");
+        else next(req, res);
+      };
+    },
+    /** `Expect: 100-continue`: 413 at once for a declared size over the limit, else continue. */
+    checkContinue(next: NodeListener): NodeListener {
+      return (req, res) => {
+        if (Number(req.headers["content-length"]) > config.bodyLimitBytes) {
+          answer(res, 413, `Request body must be at most ${config.bodyLimitBytes} bytes`);
+          return;
+        }
+        res.writeContinue();
+        next(req, res);
+      };
+    },
+  };
 }

@@ -1,4 +1,5 @@
 // The cross-site check: Fetch Metadata first, Origin as the fallback, non-browser clients allowed.
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
@@ -102,5 +103,47 @@ describe("ALLOW_SAME_SITE", () => {
     } finally {
       await lenient.destroy();
     }
+  });
+});
+
+// Issue 15 item 13: the bearer routes are exempt by route, not by a pattern over the path.
+describe("the bearer exemption", () => {
+  it.each([
+    ["DELETE", "/users/token/sessions"],
+    ["POST", "/users/token/login"],
+    ["POST", "/anything/token/refresh"],
+  ])("does not cover %s %s (a path that merely ends like a token route)", async (method, path) => {
+    const res = await request(srv.url, method, path, { headers: { "sec-fetch-site": "cross-site" } });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual(REFUSED);
+  });
+
+  it("still lets a cross-site POST /token/login through (it never reads cookies)", async () => {
+    const { email } = await signedIn();
+    const res = await request(srv.url, "POST", "/token/login", {
+      body: { email, password: "password123" },
+      headers: { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.accessToken).toEqual(expect.any(String));
+    expect(res.setCookie).toBeNull();
+  });
+
+  it("follows the routes when the app is mounted under a prefix", async () => {
+    const outer = new Hono();
+    outer.route("/auth", srv.latchkey.app);
+    const send = (method: string, path: string, body?: unknown) =>
+      outer.fetch(
+        new Request(`http://localhost${path}`, {
+          method,
+          headers: { "sec-fetch-site": "cross-site", "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      );
+    const refresh = await send("POST", "/auth/token/refresh", { refreshToken: "not-a-token" });
+    expect(refresh.status).toBe(401); // reached the route: no cross-site 403
+    const other = await send("DELETE", "/auth/users/token/sessions");
+    expect(other.status).toBe(403);
+    expect(await other.json()).toEqual(REFUSED);
   });
 });

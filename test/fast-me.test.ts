@@ -78,6 +78,20 @@ describe.each([
     }
   });
 
+  // Issue 15 item 12: several session cookies or a cookie bomb answer 401 without clearing anything.
+  it("answers several session cookies or an oversized Cookie header with a 401 that clears nothing, on both paths", async () => {
+    const c = await signIn();
+    const name = srv.latchkey.config.secureCookies ? "__Host-session" : "session";
+    const planted = `${name}=${"A".repeat(43)}`;
+    for (const cookie of [`${c.cookie}; ${planted}`, `${planted}; ${c.cookie}`, `${c.cookie}; pad=${"x".repeat(9000)}`]) {
+      const { fast, hono } = await bothPaths(srv.url, cookie);
+      expect(fast.status).toBe(401);
+      expect(fast).toEqual(hono);
+      expect(fast.headers.some(([n]) => n === "set-cookie")).toBe(false);
+    }
+    expect((await c.get("/me")).status).toBe(200); // the real session lives on
+  });
+
   it("ends expired sessions on the fast path too", async () => {
     const c = await signIn();
     srv.clock.advance(8 * DAY); // past the 7-day idle timeout

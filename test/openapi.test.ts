@@ -125,6 +125,51 @@ describe("GET /openapi.json", () => {
   });
 });
 
+// Issue 15, HTTP hygiene: what the document declares matches what the routes do.
+describe("the document's details", () => {
+  const raw = () => doc as unknown as Record<string, any>;
+
+  it("lists no 403 for the bearer routes, which are exempt from the cross-site check", async () => {
+    for (const path of ["/token/login", "/token/refresh", "/token/logout"]) {
+      expect(Object.keys(operation("POST", path).responses)).not.toContain("403");
+    }
+    const res = await request(srv.url, "POST", "/token/refresh", { body: { refreshToken: "x" }, headers: { "sec-fetch-site": "cross-site" } });
+    expectDocumented("POST", "/token/refresh", res); // 401, not 403
+  });
+
+  it("declares the query parameters of GET /users and GET /reset-password", () => {
+    const query = (path: string) =>
+      (raw().paths[path].get.parameters as { name: string; in: string }[]).filter((p) => p.in === "query").map((p) => p.name);
+    expect(query("/users")).toEqual(["limit", "cursor", "email"]);
+    expect(query("/reset-password")).toEqual(["token"]);
+  });
+
+  it("has servers: / without PUBLIC_URL, the public origin with it", async () => {
+    expect(raw().servers).toEqual([{ url: "/" }]);
+    const pub = await startTestServer({ env: { PUBLIC_URL: "http://auth.example.test" } });
+    try {
+      expect((await request(pub.url, "GET", "/openapi.json")).body.servers).toEqual([{ url: "http://auth.example.test" }]);
+    } finally {
+      await pub.destroy();
+    }
+  });
+
+  it("POST /sessions/revoke-others refuses a body (documented 400) and takes an empty one", async () => {
+    const api = client(srv.url);
+    const body = { email: uniqueEmail("revoke"), password: "password123" };
+    await api.post("/signup", body);
+    await api.post("/login", body);
+    const refused = await api.post("/sessions/revoke-others", { keep: "this one" });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ error: "This route takes no request body" });
+    expectDocumented("POST", "/sessions/revoke-others", refused);
+    const form = await api.post("/sessions/revoke-others", undefined, { raw: "", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(form.status).toBe(200);
+    expectDocumented("POST", "/sessions/revoke-others", form);
+    expectDocumented("POST", "/sessions/revoke-others", await api.post("/sessions/revoke-others"));
+  });
+});
+
 describe("GET /docs", () => {
   it("renders every operation of the document as HTML under the pages' strict CSP", async () => {
     const res = await request(srv.url, "GET", "/docs");

@@ -29,6 +29,9 @@ describe("pages", () => {
     expect(PAGE_CSP).toMatch(/default-src 'none'/);
     expect(PAGE_CSP).not.toMatch(/unsafe-|\*/);
     expect(res.headers.get("x-frame-options")).toBe("DENY");
+    // Same-origin form POSTs carry the page's Origin (no-referrer made it "null": issue 15 item 11); JSON keeps no-referrer.
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
+    expect((await request(srv.url, "GET", "/healthz")).headers.get("referrer-policy")).toBe("no-referrer");
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
     expect(res.text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/); // no inline style, no inline handlers
     // Every input has a label.

@@ -16,15 +16,15 @@ export interface Authenticated {
 
 /**
  * What a Cookie header proves: the signed-in user, or why not: "none" (no
- * session cookie at all) or "dead" (a session cookie to clear: malformed,
- * unknown, expired or revoked).
+ * session cookie, or an ambiguous header: nothing of ours to clear) or "dead"
+ * (a session cookie to clear: malformed, unknown, expired or revoked).
  */
 export type SessionCheck = Authenticated | "none" | "dead";
 
 export function createSessionCheck(sessions: SessionManager, cookies: CookieOptions) {
   return async function checkSession(cookieHeader: string | null | undefined): Promise<SessionCheck> {
     const cookie = readSessionCookie(cookieHeader, cookies);
-    if (cookie.kind === "none") return "none";
+    if (cookie.kind === "none" || cookie.kind === "ambiguous") return "none";
     const found = cookie.kind === "token" ? await sessions.validate(cookie.token) : null;
     if (!found) return "dead";
     return { user: toPublicUser(found.user), session: found.session };

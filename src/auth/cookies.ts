@@ -31,23 +31,41 @@ export function clearSessionCookie(options: CookieOptions): string {
 export type CookieToken =
   | { kind: "none" } // no session cookie at all
   | { kind: "token"; token: string } // a well-formed token, not yet checked
-  | { kind: "malformed" }; // a session cookie that cannot be a token
+  | { kind: "malformed" } // one session cookie that cannot be a token
+  | { kind: "ambiguous" }; // several session cookies, or an oversized header: no session, and nothing to clear
 
-/** Reads the session cookie of a Fetch Request (or a raw Cookie header). */
+const NONE: CookieToken = Object.freeze({ kind: "none" });
+const MALFORMED: CookieToken = Object.freeze({ kind: "malformed" });
+const AMBIGUOUS: CookieToken = Object.freeze({ kind: "ambiguous" });
+
+/**
+ * Reads the session cookie of a Fetch Request (or a raw Cookie header), in
+ * one pass over the header. Several cookies of our name (a sibling subdomain
+ * can plant a plain `session` cookie next to ours) or a header over 8 KB
+ * (a cookie bomb) are "ambiguous": treated as no session, and never answered
+ * with a clearing Set-Cookie, which would let such a cookie log the user out.
+ * In production our name is `__Host-session`, which no other host can set, so
+ * a planted plain `session` cookie is simply not ours and does not count.
+ */
 export function readSessionCookie(source: Request | string | null | undefined, options: CookieOptions): CookieToken {
   const header = typeof source === "object" && source !== null ? source.headers.get("cookie") : source;
-  if (!header) return { kind: "none" };
-  if (header.length > MAX_COOKIE_HEADER) return { kind: "malformed" };
-  const prefix = sessionCookieName(options) + "=";
-  let found = false;
-  for (const part of header.split(";")) {
-    const pair = part.trim();
-    if (!pair.startsWith(prefix)) continue;
-    const value = pair.slice(prefix.length);
-    if (isWellFormedToken(value)) return { kind: "token", token: value };
-    found = true;
+  if (!header) return NONE;
+  if (header.length > MAX_COOKIE_HEADER) return AMBIGUOUS;
+  const name = sessionCookieName(options);
+  let value: string | undefined;
+  for (let start = 0; start < header.length; ) {
+    let end = header.indexOf(";", start);
+    if (end === -1) end = header.length;
+    let at = start;
+    while (header.charCodeAt(at) === 32 || header.charCodeAt(at) === 9) at++;
+    if (header.startsWith(name, at) && header.charCodeAt(at + name.length) === 61 /* = */) {
+      if (value !== undefined) return AMBIGUOUS;
+      value = header.slice(at + name.length + 1, end).trim();
+    }
+    start = end + 1;
   }
-  return found ? { kind: "malformed" } : { kind: "none" };
+  if (value === undefined) return NONE;
+  return isWellFormedToken(value) ? { kind: "token", token: value } : MALFORMED;
 }
 
 /** The well-formed session token carried by the request, if any. */

@@ -26,9 +26,16 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
     return jsonError(415, "Content-Type must be application/json");
   }
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await request.arrayBuffer();
+  } catch (err) {
+    if (isBrokenRequestBody(err)) return brokenBody();
+    throw err;
+  }
   let text: string;
   try {
-    text = UTF8.decode(await request.arrayBuffer());
+    text = UTF8.decode(bytes);
   } catch {
     return jsonError(400, "Request body must be valid UTF-8");
   }
@@ -40,4 +47,17 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   }
   const parsed = schema.safeParse(data);
   return parsed.success ? parsed.data : invalidBody(toIssues(parsed.error));
+}
+
+/**
+ * A body the client broke off or mangled (a bad chunk, a cut connection):
+ * Node aborts the request stream with ECONNRESET "aborted". That is a client
+ * error (400, logged at info), never a server failure.
+ */
+export function isBrokenRequestBody(err: unknown): boolean {
+  return err instanceof Error && err.message === "aborted" && (err as NodeJS.ErrnoException).code === "ECONNRESET";
+}
+
+export function brokenBody(): Response {
+  return jsonError(400, "Request body could not be read");
 }

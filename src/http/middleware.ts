@@ -90,16 +90,17 @@ export function bodySizeLimit(maxSize: number, onError: () => Response): Middlew
   };
 }
 
-/** Bearer-token routes (…/token/…): they never read cookies, so a cross-site request carries no ambient authority. */
-const BEARER_PATH = /(?:^|\/)token\/[^/]+$/;
-
-/** Refuses cross-site non-safe requests before any route runs (bearer routes excepted). */
+/**
+ * Refuses cross-site non-safe requests before any route registered after it
+ * runs. The bearer routes are registered before it (app.ts): an exemption by
+ * route, not by a pattern over the path.
+ */
 export function crossSiteGuard(options: CrossSiteOptions): MiddlewareHandler {
   // Not async: a GET passes straight to next() without one more promise layer on the hot path.
   return (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD") return next();
-    const refused = BEARER_PATH.test(c.req.path) ? null : checkCrossSite(c.req.raw, options);
+    const refused = checkCrossSite(c.req.raw, options);
     return refused ? Promise.resolve(refused) : next();
   };
 }

@@ -39,7 +39,13 @@ export const PAGE_CSP = [
   "base-uri 'none'",
 ].join("; ");
 
-/** An HTML page response: strict CSP, never cached (the back button after logout must ask the server again). */
+/**
+ * An HTML page response: strict CSP, never cached (the back button after logout must ask the server again).
+ * `Referrer-Policy: same-origin`, not the API's no-referrer: under no-referrer a browser sends
+ * `Origin: null` with the page's own form POSTs, and over plain http (no Fetch Metadata) the
+ * cross-site check must refuse those, so the no-JS Log out form would fail. Cross-origin
+ * requests still carry no Referer.
+ */
 export function htmlResponse(body: Html, status = 200): Response {
   return new Response("<!doctype html>\n" + body.value, {
     status,
@@ -47,6 +53,7 @@ export function htmlResponse(body: Html, status = 200): Response {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
       "content-security-policy": PAGE_CSP,
+      "referrer-policy": "same-origin",
     },
   });
 }

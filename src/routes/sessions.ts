@@ -24,6 +24,17 @@ export function toPublicSession(row: SessionRow, currentId: string, idleTimeoutM
   };
 }
 
+/**
+ * 400 when a request to a route that takes no body carries one, as other
+ * routes refuse fields they do not take (a client sending options it thinks
+ * matter should learn they do not). An empty body (the no-JS form's) is fine.
+ */
+async function refuseBody(request: Request): Promise<Response | null> {
+  if (request.body === null) return null;
+  const bytes = await request.arrayBuffer();
+  return bytes.byteLength === 0 ? null : jsonError(400, "This route takes no request body");
+}
+
 export function sessionRoutes(deps: Deps) {
   const { sessions, cookies, logger } = deps;
   const app = new Hono<AppEnv>();
@@ -53,6 +64,8 @@ export function sessionRoutes(deps: Deps) {
   app.post("/sessions/revoke-others", async (c) => {
     const auth = await deps.authenticate(c.req.raw);
     if (auth instanceof Response) return auth;
+    const refused = await refuseBody(c.req.raw);
+    if (refused) return refused;
     const revoked = await sessions.revokeOthers(auth.user.id, auth.session.tokenHash);
     await revokeUserTokens(deps, auth.user.id); // bearer clients (refresh families, access tokens) are other sessions too
     logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });

@@ -28,7 +28,7 @@ if (browserMissing) {
  * A headless Chromium. playwright-core's launch() gives every browser a fresh
  * temporary --user-data-dir and deletes it on close, so runs share nothing.
  */
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -41,6 +41,7 @@ export function launchBrowser(): Promise<Browser> {
       "--no-first-run",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }

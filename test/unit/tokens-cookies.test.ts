@@ -52,6 +52,30 @@ describe("cookies", () => {
     expect(readSessionCookie("other=1", dev)).toEqual({ kind: "none" });
     expect(readSessionCookie("session=abc", dev)).toEqual({ kind: "malformed" });
     expect(readSessionCookie(`session=${token}x`, dev)).toEqual({ kind: "malformed" });
-    expect(readSessionCookie(`session=${token}; pad=${"x".repeat(9000)}`, dev)).toEqual({ kind: "malformed" });
+  });
+
+  // Issue 15 item 12: a planted sibling cookie or a cookie bomb must not log the user out.
+  it("call several session cookies or an oversized header ambiguous, whatever the values", () => {
+    const other = generateToken();
+    expect(readSessionCookie(`session=${token}; session=${other}`, dev)).toEqual({ kind: "ambiguous" });
+    expect(readSessionCookie(`session=${token}; a=1;session=abc`, dev)).toEqual({ kind: "ambiguous" });
+    expect(readSessionCookie(`session=; session=`, dev)).toEqual({ kind: "ambiguous" });
+    expect(readSessionCookie(`session=${token}; pad=${"x".repeat(9000)}`, dev)).toEqual({ kind: "ambiguous" });
+    expect(getSessionToken(`session=${token}; session=${other}`, dev)).toBeUndefined();
+    expect(readSessionCookie(`__Host-session=${token}; __Host-session=${other}`, prod)).toEqual({ kind: "ambiguous" });
+  });
+
+  it("in production prefer the __Host- cookie: a plain session cookie a sibling planted is not ours", () => {
+    const planted = generateToken();
+    expect(readSessionCookie(`session=${planted}; __Host-session=${token}`, prod)).toEqual({ kind: "token", token });
+    expect(readSessionCookie(`__Host-session=${token}; session=${planted}; session=x`, prod)).toEqual({ kind: "token", token });
+    expect(readSessionCookie(`session=${planted}`, prod)).toEqual({ kind: "none" });
+  });
+
+  it("read the cookie with or without spaces and tabs around it", () => {
+    expect(readSessionCookie(`a=1;session=${token}`, dev)).toEqual({ kind: "token", token });
+    expect(readSessionCookie(`a=1;\tsession=${token} `, dev)).toEqual({ kind: "token", token });
+    expect(readSessionCookie(`session=${token};`, dev)).toEqual({ kind: "token", token });
+    expect(readSessionCookie(`sessionx=${token}`, dev)).toEqual({ kind: "none" });
   });
 });
