@@ -187,5 +187,6 @@ function unbuildableRequest(err: unknown, logger: Logger, hsts: boolean): Respon
       : (logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, "unhandled error"),
         jsonError(500, "Internal server error"));
   for (const [name, value] of fixedHeaders({ hsts })) if (!res.headers.has(name)) res.headers.set(name, value);
+  res.headers.set("x-request-id", crypto.randomUUID());
   return res;
 }

@@ -1,5 +1,6 @@
 // Running Latchkey on Node's HTTP server: listen, slowloris timeouts, and a
 // graceful stop that finishes in-flight requests before closing the store.
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -156,6 +157,7 @@ function protocolAnswers(config: Config) {
       ["content-type", "application/json"],
       ...fixed,
       ["content-length", String(Buffer.byteLength(text))],
+      ["x-request-id", randomUUID()], // every answer has one (README), even one no route gave
       ["connection", "close"],
     ]);
     res.end(text);
@@ -165,7 +167,7 @@ function protocolAnswers(config: Config) {
     /** A whole raw HTTP/1.1 answer, for sockets that have no ServerResponse. */
     raw(status: number, message: string): string {
       const text = body(message);
-      const headers = [["Connection", "close"], ["Content-Type", "application/json"], ...fixed, ["Content-Length", String(Buffer.byteLength(text))]];
+      const headers = [["Connection", "close"], ["Content-Type", "application/json"], ...fixed, ["X-Request-Id", randomUUID()], ["Content-Length", String(Buffer.byteLength(text))]];
       return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n${text}`;
     },
     /**

@@ -74,6 +74,7 @@ function expectJsonAnswer(res: RawAnswer, status: number) {
   expect(res.headers["x-frame-options"]).toBe("DENY");
   expect(res.headers["content-security-policy"]).toMatch(/default-src 'none'/);
   expect(res.headers["referrer-policy"]).toBe("no-referrer");
+  expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
 }
 
 const noErrorLogged = () => expect(logLines.filter((l) => l.level >= 50).map((l) => JSON.stringify(l))).toEqual([]);

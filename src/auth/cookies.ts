@@ -73,3 +73,27 @@ export function getSessionToken(source: Request | string | null | undefined, opt
   const read = readSessionCookie(source, options);
   return read.kind === "token" ? read.token : undefined;
 }
+
+/** At most this many presented tokens are ended per request (a header could hold hundreds). */
+const MAX_PRESENTED_TOKENS = 16;
+
+/**
+ * Every well-formed session token the header presents, for logout and login's
+ * session-fixation step (not the hot path). When the header is ambiguous the
+ * real session is one of them, and ending a session whose token the client
+ * itself sent takes nothing from anyone else.
+ */
+export function presentedSessionTokens(source: Request | string | null | undefined, options: CookieOptions): string[] {
+  const header = typeof source === "object" && source !== null ? source.headers.get("cookie") : source;
+  if (!header) return [];
+  const prefix = sessionCookieName(options) + "=";
+  const tokens: string[] = [];
+  for (const part of header.split(";")) {
+    const pair = part.trim();
+    if (!pair.startsWith(prefix)) continue;
+    const value = pair.slice(prefix.length);
+    if (isWellFormedToken(value) && !tokens.includes(value)) tokens.push(value);
+    if (tokens.length === MAX_PRESENTED_TOKENS) break;
+  }
+  return tokens;
+}

@@ -2,7 +2,7 @@
 // parse, check, act, answer.
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { clearSessionCookie, getSessionToken, sessionCookie } from "../auth/cookies.js";
+import { clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import { checkNewPassword } from "../auth/password-policy.js";
 import { checkSignupAllowed } from "../auth/rate-limit.js";
@@ -48,9 +48,9 @@ export function authRoutes(deps: Deps) {
       logger.info({ event: user.status === 429 ? "login.rate_limited" : "login.failure", requestId: c.get("requestId") });
       return user;
     }
-    // Session fixation: whatever session the browser arrived with is ended, and a new one begins.
-    const previous = getSessionToken(c.req.raw, cookies);
-    if (previous) await sessions.revoke(previous);
+    // Session fixation: whatever session the browser arrived with is ended, and a new one begins
+    // (every one it presented: next to a planted cookie, the real one is among them).
+    for (const previous of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(previous);
     const { token } = await sessions.create(user.id, {
       userAgent: c.req.header("user-agent"),
       ip: attempt.ip,
@@ -74,8 +74,7 @@ export function authRoutes(deps: Deps) {
   // No authentication on purpose: logging out must work with an expired,
   // revoked or missing session, and be idempotent.
   app.post("/logout", async (c) => {
-    const token = getSessionToken(c.req.raw, cookies);
-    if (token) await sessions.revoke(token);
+    for (const token of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(token);
     logger.info({ event: "logout", requestId: c.get("requestId") });
     return json({ message: "Logged out" }, 200, { "set-cookie": clearSessionCookie(cookies) });
   });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { clearSessionCookie, getSessionToken, readSessionCookie, sessionCookie } from "../../src/auth/cookies.js";
+import { clearSessionCookie, getSessionToken, presentedSessionTokens, readSessionCookie, sessionCookie } from "../../src/auth/cookies.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../../src/auth/tokens.js";
 
 describe("tokens", () => {
@@ -77,5 +77,15 @@ describe("cookies", () => {
     expect(readSessionCookie(`a=1;\tsession=${token} `, dev)).toEqual({ kind: "token", token });
     expect(readSessionCookie(`session=${token};`, dev)).toEqual({ kind: "token", token });
     expect(readSessionCookie(`sessionx=${token}`, dev)).toEqual({ kind: "none" });
+  });
+  // What logout and login's session-fixation step end: every session the browser presented, ambiguous or not.
+  it("list every well-formed session token presented (once each, at most 16), ours only", () => {
+    const other = generateToken();
+    expect(presentedSessionTokens(`session=${token}; a=1; session=${other}; session=abc`, dev)).toEqual([token, other]);
+    expect(presentedSessionTokens(`session=${token}; session=${token}`, dev)).toEqual([token]);
+    expect(presentedSessionTokens(`session=${other}; __Host-session=${token}`, prod)).toEqual([token]);
+    expect(presentedSessionTokens(null, dev)).toEqual([]);
+    const many = Array.from({ length: 40 }, () => `session=${generateToken()}`).join("; ");
+    expect(presentedSessionTokens(many, dev)).toHaveLength(16);
   });
 });
