@@ -3,7 +3,7 @@
 // client-side query timeout for a silent network), and losing the database
 // surfaces as StoreUnavailableError, which the app answers 503.
 import pg from "pg";
-import { ConfigError } from "../config.js";
+import { ConfigError, maskUrl } from "../config.js";
 import { createBatchLoader } from "./batch.js";
 import { postgresMigrations } from "./migrations/postgres.js";
 import { createPostgresTokenStore } from "./token-store-postgres.js";
@@ -37,7 +37,13 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * since pg forwards it as is.
  */
 export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // A TypeError from URL carries the whole input, password included.
+    throw new ConfigError(`DATABASE_URL is not a valid URL, got "${maskUrl(url)}"`);
+  }
   const schema = parsed.searchParams.get("schema") ?? undefined;
   parsed.searchParams.delete("schema");
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
