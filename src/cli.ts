@@ -335,7 +335,7 @@ const commands: Record<string, Command> = {
 
   "sessions prune": {
     usage: "latchkey sessions prune",
-    summary: "Delete expired sessions and rate-limit counters now (the server also does this in the background)",
+    summary: "Delete expired sessions, rate-limit counters and bearer/reset tokens now (the server also does this in the background)",
     options: help,
     createsDatabase: false,
     async run(_values, config) {
@@ -343,7 +343,9 @@ const commands: Record<string, Command> = {
         const { createSessionManager } = await import("./auth/sessions.js");
         const sessions = await createSessionManager(store, config.session, systemClock).prune(config.session.pruneBatchSize);
         const counters = await store.pruneCounters(systemClock(), config.session.pruneBatchSize);
-        out(`Pruned ${plural(sessions, "expired session")} and ${plural(counters, "expired counter")}`);
+        // The same three the server's background pruner deletes (latchkey.ts pruneNow).
+        const tokens = (await store.tokens?.pruneTokens(systemClock(), config.session.pruneBatchSize)) ?? 0;
+        out(`Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")} and ${plural(tokens, "expired token")}`);
         return 0;
       });
     },

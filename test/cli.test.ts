@@ -236,14 +236,20 @@ describe("migrate and users", () => {
       expect((await request(srv.url, "POST", "/token/login", { body: { email: bob, password: "bob password 1" } })).status).toBe(200);
     });
 
-    it("sessions prune deletes expired sessions only", async () => {
-      srv.clock.set(Date.now() - 40 * 86_400_000);
+    it("sessions prune deletes expired sessions and bearer tokens only", async () => {
+      srv.clock.set(Date.now() - 400 * 86_400_000);
       const expired = await login(bob, "bob password 1");
+      // A bearer login that long ago: its refresh family and token are past every expiry too.
+      const oldBearer = await request(srv.url, "POST", "/token/login", { body: { email: bob, password: "bob password 1" } });
+      expect(oldBearer.status).toBe(200);
       srv.clock.set(Date.now());
+      const liveBearer = await request(srv.url, "POST", "/token/login", { body: { email: bob, password: "bob password 1" } });
       const live = await login(bob, "bob password 1");
       const res = await cli(["sessions", "prune"], { env: db });
       expect(res.code, res.stderr).toBe(0);
-      expect(res.stdout).toMatch(/^Pruned [1-9]\d* expired sessions? and \d+ expired counters?\n$/);
+      // The message names tokens since the CLI prunes them too (it used to prune sessions and counters only).
+      expect(res.stdout).toMatch(/^Pruned [1-9]\d* expired sessions?, \d+ expired counters? and [1-9]\d* expired tokens?\n$/);
+      expect((await request(srv.url, "POST", "/token/refresh", { body: { refreshToken: liveBearer.body.refreshToken } })).status).toBe(200);
       const bobId = (await srv.latchkey.store.findUserByEmail(bob))!.id;
       expect(await srv.latchkey.store.listUserSessions(bobId)).toHaveLength(1);
       expect(await me(live)).toBe(200);
