@@ -2,21 +2,18 @@
 // reader (page links, assets, the docs page's styles, redirects, the pages'
 // API calls, the reset link, the OpenAPI server URL) carries the prefix, both
 // inside a host Hono app (basePath option) and as the standalone server (BASE_PATH).
-import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { createLatchkey, createSqliteStore, startServer, type Latchkey, type RunningServer } from "../src/index.js";
 import type { MailMessage } from "../src/mail.js";
 import { client, request, uniqueEmail } from "./helpers/http.js";
-import { tempDir, testConfig } from "./helpers/server.js";
+import { serveFetch, tempDir, testConfig } from "./helpers/server.js";
 
 const dir = tempDir();
 const mails: MailMessage[] = [];
 let latchkey: Latchkey;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveFetch>>;
 let url: string;
 
 beforeAll(async () => {
@@ -30,13 +27,11 @@ beforeAll(async () => {
   });
   const app = new Hono();
   app.route("/auth", latchkey.app);
-  server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s as Server));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveFetch(app.fetch);
+  url = server.url;
 });
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await server.close();
   await latchkey.store.close();
   dir.remove();
 });

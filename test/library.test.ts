@@ -1,30 +1,25 @@
 // Latchkey as a library: mounted under a path prefix in someone else's Hono app,
 // and its Fetch handler used directly (as Deno.serve / Bun.serve would).
-import { serve } from "@hono/node-server";
 import { existsSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExampleApp } from "../examples/hono-app.js";
 import { createLatchkey, createSqliteStore, type Latchkey } from "../src/index.js";
 import { client, request, uniqueEmail } from "./helpers/http.js";
-import { tempDir, testConfig } from "./helpers/server.js";
+import { serveFetch, tempDir, testConfig } from "./helpers/server.js";
 
 const dir = tempDir();
 let latchkey: Latchkey;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveFetch>>;
 let url: string;
 
 beforeAll(async () => {
   latchkey = createLatchkey({ config: testConfig(), store: createSqliteStore(`${dir.path}/lib.db`), backgroundTasks: false });
   const app = createExampleApp(latchkey);
-  server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s as Server));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveFetch(app.fetch);
+  url = server.url;
 });
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await server.close();
   await latchkey.store.close();
   dir.remove();
 });
