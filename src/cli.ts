@@ -340,11 +340,9 @@ const commands: Record<string, Command> = {
     createsDatabase: false,
     async run(_values, config) {
       return withStore(config, false, async (store) => {
-        const { createSessionManager } = await import("./auth/sessions.js");
-        const sessions = await createSessionManager(store, config.session, systemClock).prune(config.session.pruneBatchSize);
-        const counters = await store.pruneCounters(systemClock(), config.session.pruneBatchSize);
-        // The same three the server's background pruner deletes (latchkey.ts pruneNow).
-        const tokens = (await store.tokens?.pruneTokens(systemClock(), config.session.pruneBatchSize)) ?? 0;
+        const { createSessionManager, pruneExpired } = await import("./auth/sessions.js");
+        const manager = createSessionManager(store, config.session, systemClock);
+        const { sessions, counters, tokens } = await pruneExpired(store, manager, systemClock, config.session.pruneBatchSize);
         out(`Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")} and ${plural(tokens, "expired token")}`);
         return 0;
       });

@@ -7,7 +7,7 @@ import { createPasswordResets } from "./auth/reset.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { type CookieOptions } from "./auth/cookies.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
-import { createSessionManager } from "./auth/sessions.js";
+import { createSessionManager, pruneExpired } from "./auth/sessions.js";
 import { createApp } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -101,10 +101,8 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   let pruner: NodeJS.Timeout | undefined;
   const pruneNow = async () => {
     try {
-      const removed = await sessions.prune(config.session.pruneBatchSize);
-      const counters = await store.pruneCounters(clock(), config.session.pruneBatchSize);
-      const tokens = (await store.tokens?.pruneTokens(clock(), config.session.pruneBatchSize)) ?? 0;
-      if (removed + counters + tokens > 0) logger.info({ event: "store.pruned", sessions: removed, counters, tokens });
+      const pruned = await pruneExpired(store, sessions, clock, config.session.pruneBatchSize);
+      if (pruned.sessions + pruned.counters + pruned.tokens > 0) logger.info({ event: "store.pruned", ...pruned });
     } catch (err) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
     }
