@@ -6,12 +6,13 @@
 // database), 2 bad arguments or configuration, 130 cancelled at a prompt.
 import { existsSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { passwordPolicyViolation } from "./auth/password-policy.js";
-import { createAccount } from "./auth/users.js";
+import type { Accounts } from "./auth/accounts.js";
+import { iso } from "./auth/users.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { emailPrefixSchema, emailSchema, newPasswordSchema, roleSchema } from "./schemas.js";
-import { EmailTakenError, type Store, type UserRow } from "./store/store.js";
+import { REFUSALS } from "./refusals.js";
+import { emailPrefixSchema, emailSchema, roleSchema } from "./schemas.js";
+import type { Store, UserRow } from "./store/store.js";
 
 /** Bad arguments: exit 2, with a pointer to --help. */
 class UsageError extends Error {}
@@ -88,15 +89,22 @@ async function withStore<T>(config: Config, mayCreate: boolean, work: (store: St
 
 async function findByEmail(store: Store, email: string): Promise<UserRow> {
   const user = await store.findUserByEmail(email);
-  if (!user) throw new CommandError(`No account with email ${email}`);
+  if (!user) throw noAccount(email);
   return user;
 }
 
-/** Bearer credentials (refresh families, access tokens) end with the sessions. */
-async function revokeTokens(store: Store, userId: string): Promise<void> {
-  const { revokeUserTokens } = await import("./auth/bearer.js");
-  await revokeUserTokens({ store, clock: systemClock }, userId);
+/** The account lifecycle over this store, as the server has it (auth/accounts.ts): what ends when is decided there. */
+async function accountsOf(store: Store, config: Config): Promise<Accounts> {
+  const [{ createAccounts }, { createSessionManager }, { createPasswordHasher }] = await Promise.all([
+    import("./auth/accounts.js"),
+    import("./auth/sessions.js"),
+    import("./auth/passwords.js"),
+  ]);
+  const sessions = createSessionManager(store, config.session, systemClock);
+  return createAccounts({ store, sessions, passwords: createPasswordHasher(config.argon2), clock: systemClock, config });
 }
+
+const noAccount = (email: string) => new CommandError(`No account with email ${email}`);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -208,21 +216,13 @@ const commands: Record<string, Command> = {
       const email = parseEmail(required(values, "email"));
       const role = values.admin ? "admin" : "user";
       return withStore(config, true, async (store) => {
-        if (await store.findUserByEmail(email)) throw new CommandError(`An account with email ${email} already exists`);
+        const taken = () => new CommandError(`An account with email ${email} already exists`);
+        if (await store.findUserByEmail(email)) throw taken(); // before asking for a password
         const password = await readNewPassword();
-        const checked = newPasswordSchema.safeParse(password);
-        if (!checked.success) throw new CommandError(checked.error.issues[0]!.message);
-        const weak = passwordPolicyViolation(password, email, { rejectCommon: config.rejectCommonPasswords });
-        if (weak) throw new CommandError(weak);
-        const { createPasswordHasher } = await import("./auth/passwords.js");
-        try {
-          const user = await createAccount(store, createPasswordHasher(config.argon2), { email, password, role }, systemClock());
-          out(`Created ${role} ${user.email} (id ${user.id})`);
-          return 0;
-        } catch (e) {
-          if (e instanceof EmailTakenError) throw new CommandError(`An account with email ${email} already exists`);
-          throw e;
-        }
+        const user = await (await accountsOf(store, config)).create({ email, password, role });
+        if ("refused" in user) throw user.refused === "email_taken" ? taken() : new CommandError(user.reason);
+        out(`Created ${role} ${user.email} (id ${user.id})`);
+        return 0;
       });
     },
   },
@@ -244,7 +244,6 @@ const commands: Record<string, Command> = {
         } while (cursor);
         return all;
       });
-      const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
       if (values.json) {
         const rows = users.map((u) => ({ id: u.id, email: u.email, role: u.role, createdAt: iso(u.createdAt), lastLoginAt: u.lastLoginAt === null ? null : iso(u.lastLoginAt) }));
         out(JSON.stringify(rows, null, 2));
@@ -254,7 +253,7 @@ const commands: Record<string, Command> = {
         out("No users");
         return 0;
       }
-      const table = [["ID", "EMAIL", "ROLE", "CREATED", "LAST LOGIN"], ...users.map((u) => [u.id, u.email, u.role, iso(u.createdAt), iso(u.lastLoginAt)])];
+      const table = [["ID", "EMAIL", "ROLE", "CREATED", "LAST LOGIN"], ...users.map((u) => [u.id, u.email, u.role, iso(u.createdAt), u.lastLoginAt === null ? "-" : iso(u.lastLoginAt)])];
       const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
       for (const row of table) out(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
       return 0;
@@ -272,16 +271,10 @@ const commands: Record<string, Command> = {
       if (!role.success) throw new UsageError(`--role must be user or admin, got "${values.role}"`);
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
-        if (user.role === role.data) {
-          out(`${email} is already ${role.data}; nothing changed`);
-          return 0;
-        }
-        const result = await store.setUserRole(user.id, role.data, systemClock());
-        if (result === "not_found") throw new CommandError(`No account with email ${email}`);
-        if (result === "last_admin") throw new CommandError("Cannot remove the last admin");
-        const revoked = await store.deleteUserSessions(user.id);
-        await revokeTokens(store, user.id);
-        out(`${email} is now ${role.data}; ${plural(revoked, "session")} revoked`);
+        const result = await (await accountsOf(store, config)).changeRole(user.id, role.data);
+        if (result === "not_found") throw noAccount(email);
+        if (result === "last_admin") throw new CommandError(REFUSALS.lastAdmin.message);
+        out(result.changed ? `${email} is now ${role.data}; ${plural(result.revoked, "session")} revoked` : `${email} is already ${role.data}; nothing changed`);
         return 0;
       });
     },
@@ -296,9 +289,9 @@ const commands: Record<string, Command> = {
       const email = parseEmail(required(values, "email"));
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
-        const result = await store.deleteUser(user.id);
-        if (result === "not_found") throw new CommandError(`No account with email ${email}`);
-        if (result === "last_admin") throw new CommandError("Cannot remove the last admin");
+        const result = await (await accountsOf(store, config)).remove(user.id);
+        if (result === "not_found") throw noAccount(email);
+        if (result === "last_admin") throw new CommandError(REFUSALS.lastAdmin.message);
         out(`Deleted ${email}`);
         return 0;
       });
@@ -314,10 +307,8 @@ const commands: Record<string, Command> = {
       if (values.all) {
         if (values.user !== undefined) throw new UsageError("Give either --user or --all, not both");
         return withStore(config, false, async (store) => {
-          const { revokeAllTokens } = await import("./auth/bearer.js");
-          const families = await revokeAllTokens(store);
-          const revoked = await store.deleteAllSessions();
-          out(`Revoked ${plural(revoked, "session")} and ${plural(families, "bearer login")} of every user`);
+          const { sessions, families } = await (await accountsOf(store, config)).endEverySession();
+          out(`Revoked ${plural(sessions, "session")} and ${plural(families, "bearer login")} of every user`);
           return 0;
         });
       }
@@ -325,8 +316,7 @@ const commands: Record<string, Command> = {
       const email = parseEmail(required(values, "user"));
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
-        const revoked = await store.deleteUserSessions(user.id);
-        await revokeTokens(store, user.id);
+        const revoked = await (await accountsOf(store, config)).endSessions(user.id);
         out(`Revoked ${plural(revoked, "session")} of ${email}`);
         return 0;
       });
@@ -340,9 +330,7 @@ const commands: Record<string, Command> = {
     createsDatabase: false,
     async run(_values, config) {
       return withStore(config, false, async (store) => {
-        const { createSessionManager, pruneExpired } = await import("./auth/sessions.js");
-        const manager = createSessionManager(store, config.session, systemClock);
-        const { sessions, counters, tokens } = await pruneExpired(store, manager, systemClock, config.session.pruneBatchSize);
+        const { sessions, counters, tokens } = await (await accountsOf(store, config)).prune();
         out(`Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")} and ${plural(tokens, "expired token")}`);
         return 0;
       });

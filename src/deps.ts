@@ -1,4 +1,5 @@
 // What every route group receives: built once in createLatchkey(), passed explicitly.
+import type { Accounts } from "./auth/accounts.js";
 import type { Authenticate } from "./auth/authenticate.js";
 import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
@@ -15,9 +16,11 @@ export interface Deps {
   config: Config;
   store: Store;
   sessions: SessionManager;
+  /** Every change to an account, and what it ends (auth/accounts.ts). */
+  accounts: Accounts;
   passwords: PasswordHasher;
   authenticate: Authenticate;
-  cookies: CookieOptions;
+  cookies: Required<CookieOptions>;
   clock: Clock;
   logger: Logger;
   bearer: Bearer;

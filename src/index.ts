@@ -17,8 +17,8 @@ export {
   type RedisStoreOptions,
 } from "./engines.js";
 export { MissingPackageError } from "./optional-import.js";
-export { bootstrapAdmin } from "./admin-bootstrap.js";
-export { revokeUserTokens } from "./auth/bearer.js";
+export { bootstrapAdmin } from "./auth/admin-bootstrap.js";
+export { createAccounts, type Accounts } from "./auth/accounts.js";
 export type { Store, UserRow, SessionRow, Role } from "./store/store.js";
 export { getSessionToken, readSessionCookie, sessionCookie, clearSessionCookie, sessionCookieName } from "./auth/cookies.js";
 export { requireRole, type Authenticated } from "./auth/authenticate.js";

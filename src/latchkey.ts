@@ -7,7 +7,8 @@ import { createPasswordResets } from "./auth/reset.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { type CookieOptions } from "./auth/cookies.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
-import { createSessionManager, pruneExpired } from "./auth/sessions.js";
+import { createSessionManager } from "./auth/sessions.js";
+import { createAccounts } from "./auth/accounts.js";
 import { createApp } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -64,14 +65,18 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const logger = options.logger ?? createLogger(config.logLevel, wantsPrettyLogs(config) ? prettyStdout() : undefined);
   const ownsStore = !options.store;
   const store = options.store ?? openConfiguredSqlite(config);
-  const cookies: CookieOptions = { secure: config.secureCookies };
+  const cookies: Required<CookieOptions> = {
+    secure: config.secureCookies,
+    maxAgeSeconds: Math.floor(config.session.absoluteLifetimeMs / 1000),
+  };
   const sessions = createSessionManager(store, config.session, clock);
   const passwords = options.passwords ?? createPasswordHasher(config.argon2);
   const checkSession = createSessionCheck(sessions, cookies);
   const authenticate = createAuthenticator(checkSession, cookies);
   const bearer = createBearer({ config, store, clock, logger });
   const mailer = options.mailer ?? createMailer(config, logger);
-  const resets = createPasswordResets({ config, store, passwords, mailer, clock, logger });
+  const accounts = createAccounts({ store, sessions, passwords, clock, config });
+  const resets = createPasswordResets({ config, store, accounts, mailer, clock, logger });
   const clientIp = createClientIpResolver({
     trustProxy: config.trustProxy,
     header: config.trustProxyHeader,
@@ -83,7 +88,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const deps: Deps = { config, store, sessions, passwords, authenticate, cookies, clock, logger, bearer, resets, clientIp };
+  const deps: Deps = { config, store, sessions, accounts, passwords, authenticate, cookies, clock, logger, bearer, resets, clientIp };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
@@ -101,7 +106,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   let pruner: NodeJS.Timeout | undefined;
   const pruneNow = async () => {
     try {
-      const pruned = await pruneExpired(store, sessions, clock, config.session.pruneBatchSize);
+      const pruned = await accounts.prune();
       if (pruned.sessions + pruned.counters + pruned.tokens > 0) logger.info({ event: "store.pruned", ...pruned });
     } catch (err) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
@@ -110,7 +115,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const startBackgroundTasks = () => {
     if (pruner) return;
     // Load (or in development create) the token signing key now, so its warning shows at start.
-    if (store.tokens) bearer.warmUp().catch((err: Error) => logger.warn({ event: "tokens.key_failed", message: err.message }));
+    bearer.warmUp().catch((err: Error) => logger.warn({ event: "tokens.key_failed", message: err.message }));
     pruner = setInterval(pruneNow, config.session.pruneIntervalMs);
     pruner.unref();
   };
@@ -128,9 +133,10 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     authenticate,
     /** What a Cookie header proves: the signed-in user, "none" or "dead" (authenticate() without the Response). */
     checkSession,
-    /** The user behind `Authorization: Bearer <access token>`, or the 401 Response. */
-    authenticateBearer: bearer.authenticate,
+    /** Bearer tokens: `bearer.authenticate(request)` is the user behind `Authorization: Bearer`, or the 401. */
     bearer,
+    /** The account lifecycle (create, setPassword, changeRole, remove, endSessions, prune): what ends when. */
+    accounts,
     resets,
     cookies,
     sessions,

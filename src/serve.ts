@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { bootstrapAdmin } from "./admin-bootstrap.js";
+import { bootstrapAdmin } from "./auth/admin-bootstrap.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { fixedHeaders } from "./http/middleware.js";
@@ -44,7 +44,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Before listening, so the first request already finds the admin (and a missing nodemailer stops the start).
   try {
     await latchkey.mailer.ready;
-    await bootstrapAdmin({ config, store, clock: options.clock ?? systemClock, logger });
+    await bootstrapAdmin({ config, store, clock: options.clock ?? systemClock, logger, accounts: latchkey.accounts });
   } catch (err) {
     throw await failStart(err);
   }

@@ -2,7 +2,7 @@
 // bootstrap from LATCHKEY_ADMIN_EMAIL + LATCHKEY_ADMIN_PASSWORD.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapAdmin } from "../src/admin-bootstrap.js";
+import { bootstrapAdmin } from "../src/auth/admin-bootstrap.js";
 import { ConfigError } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { bearerLogin, cookiePair, request, uniqueEmail } from "./helpers/http.js";

@@ -5,7 +5,7 @@ import { generateKeyPairSync, createPrivateKey } from "node:crypto";
 import { Writable } from "node:stream";
 import { decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_KEY_SETTING, revokeUserTokens } from "../src/auth/bearer.js";
+import { DEV_KEY_SETTING } from "../src/auth/bearer.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { cookiePair, request, uniqueEmail } from "./helpers/http.js";
@@ -262,12 +262,11 @@ describe("POST /token/logout", () => {
   });
 });
 
-describe("revokeUserTokens (logout-all, password change, role change, deletion)", () => {
+describe("accounts.endSessions (logout-all, password change, role change)", () => {
   it("ends every family and every access token before its expiry, and a login right after works", async () => {
     const { user, email, accessToken, refreshToken } = await signupAndLogin();
     const second = await request(srv.url, "POST", "/token/login", { body: { email, password: PASSWORD } });
-    const deps = { store: srv.latchkey.store, clock: srv.clock };
-    await revokeUserTokens(deps, user.id);
+    await srv.latchkey.accounts.endSessions(user.id);
     expectUnauthorized(await me(accessToken));
     expectUnauthorized(await me(second.body.accessToken));
     expect((await refresh(refreshToken)).status).toBe(401);

@@ -237,22 +237,3 @@ export function bearerUnauthorized(invalid: boolean): Response {
     "www-authenticate": invalid ? 'Bearer error="invalid_token"' : "Bearer",
   });
 }
-
-/**
- * Ends every bearer credential of the user, in one transaction: all refresh
- * families (and with them, through `sid`, every access token) and any
- * outstanding password-reset link. Call it on logout-all, password change or
- * reset (before the new password is written), role change and account
- * deletion. `clock` is no longer read; it stays in the signature for callers.
- */
-export async function revokeUserTokens(deps: { store: Store; clock?: Clock }, userId: string): Promise<void> {
-  await deps.store.tokens?.revokeUserCredentials(userId);
-}
-
-/**
- * Ends every bearer credential of every user (refresh families, access tokens,
- * reset links), in one transaction; returns how many refresh families ended.
- */
-export async function revokeAllTokens(store: Store): Promise<number> {
-  return (await store.tokens?.revokeAllCredentials()) ?? 0;
-}

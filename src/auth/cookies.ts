@@ -6,6 +6,8 @@ import { isWellFormedToken } from "./tokens.js";
 
 export interface CookieOptions {
   secure: boolean;
+  /** Max-Age of a new session cookie, in seconds (createLatchkey: the absolute session lifetime). */
+  maxAgeSeconds?: number;
 }
 
 /** Longer Cookie headers are treated as carrying no session. */
@@ -19,8 +21,8 @@ function attributes({ secure }: CookieOptions): string {
   return secure ? "HttpOnly; Secure; SameSite=Lax; Path=/" : "HttpOnly; SameSite=Lax; Path=/";
 }
 
-export function sessionCookie(token: string, maxAgeSeconds: number, options: CookieOptions): string {
-  return `${sessionCookieName(options)}=${token}; ${attributes(options)}; Max-Age=${maxAgeSeconds}`;
+export function sessionCookie(token: string, options: Required<CookieOptions>): string {
+  return `${sessionCookieName(options)}=${token}; ${attributes(options)}; Max-Age=${options.maxAgeSeconds}`;
 }
 
 export function clearSessionCookie(options: CookieOptions): string {

@@ -1,12 +1,21 @@
 // Checking an email and password, the one way every login path does it:
 // same work, same answer for an unknown email and a wrong password.
-import type { Deps } from "../deps.js";
-import { jsonError } from "../http/responses.js";
-import type { UserRow } from "../store/store.js";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import { refuse, type RefusalCode } from "../refusals.js";
+import type { Store, UserRow } from "../store/store.js";
+import type { PasswordHasher } from "./passwords.js";
 import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt } from "./rate-limit.js";
 
+export interface CredentialDeps {
+  store: Store;
+  passwords: PasswordHasher;
+  clock: Clock;
+  config: Pick<Config, "rateLimits">;
+}
+
 /** The user when the password is right; null otherwise, at the same cost either way. */
-export async function checkCredentials(deps: Deps, email: string, password: string): Promise<UserRow | null> {
+async function checkCredentials(deps: CredentialDeps, email: string, password: string): Promise<UserRow | null> {
   const user = await deps.store.findUserByEmail(email);
   if (!user) return deps.passwords.verifyDummy(password).then(() => null);
   if (!(await deps.passwords.verify(user.passwordHash, password))) return null;
@@ -26,7 +35,7 @@ export async function checkCredentials(deps: Deps, email: string, password: stri
  * change. So a login creates its session (or token family), then asks this,
  * and takes the credential back when the answer is no.
  */
-export async function passwordStillCurrent(deps: Deps, verified: UserRow): Promise<boolean> {
+export async function passwordStillCurrent(deps: Pick<CredentialDeps, "store">, verified: UserRow): Promise<boolean> {
   const current = await deps.store.findUserById(verified.id);
   return current !== null && current.passwordHash === verified.passwordHash;
 }
@@ -37,17 +46,17 @@ export async function passwordStillCurrent(deps: Deps, verified: UserRow): Promi
  * or 401 that ends the request. The limits are checked before any password work.
  */
 export async function attemptLogin(
-  deps: Deps,
+  deps: CredentialDeps,
   attempt: Attempt,
   password: string,
-  failureMessage = "Invalid email or password",
+  failure: RefusalCode = "invalidCredentials",
 ): Promise<UserRow | Response> {
   const limited = await checkLoginAllowed(deps, attempt);
   if (limited) return limited;
   const user = await checkCredentials(deps, attempt.email, password);
   if (!user) {
     await recordLoginFailure(deps, attempt);
-    return jsonError(401, failureMessage);
+    return refuse(failure);
   }
   await recordLoginSuccess(deps, attempt);
   return user;

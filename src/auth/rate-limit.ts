@@ -4,8 +4,8 @@
 // refused with one body for every reason, so a refusal reveals nothing about
 // which limit (or which account) it was.
 //
-// Every login-like path (POST /login now; password change and token login
-// later) calls checkLoginAllowed() first and records the outcome after.
+// Every login-like path (POST /login, /token/login, re-entering the current
+// password) calls checkLoginAllowed() first and records the outcome after.
 //
 // Lockout trade-off: a lock keyed by email alone lets anyone lock anyone out
 // forever by failing on purpose. So failures are counted twice:
@@ -25,12 +25,16 @@
 // the per-email limit, the account lockout, the global ceilings and the
 // hasher's queue bound still do.
 import { createHash } from "node:crypto";
-import type { Limit } from "../config.js";
-import type { Deps } from "../deps.js";
-import { jsonError } from "../http/responses.js";
-import type { CounterState } from "../store/store.js";
+import type { Clock } from "../clock.js";
+import type { Config, Limit } from "../config.js";
+import { refuse } from "../refusals.js";
+import type { CounterState, Store } from "../store/store.js";
 
-type LimiterDeps = Pick<Deps, "store" | "clock" | "config">;
+export interface LimiterDeps {
+  store: Store;
+  clock: Clock;
+  config: Pick<Config, "rateLimits">;
+}
 
 export interface Attempt {
   /** The normalised email (trimmed, lower case). */
@@ -39,11 +43,9 @@ export interface Attempt {
   ip: string | null;
 }
 
-const TOO_MANY = "Too many attempts, try again later";
-
 /** The one 429 every limit answers with. */
 export function tooManyAttempts(retryAfterSeconds: number): Response {
-  return jsonError(429, TOO_MANY, undefined, { "retry-after": String(retryAfterSeconds) });
+  return refuse("tooManyAttempts", undefined, { "retry-after": String(retryAfterSeconds) });
 }
 
 /** Whole seconds until resetAt, at least 1 (Retry-After: 0 would invite an instant retry). */
@@ -154,8 +156,6 @@ export async function checkSignupAllowed(deps: LimiterDeps, ip: string | null): 
   return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
 }
 
-const TOO_MANY_RESETS = "Too many password reset requests, try again later";
-
 /**
  * May this client ask for a reset link for this address now? null if so, else
  * the 429. Every request counts, whether or not the address has an account, so
@@ -171,7 +171,7 @@ export async function checkForgotPasswordAllowed(deps: LimiterDeps, attempt: Att
     (await overLimit(deps, ip && keys.forgotIp(ip), limits.forgotPasswordPerIp, now)) ??
     (await overLimit(deps, keys.forgotEmail(attempt.email), limits.forgotPasswordPerEmail, now)) ??
     (await overLimit(deps, keys.forgotGlobal(), limits.forgotPasswordGlobal, now));
-  return over ? jsonError(429, TOO_MANY_RESETS, undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }) : null;
+  return over ? refuse("tooManyResets", undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }) : null;
 }
 
 /** May this client try a reset token now? Counts the attempt; null if so, else the 429. */

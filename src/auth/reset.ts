@@ -7,14 +7,15 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Mailer } from "../mail.js";
 import type { Store, UserRow } from "../store/store.js";
-import { revokeUserTokens, tokenStoreOf } from "./bearer.js";
-import { PasswordHasherBusyError, type PasswordHasher } from "./passwords.js";
+import type { Accounts } from "./accounts.js";
+import { tokenStoreOf } from "./bearer.js";
+import { PasswordHasherBusyError } from "./passwords.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
 export interface ResetDeps {
   config: Pick<Config, "env" | "port" | "publicUrl" | "passwordReset"> & Partial<Pick<Config, "basePath">>;
   store: Store;
-  passwords: PasswordHasher;
+  accounts: Pick<Accounts, "setPassword">;
   mailer: Mailer;
   clock: Clock;
   logger: Logger;
@@ -26,7 +27,7 @@ export function resetLinkBase(config: ResetDeps["config"]): string {
 }
 
 export function createPasswordResets(deps: ResetDeps) {
-  const { config, store, mailer, clock, logger } = deps;
+  const { config, store, accounts, mailer, clock, logger } = deps;
   const pending = new Set<Promise<void>>();
 
   /**
@@ -93,8 +94,10 @@ export function createPasswordResets(deps: ResetDeps) {
 
     /**
      * Sets a new password with a reset token: single use, checked for expiry.
-     * Ends every session, token family and access token of the user. Returns
-     * the user, or null when the token is unknown, used or expired.
+     * Ends every session, token family and access token of the user
+     * (accounts.setPassword). Returns the user, `{ refused }` when the password
+     * may not be used for this account (known only once the token named it:
+     * the link is spent), or null when the token is unknown, used or expired.
      *
      * The token is spent before any password work: the store's consume is the
      * only look-up that is also atomic (one winner among concurrent uses), and
@@ -103,11 +106,7 @@ export function createPasswordResets(deps: ResetDeps) {
      * hasher be too busy for a real token, the token is given back, so the
      * owner can retry the same link.
      */
-    async resetPassword(
-      token: string,
-      newPassword: string,
-      policyViolation: (user: UserRow) => string | null = () => null,
-    ): Promise<UserRow | { refused: string } | null> {
+    async resetPassword(token: string, newPassword: string): Promise<UserRow | { refused: string } | null> {
       if (!isWellFormedToken(token)) return null;
       const tokenHash = hashToken(token);
       const tokens = tokenStoreOf(store);
@@ -115,29 +114,16 @@ export function createPasswordResets(deps: ResetDeps) {
       if (!userId) return null;
       const user = await store.findUserById(userId);
       if (!user) return null;
-      // Known only now that the token named the user (e.g. "not your own email"); the link is spent, ask for a new one.
-      const refused = policyViolation(user);
-      if (refused) return { refused };
-      let passwordHash: string;
+      let changed: Awaited<ReturnType<Accounts["setPassword"]>>;
       try {
-        passwordHash = await deps.passwords.hash(newPassword);
+        changed = await accounts.setPassword(user, newPassword);
       } catch (err) {
         if (err instanceof PasswordHasherBusyError) await giveBack(tokenHash, userId);
         throw err;
       }
-      // Revoke BEFORE the password is written: should anything below fail, no
-      // stolen credential outlives the reset. Once more after the write, for a
-      // login that checked the old password in between (logins re-check the
-      // hash after issuing, so none can slip past the second pass).
-      const endAll = async () => {
-        await store.deleteUserSessions(user.id);
-        await revokeUserTokens({ store, clock }, user.id);
-      };
-      await endAll();
-      await store.setPasswordHash(user.id, passwordHash, clock());
-      await endAll();
+      if ("refused" in changed) return { refused: changed.reason };
       logger.info({ event: "password_reset.done", userId: user.id });
-      return user;
+      return changed.user;
     },
   };
 }

@@ -121,15 +121,3 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
 }
 
 export type SessionManager = ReturnType<typeof createSessionManager>;
-
-/**
- * Deletes everything that has expired, in bounded batches: sessions, rate-limit
- * counters, bearer and reset tokens. The server's background pruner and
- * `latchkey sessions prune` both call it, so they cannot drift apart.
- */
-export async function pruneExpired(store: Store, sessions: SessionManager, clock: Clock, batchSize: number) {
-  const removed = await sessions.prune(batchSize);
-  const counters = await store.pruneCounters(clock(), batchSize);
-  const tokens = (await store.tokens?.pruneTokens(clock(), batchSize)) ?? 0;
-  return { sessions: removed, counters, tokens };
-}

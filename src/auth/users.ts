@@ -1,9 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { User } from "../schemas.js";
-import type { Role, Store, UserRow } from "../store/store.js";
-import type { PasswordHasher } from "./passwords.js";
+import type { UserRow } from "../store/store.js";
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** A stored time (ms since the epoch) as every response shows it. */
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Public forms of frozen rows (the session cache's), computed once per row. */
 const publicForms = new WeakMap<UserRow, User>();
@@ -25,15 +24,4 @@ function publicForm(row: UserRow): User {
     updatedAt: iso(row.updatedAt),
     lastLoginAt: row.lastLoginAt === null ? null : iso(row.lastLoginAt),
   };
-}
-
-/** Creates an account outside the HTTP signup (admin bootstrap, CLI). Throws EmailTakenError for a taken email. */
-export async function createAccount(
-  store: Store,
-  passwords: Pick<PasswordHasher, "hash">,
-  input: { email: string; password: string; role: Role },
-  now: number,
-): Promise<UserRow> {
-  const passwordHash = await passwords.hash(input.password);
-  return store.createUser({ id: randomUUID(), email: input.email, passwordHash, role: input.role, createdAt: now });
 }

@@ -3,32 +3,30 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Authenticated } from "../auth/authenticate.js";
-import { revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie, sessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { parseJsonBody } from "../http/body.js";
+import { invalidBody, parseJsonBody } from "../http/body.js";
 import { attemptLogin } from "../auth/credentials.js";
-import { checkNewPassword } from "../auth/password-policy.js";
-import { json, jsonError } from "../http/responses.js";
+import { json } from "../http/responses.js";
+import { refuse, type RefusalCode } from "../refusals.js";
 import { changePasswordBody, deleteAccountBody } from "../schemas.js";
 import type { UserRow } from "../store/store.js";
 
 export function accountRoutes(deps: Deps) {
-  const { store, sessions, passwords, cookies, clock, logger } = deps;
-  const cookieMaxAge = Math.floor(deps.config.session.absoluteLifetimeMs / 1000);
+  const { accounts, cookies, logger } = deps;
   const app = new Hono<AppEnv>();
 
   /**
    * The user's stored row when the password is theirs; the 401 (or 429) otherwise.
    * Counts toward the login limits, so a stolen session cannot be used to guess the password.
    */
-  async function confirmPassword(c: Context<AppEnv>, auth: Authenticated, password: string, error: string): Promise<UserRow | Response> {
+  async function confirmPassword(c: Context<AppEnv>, auth: Authenticated, password: string, wrong: RefusalCode): Promise<UserRow | Response> {
     const attempt = { email: auth.user.email, ip: deps.clientIp(c) };
-    const row = await attemptLogin(deps, attempt, password, error);
+    const row = await attemptLogin(deps, attempt, password, wrong);
     if (row instanceof Response || row.id !== auth.user.id) {
       logger.info({ event: "password.confirm_failure", requestId: c.get("requestId"), userId: auth.user.id });
-      return row instanceof Response ? row : jsonError(401, error);
+      return row instanceof Response ? row : refuse(wrong);
     }
     return row;
   }
@@ -38,29 +36,14 @@ export function accountRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const body = await parseJsonBody(c.req.raw, changePasswordBody);
     if (body instanceof Response) return body;
-    const row = await confirmPassword(c, auth, body.currentPassword, "Current password is incorrect");
+    const row = await confirmPassword(c, auth, body.currentPassword, "wrongCurrentPassword");
     if (row instanceof Response) return row;
-    const weak = checkNewPassword(body.newPassword, row.email, { rejectCommon: deps.config.rejectCommonPasswords }, "newPassword");
-    if (weak) return weak;
-    const newHash = await passwords.hash(body.newPassword);
-    // Whoever else holds a session or a bearer token (perhaps the reason for
-    // the change) is out, BEFORE the new password is written: should anything
-    // below fail, no stolen credential outlives the change. Once more after
-    // the write, for a login that checked the old password in between (logins
-    // re-check the hash after issuing, so none can slip past the second pass).
-    // This browser keeps going on a brand-new token.
-    const endOthers = async () => {
-      await revokeUserTokens(deps, row.id);
-      await sessions.revokeOthers(row.id, auth.session.tokenHash);
-    };
-    await endOthers();
-    const now = clock();
-    await store.setPasswordHash(row.id, newHash, now);
-    await endOthers();
-    const { token } = await sessions.rotate(auth.session, { userAgent: c.req.header("user-agent"), ip: deps.clientIp(c) });
+    // Every other session and bearer credential ends; this browser goes on under a new token.
+    const meta = { userAgent: c.req.header("user-agent"), ip: deps.clientIp(c) };
+    const changed = await accounts.setPassword(row, body.newPassword, { keep: auth.session, meta });
+    if ("refused" in changed) return invalidBody([{ path: "newPassword", message: changed.reason }]);
     logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
-    const user = toPublicUser({ ...row, updatedAt: now });
-    return json({ user }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });
+    return json({ user: toPublicUser(changed.user) }, 200, { "set-cookie": sessionCookie(changed.token!, cookies) });
   });
 
   app.delete("/me", async (c) => {
@@ -68,11 +51,10 @@ export function accountRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const body = await parseJsonBody(c.req.raw, deleteAccountBody);
     if (body instanceof Response) return body;
-    const row = await confirmPassword(c, auth, body.password, "Password is incorrect");
+    const row = await confirmPassword(c, auth, body.password, "wrongPassword");
     if (row instanceof Response) return row;
-    // The store deletes the sessions (and bearer credentials) with the user, and refuses atomically if this is the last admin.
-    const result = await store.deleteUser(row.id);
-    if (result === "last_admin") return jsonError(409, "Cannot remove the last admin");
+    const result = await accounts.remove(row.id); // refused atomically for the last admin
+    if (result === "last_admin") return refuse("lastAdmin");
     logger.info({ event: "account.deleted", requestId: c.get("requestId"), userId: row.id });
     return json({ message: "Account deleted" }, 200, { "set-cookie": clearSessionCookie(cookies) });
   });

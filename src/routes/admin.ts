@@ -4,19 +4,16 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { requireRole, type Authenticated } from "../auth/authenticate.js";
-import { revokeAllTokens, revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody, toIssues } from "../http/body.js";
-import { json, jsonError } from "../http/responses.js";
+import { json } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import { listUsersQuery, setRoleBody } from "../schemas.js";
 
-const userNotFound = () => jsonError(404, "User not found");
-const lastAdmin = () => jsonError(409, "Cannot remove the last admin");
-
 export function adminRoutes(deps: Deps) {
-  const { store, sessions, cookies, clock, logger } = deps;
+  const { store, accounts, cookies, logger } = deps;
   const app = new Hono<AppEnv>();
 
   /** The signed-in admin, or the 401/403 that ends the request. */
@@ -34,7 +31,7 @@ export function adminRoutes(deps: Deps) {
     const auth = await signedInAdmin(c);
     if (auth instanceof Response) return auth;
     const query = listUsersQuery.safeParse(c.req.query());
-    if (!query.success) return jsonError(400, "Invalid query", { issues: toIssues(query.error) });
+    if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
     const { limit, cursor, email } = query.data;
     const page = await store.listUsers({ limit, cursor, emailPrefix: email || undefined });
     return json({ users: page.users.map(toPublicUser), nextCursor: page.nextCursor });
@@ -44,7 +41,7 @@ export function adminRoutes(deps: Deps) {
     const auth = await signedInAdmin(c);
     if (auth instanceof Response) return auth;
     const user = await store.findUserById(c.req.param("id"));
-    return user ? json({ user: toPublicUser(user) }) : userNotFound();
+    return user ? json({ user: toPublicUser(user) }) : refuse("userNotFound");
   });
 
   app.patch("/users/:id", async (c) => {
@@ -53,18 +50,12 @@ export function adminRoutes(deps: Deps) {
     const body = await parseJsonBody(c.req.raw, setRoleBody);
     if (body instanceof Response) return body;
     const id = c.req.param("id");
-    const before = await store.findUserById(id);
-    if (!before) return userNotFound();
-    if (before.role === body.role) return json({ user: toPublicUser(before) }); // nothing changes, nothing is revoked
-    const result = await store.setUserRole(id, body.role, clock());
-    if (result === "not_found") return userNotFound();
-    if (result === "last_admin") return lastAdmin();
-    // Privileges changed: every session of that user ends, so they sign in again under the new role.
-    const revoked = await sessions.revokeAllForUser(id);
-    await revokeUserTokens(deps, id);
-    logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked });
-    const after = await store.findUserById(id);
-    return after ? json({ user: toPublicUser(after) }, 200, clearIfSelf(auth, id)) : userNotFound();
+    const result = await accounts.changeRole(id, body.role); // a change ends every session of that user
+    if (result === "not_found") return refuse("userNotFound");
+    if (result === "last_admin") return refuse("lastAdmin");
+    if (!result.changed) return json({ user: toPublicUser(result.user) });
+    logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked: result.revoked });
+    return json({ user: toPublicUser(result.user) }, 200, clearIfSelf(auth, id));
   });
 
   // Every session and bearer credential of every user (ASVS V7.4.5), this
@@ -73,19 +64,18 @@ export function adminRoutes(deps: Deps) {
   app.delete("/users/sessions", async (c) => {
     const auth = await signedInAdmin(c);
     if (auth instanceof Response) return auth;
-    const families = await revokeAllTokens(store);
-    const revoked = await store.deleteAllSessions();
-    logger.info({ event: "admin.all_sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, revoked, families });
-    return json({ revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
+    const ended = await accounts.endEverySession();
+    logger.info({ event: "admin.all_sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, revoked: ended.sessions, families: ended.families });
+    return json({ revoked: ended.sessions }, 200, { "set-cookie": clearSessionCookie(cookies) });
   });
 
   app.delete("/users/:id", async (c) => {
     const auth = await signedInAdmin(c);
     if (auth instanceof Response) return auth;
     const id = c.req.param("id");
-    const result = await store.deleteUser(id); // the user's sessions and bearer credentials go with it
-    if (result === "not_found") return userNotFound();
-    if (result === "last_admin") return lastAdmin();
+    const result = await accounts.remove(id);
+    if (result === "not_found") return refuse("userNotFound");
+    if (result === "last_admin") return refuse("lastAdmin");
     logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
     return json({ message: "User deleted" }, 200, clearIfSelf(auth, id));
   });
@@ -94,9 +84,8 @@ export function adminRoutes(deps: Deps) {
     const auth = await signedInAdmin(c);
     if (auth instanceof Response) return auth;
     const id = c.req.param("id");
-    if (!(await store.findUserById(id))) return userNotFound();
-    const revoked = await sessions.revokeAllForUser(id);
-    await revokeUserTokens(deps, id);
+    if (!(await store.findUserById(id))) return refuse("userNotFound");
+    const revoked = await accounts.endSessions(id);
     logger.info({ event: "admin.sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, revoked });
     return json({ revoked }, 200, clearIfSelf(auth, id));
   });

@@ -1,21 +1,18 @@
 // Sign up, log in, who am I, log out. Each handler reads top to bottom:
 // parse, check, act, answer.
-import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
-import { checkNewPassword } from "../auth/password-policy.js";
 import { checkSignupAllowed } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { parseJsonBody } from "../http/body.js";
-import { json, jsonError } from "../http/responses.js";
+import { invalidBody, parseJsonBody } from "../http/body.js";
+import { json } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import { loginBody, signupBody } from "../schemas.js";
-import { EmailTakenError } from "../store/store.js";
 
 export function authRoutes(deps: Deps) {
-  const { store, sessions, passwords, cookies, clock, logger, config } = deps;
-  const cookieMaxAge = Math.floor(deps.config.session.absoluteLifetimeMs / 1000);
+  const { store, sessions, accounts, cookies, clock, logger } = deps;
   const app = new Hono<AppEnv>();
 
   app.post("/signup", async (c) => {
@@ -24,19 +21,12 @@ export function authRoutes(deps: Deps) {
     const ip = deps.clientIp(c);
     const limited = await checkSignupAllowed(deps, ip);
     if (limited) return limited;
-    const weak = checkNewPassword(body.password, body.email, { rejectCommon: config.rejectCommonPasswords });
-    if (weak) return weak;
-    const emailTaken = () => jsonError(409, "Email already registered");
-    if (await store.findUserByEmail(body.email)) return emailTaken();
-    const passwordHash = await passwords.hash(body.password);
-    try {
-      const user = await store.createUser({ id: randomUUID(), email: body.email, passwordHash, role: "user", createdAt: clock() });
-      logger.info({ event: "signup", requestId: c.get("requestId"), userId: user.id });
-      return json({ user: toPublicUser(user) }, 201);
-    } catch (err) {
-      if (err instanceof EmailTakenError) return emailTaken(); // lost a race with a concurrent signup
-      throw err;
+    const user = await accounts.create({ email: body.email, password: body.password, role: "user" });
+    if ("refused" in user) {
+      return user.refused === "email_taken" ? refuse("emailTaken") : invalidBody([{ path: "password", message: user.reason }]);
     }
+    logger.info({ event: "signup", requestId: c.get("requestId"), userId: user.id });
+    return json({ user: toPublicUser(user) }, 201);
   });
 
   app.post("/login", async (c) => {
@@ -57,12 +47,12 @@ export function authRoutes(deps: Deps) {
     });
     if (!(await passwordStillCurrent(deps, user))) {
       await sessions.revoke(token); // the password changed under this login
-      return jsonError(401, "Invalid email or password");
+      return refuse("invalidCredentials");
     }
     const now = clock();
     await store.recordLogin(user.id, now);
     logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
-    return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookieMaxAge, cookies) });
+    return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookies) });
   });
 
   app.get("/me", async (c) => {

@@ -1,10 +1,10 @@
 // Password reset by email: ask for a link, then set a new password with it.
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
-import { passwordPolicyViolation } from "../auth/password-policy.js";
 import { checkForgotPasswordAllowed, checkResetPasswordAllowed } from "../auth/rate-limit.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
-import { json, jsonError } from "../http/responses.js";
+import { json } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import { forgotPasswordBody, resetPasswordBody } from "../schemas.js";
 
 /** The same words whether or not the account exists. */
@@ -13,7 +13,7 @@ const LINK_SENT = {
 };
 
 export function passwordResetRoutes(deps: Deps) {
-  const { resets, logger } = deps;
+  const { resets, accounts, logger } = deps;
   const app = new Hono<AppEnv>();
 
   app.post("/forgot-password", async (c) => {
@@ -47,11 +47,11 @@ export function passwordResetRoutes(deps: Deps) {
       logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
       return limited;
     }
-    const policy = { rejectCommon: deps.config.rejectCommonPasswords };
-    const common = passwordPolicyViolation(body.newPassword, "", policy);
+    // What can be judged without the account (a common password) is refused before the link is spent.
+    const common = accounts.passwordProblem(body.newPassword, "");
     if (common) return invalidBody([{ path: "newPassword", message: common }]);
-    const user = await resets.resetPassword(body.token, body.newPassword, (u) => passwordPolicyViolation(body.newPassword, u.email, policy));
-    if (!user) return jsonError(400, "Invalid or expired token");
+    const user = await resets.resetPassword(body.token, body.newPassword);
+    if (!user) return refuse("invalidResetToken");
     if ("refused" in user) return invalidBody([{ path: "newPassword", message: `${user.refused}; request a new reset link` }]);
     return json({ message: "Password has been reset. Every session has been signed out; log in with the new password." });
   });

@@ -2,14 +2,13 @@
 // end one, end every other one, or end all of them including this one.
 // Sessions are named by their public id, never by their token or its hash.
 import { Hono } from "hono";
-import { revokeUserTokens } from "../auth/bearer.js";
 import { clearSessionCookie } from "../auth/cookies.js";
+import { iso } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { json, jsonError } from "../http/responses.js";
+import { json } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import type { PublicSession } from "../schemas.js";
 import type { SessionRow } from "../store/store.js";
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The session as its owner sees it; `expiresAt` is whichever expiry comes first if it is not used again. */
 export function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: number): PublicSession {
@@ -32,11 +31,11 @@ export function toPublicSession(row: SessionRow, currentId: string, idleTimeoutM
 async function refuseBody(request: Request): Promise<Response | null> {
   if (request.body === null) return null;
   const bytes = await request.arrayBuffer();
-  return bytes.byteLength === 0 ? null : jsonError(400, "This route takes no request body");
+  return bytes.byteLength === 0 ? null : refuse("unexpectedBody");
 }
 
 export function sessionRoutes(deps: Deps) {
-  const { sessions, cookies, logger } = deps;
+  const { sessions, accounts, cookies, logger } = deps;
   const app = new Hono<AppEnv>();
 
   app.get("/sessions", async (c) => {
@@ -51,7 +50,7 @@ export function sessionRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const id = c.req.param("id");
     // Another user's session id answers exactly like an unknown one: no probing.
-    if (!(await sessions.revokeById(auth.user.id, id))) return jsonError(404, "Session not found");
+    if (!(await sessions.revokeById(auth.user.id, id))) return refuse("sessionNotFound");
     logger.info({ event: "session.revoked", requestId: c.get("requestId"), userId: auth.user.id });
     const endedCurrent = id === auth.session.id;
     return json(
@@ -66,8 +65,8 @@ export function sessionRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const refused = await refuseBody(c.req.raw);
     if (refused) return refused;
-    const revoked = await sessions.revokeOthers(auth.user.id, auth.session.tokenHash);
-    await revokeUserTokens(deps, auth.user.id); // bearer clients (refresh families, access tokens) are other sessions too
+    // Bearer clients (refresh families, access tokens) are other sessions too.
+    const revoked = await accounts.endSessions(auth.user.id, { keep: auth.session });
     logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });
     return json({ revoked });
   });
@@ -75,8 +74,7 @@ export function sessionRoutes(deps: Deps) {
   app.post("/logout-all", async (c) => {
     const auth = await deps.authenticate(c.req.raw);
     if (auth instanceof Response) return auth;
-    const revoked = await sessions.revokeAllForUser(auth.user.id);
-    await revokeUserTokens(deps, auth.user.id);
+    const revoked = await accounts.endSessions(auth.user.id);
     logger.info({ event: "logout_all", requestId: c.get("requestId"), userId: auth.user.id, revoked });
     return json({ message: "Logged out everywhere", revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
   });

@@ -1,11 +1,11 @@
 // Bearer tokens for non-browser clients. These handlers never read the
 // session cookie, and the cookie routes never read an Authorization header.
 import { Hono } from "hono";
-import { revokeUserTokens } from "../auth/bearer.js";
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
-import { json, jsonError } from "../http/responses.js";
+import { json } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import { loginBody, refreshBody } from "../schemas.js";
 
 export function tokenRoutes(deps: Deps) {
@@ -22,8 +22,8 @@ export function tokenRoutes(deps: Deps) {
     }
     const tokens = await bearer.issue(user);
     if (!(await passwordStillCurrent(deps, user))) {
-      await revokeUserTokens(deps, user.id); // the password changed under this login: its tokens must not outlive it
-      return jsonError(401, "Invalid email or password");
+      await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it
+      return refuse("invalidCredentials");
     }
     await store.recordLogin(user.id, clock());
     logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
@@ -36,7 +36,7 @@ export function tokenRoutes(deps: Deps) {
     const result = await bearer.refresh(body.refreshToken);
     if ("status" in result) {
       logger.info({ event: "token.refresh_refused", requestId: c.get("requestId"), reason: result.status });
-      return jsonError(401, "Invalid or expired refresh token");
+      return refuse("invalidRefreshToken");
     }
     return json(result);
   });

@@ -30,12 +30,12 @@ describe("cookies", () => {
   const token = generateToken();
 
   it("use the seed's exact strings in development", () => {
-    expect(sessionCookie(token, 60, dev)).toBe(`session=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=60`);
+    expect(sessionCookie(token, { ...dev, maxAgeSeconds: 60 })).toBe(`session=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=60`);
     expect(clearSessionCookie(dev)).toBe("session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
   });
 
   it("use __Host- and Secure in production, for setting and clearing alike", () => {
-    expect(sessionCookie(token, 60, prod)).toBe(`__Host-session=${token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=60`);
+    expect(sessionCookie(token, { ...prod, maxAgeSeconds: 60 })).toBe(`__Host-session=${token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=60`);
     expect(clearSessionCookie(prod)).toBe("__Host-session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0");
   });
 

@@ -5,13 +5,13 @@
 // (a setting), and no later start creates it again -- otherwise deleting that
 // admin while the variables are still set would bring it back, with its
 // initial password, at the next restart. An existing account is never changed.
-import { passwordPolicyViolation } from "./auth/password-policy.js";
-import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
-import { createAccount } from "./auth/users.js";
-import type { Clock } from "./clock.js";
-import { ConfigError, type Config } from "./config.js";
-import type { Logger } from "./log.js";
-import { EmailTakenError, type Store } from "./store/store.js";
+import type { Clock } from "../clock.js";
+import { ConfigError, type Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/store.js";
+import { createAccounts, type Accounts } from "./accounts.js";
+import { createPasswordHasher, type PasswordHasher } from "./passwords.js";
+import { createSessionManager } from "./sessions.js";
 
 /** "done": an earlier start already bootstrapped this database; nothing was looked up or created. */
 export type BootstrapOutcome = "disabled" | "created" | "exists" | "done";
@@ -20,10 +20,12 @@ export type BootstrapOutcome = "disabled" | "created" | "exists" | "done";
 export const ADMIN_BOOTSTRAP_SETTING = "admin_bootstrap";
 
 export interface BootstrapOptions {
-  config: Pick<Config, "adminBootstrap" | "argon2" | "rejectCommonPasswords">;
+  config: Pick<Config, "adminBootstrap" | "argon2" | "rejectCommonPasswords" | "session">;
   store: Store;
   clock: Clock;
   logger: Logger;
+  /** The server's account lifecycle (createLatchkey's `accounts`); built from the options when absent. */
+  accounts?: Pick<Accounts, "create">;
   passwords?: PasswordHasher;
 }
 
@@ -58,19 +60,24 @@ async function findOrCreate(
     }
     return { result: "exists", userId: existing.id };
   }
-  const weak = passwordPolicyViolation(admin.password, admin.email, { rejectCommon: config.rejectCommonPasswords });
-  if (weak) throw new ConfigError(`LATCHKEY_ADMIN_PASSWORD is refused: ${weak}`);
-  const passwords = options.passwords ?? createPasswordHasher(config.argon2);
-  try {
-    const user = await createAccount(store, passwords, { email: admin.email, password: admin.password, role: "admin" }, clock());
-    logger.info({ event: "admin.bootstrapped", userId: user.id });
-    return { result: "created", userId: user.id };
-  } catch (err) {
-    if (!(err instanceof EmailTakenError)) throw err;
+  const accounts =
+    options.accounts ??
+    createAccounts({
+      store,
+      sessions: createSessionManager(store, config.session, clock),
+      passwords: options.passwords ?? createPasswordHasher(config.argon2),
+      clock,
+      config,
+    });
+  const user = await accounts.create({ email: admin.email, password: admin.password, role: "admin" });
+  if ("refused" in user) {
+    if (user.refused === "weak_password") throw new ConfigError(`LATCHKEY_ADMIN_PASSWORD is refused: ${user.reason}`);
     // Another instance starting at the same moment won.
     const winner = await store.findUserByEmail(admin.email);
     return { result: "exists", userId: winner?.id ?? null };
   }
+  logger.info({ event: "admin.bootstrapped", userId: user.id });
+  return { result: "created", userId: user.id };
 }
 
 /** Every start with the variables set says so: a password in the environment is a password in every process listing. */

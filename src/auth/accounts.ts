@@ -1,0 +1,151 @@
+// The account lifecycle: what may be done to an account, and what ends when.
+// Routes, the CLI, password reset and the admin bootstrap call these; nothing
+// else ends sessions or bearer credentials of a user. The rule (ASVS V7):
+//
+//   operation              ends (of that user)
+//   create                 nothing
+//   setPassword            every other cookie session, every refresh family (and
+//                          with it every access token), every reset link; the
+//                          session kept, if any, is rotated to a new token
+//   changeRole (a change)  every cookie session, refresh family, reset link
+//   remove                 everything: the rows go with the user (foreign keys)
+//   endSessions            every cookie session (but `keep`), refresh family, reset link
+//   endEverySession        the same, for every user
+//
+// test/accounts.test.ts holds this table and checks it on every engine.
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import { newPasswordSchema } from "../schemas.js";
+import { EmailTakenError, type Role, type SessionRow, type Store, type UserRow } from "../store/store.js";
+import { passwordPolicyViolation } from "./password-policy.js";
+import type { PasswordHasher } from "./passwords.js";
+import type { SessionManager, SessionMeta } from "./sessions.js";
+
+export interface AccountsDeps {
+  store: Store;
+  sessions: SessionManager;
+  passwords: Pick<PasswordHasher, "hash">;
+  clock: Clock;
+  config: Pick<Config, "rejectCommonPasswords"> & { session: Pick<Config["session"], "pruneBatchSize"> };
+}
+
+/** A refused new password, with the sentence that says why. */
+export interface WeakPassword {
+  refused: "weak_password";
+  reason: string;
+}
+
+export function createAccounts(deps: AccountsDeps) {
+  const { store, sessions, passwords, clock, config } = deps;
+
+  /** Why this password may not be set for this account (length, the email itself, a common password), or null. */
+  function passwordProblem(password: string, email: string): string | null {
+    const length = newPasswordSchema.safeParse(password);
+    if (!length.success) return length.error.issues[0]!.message;
+    return passwordPolicyViolation(password, email, { rejectCommon: config.rejectCommonPasswords });
+  }
+
+  const weak = (reason: string): WeakPassword => ({ refused: "weak_password", reason });
+
+  /** Every credential of the user but the kept session: cookie sessions, refresh families (access tokens), reset links. */
+  async function endSessions(userId: string, options: { keep?: SessionRow } = {}): Promise<number> {
+    await store.tokens!.revokeUserCredentials(userId);
+    return options.keep ? sessions.revokeOthers(userId, options.keep.tokenHash) : sessions.revokeAllForUser(userId);
+  }
+
+  return {
+    passwordProblem,
+    endSessions,
+
+    /** A new account. The password is checked before any lookup or hashing; a taken email is refused. */
+    async create(input: { email: string; password: string; role: Role }): Promise<UserRow | WeakPassword | { refused: "email_taken" }> {
+      const problem = passwordProblem(input.password, input.email);
+      if (problem) return weak(problem);
+      if (await store.findUserByEmail(input.email)) return { refused: "email_taken" };
+      const passwordHash = await passwords.hash(input.password);
+      try {
+        return await store.createUser({ id: randomUUID(), email: input.email, passwordHash, role: input.role, createdAt: clock() });
+      } catch (err) {
+        if (err instanceof EmailTakenError) return { refused: "email_taken" }; // lost a race with a concurrent signup
+        throw err;
+      }
+    },
+
+    /**
+     * Sets a new password. Whoever else holds a session or a bearer token
+     * (perhaps the reason for the change) is out BEFORE the new hash is
+     * written: should anything below fail, no stolen credential outlives the
+     * change. Once more after the write, for a login that checked the old
+     * password in between (logins re-check the hash after issuing, so none can
+     * slip past the second pass). With `keep`, that session goes on under a
+     * brand-new token, returned; without it, every session ends.
+     * Throws PasswordHasherBusyError before anything ended when the hasher is full.
+     */
+    async setPassword(
+      user: UserRow,
+      password: string,
+      options: { keep?: SessionRow; meta?: SessionMeta } = {},
+    ): Promise<{ user: UserRow; token: string | null } | WeakPassword> {
+      const problem = passwordProblem(password, user.email);
+      if (problem) return weak(problem);
+      const passwordHash = await passwords.hash(password);
+      await endSessions(user.id, options);
+      const now = clock();
+      await store.setPasswordHash(user.id, passwordHash, now);
+      await endSessions(user.id, options);
+      const token = options.keep ? (await sessions.rotate(options.keep, options.meta)).token : null;
+      return { user: { ...user, passwordHash, updatedAt: now }, token };
+    },
+
+    /**
+     * Changes the role. The same role changes nothing and ends nothing; a change
+     * ends every credential, so the user signs in again under the new role.
+     * The store refuses atomically to demote the last admin.
+     */
+    async changeRole(
+      userId: string,
+      role: Role,
+    ): Promise<{ user: UserRow; changed: boolean; revoked: number } | "not_found" | "last_admin"> {
+      const before = await store.findUserById(userId);
+      if (!before) return "not_found";
+      if (before.role === role) return { user: before, changed: false, revoked: 0 };
+      const result = await store.setUserRole(userId, role, clock());
+      if (result !== "ok") return result;
+      const revoked = await endSessions(userId);
+      const after = await store.findUserById(userId);
+      return after ? { user: after, changed: true, revoked } : "not_found";
+    },
+
+    /** Deletes the account; its sessions, bearer and reset rows go with it (every engine). Never the last admin. */
+    async remove(userId: string): Promise<"ok" | "not_found" | "last_admin"> {
+      return store.deleteUser(userId);
+    },
+
+    /** Every session and bearer credential of every user (ASVS V7.4.5). */
+    async endEverySession(): Promise<{ sessions: number; families: number }> {
+      const families = await store.tokens!.revokeAllCredentials();
+      return { sessions: await store.deleteAllSessions(), families };
+    },
+
+    /**
+     * Deletes everything that has expired, in bounded batches: sessions,
+     * rate-limit counters, bearer and reset tokens. The server's background
+     * pruner and `latchkey sessions prune` both call it.
+     */
+    async prune(): Promise<{ sessions: number; counters: number; tokens: number }> {
+      const batch = config.session.pruneBatchSize;
+      const removed = await sessions.prune(batch);
+      const counters = await store.pruneCounters(clock(), batch);
+      const tokens = await store.tokens!.pruneTokens(clock(), batch);
+      return { sessions: removed, counters, tokens };
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;
+
+/** Whether an outcome of create() or setPassword() is a refusal. */
+export function isRefusal<T>(outcome: T | WeakPassword | { refused: "email_taken" }): outcome is WeakPassword | { refused: "email_taken" } {
+  return typeof outcome === "object" && outcome !== null && "refused" in outcome;
+}

@@ -1,0 +1,50 @@
+// Every refusal Latchkey answers, written once: its status and its sentence.
+// Routes answer with refuse(code), the CLI prints REFUSALS[code].message, and
+// the OpenAPI document describes a response with the same sentence, so the
+// three cannot drift. The body is always `{ error: <message>, ...extra }`.
+import { jsonError } from "./http/responses.js";
+
+export const REFUSALS = {
+  // 400
+  invalidBody: { status: 400, message: "Invalid request body" },
+  invalidQuery: { status: 400, message: "Invalid query" },
+  malformedJson: { status: 400, message: "Malformed JSON body" },
+  invalidUtf8: { status: 400, message: "Request body must be valid UTF-8" },
+  unreadableBody: { status: 400, message: "Request body could not be read" },
+  unexpectedBody: { status: 400, message: "This route takes no request body" },
+  malformedRequest: { status: 400, message: "Malformed request target or Host header" },
+  invalidResetToken: { status: 400, message: "Invalid or expired token" },
+  // 401
+  unauthorized: { status: 401, message: "Unauthorized" },
+  invalidCredentials: { status: 401, message: "Invalid email or password" },
+  wrongCurrentPassword: { status: 401, message: "Current password is incorrect" },
+  wrongPassword: { status: 401, message: "Password is incorrect" },
+  invalidRefreshToken: { status: 401, message: "Invalid or expired refresh token" },
+  // 403
+  forbidden: { status: 403, message: "Forbidden" },
+  crossSite: { status: 403, message: "Cross-site request refused" },
+  // 404
+  notFound: { status: 404, message: "Not found" },
+  userNotFound: { status: 404, message: "User not found" },
+  sessionNotFound: { status: 404, message: "Session not found" },
+  // 405, 409, 415 (the 413 names the configured limit: app.ts)
+  methodNotAllowed: { status: 405, message: "Method not allowed" },
+  emailTaken: { status: 409, message: "Email already registered" },
+  lastAdmin: { status: 409, message: "Cannot remove the last admin" },
+  notJson: { status: 415, message: "Content-Type must be application/json" },
+  // 429
+  tooManyAttempts: { status: 429, message: "Too many attempts, try again later" },
+  tooManyResets: { status: 429, message: "Too many password reset requests, try again later" },
+  // 5xx
+  internal: { status: 500, message: "Internal server error" },
+  serverBusy: { status: 503, message: "Server busy, try again" },
+  unavailable: { status: 503, message: "Service unavailable" },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type RefusalCode = keyof typeof REFUSALS;
+
+/** The refusal's JSON answer: `{ error, ...extra }` with its status. */
+export function refuse(code: RefusalCode, extra?: Record<string, unknown>, headers?: HeadersInit): Response {
+  const { status, message } = REFUSALS[code];
+  return jsonError(status, message, extra, headers);
+}
