@@ -19,7 +19,7 @@ import type { AppEnv, Deps } from "./deps.js";
 import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
 import { withFastMe } from "./http/fast-me.js";
 import { fixedHeaders } from "./http/middleware.js";
-import { jsonError } from "./http/responses.js";
+import { refuse } from "./refusals.js";
 import { createLogger, type Logger } from "./log.js";
 import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
 import type { Store } from "./store/store.js";
@@ -187,9 +187,9 @@ export type Latchkey = ReturnType<typeof createLatchkey>;
 function unbuildableRequest(err: unknown, logger: Logger, hsts: boolean): Response {
   const res =
     err instanceof RequestError
-      ? jsonError(400, "Malformed request target or Host header")
+      ? refuse("malformedRequest")
       : (logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, "unhandled error"),
-        jsonError(500, "Internal server error"));
+        refuse("internal"));
   for (const [name, value] of fixedHeaders({ hsts })) if (!res.headers.has(name)) res.headers.set(name, value);
   res.headers.set("x-request-id", crypto.randomUUID());
   return res;

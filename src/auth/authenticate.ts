@@ -1,7 +1,6 @@
 // The course's `User | Response` pattern on a Fetch Request: either the
 // fact the handler needs, or the response that ends the request.
-import { unauthorized } from "../http/responses.js";
-import { jsonError } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import type { Role, SessionRow } from "../store/store.js";
 import type { User } from "../schemas.js";
 import { clearSessionCookie, readSessionCookie, type CookieOptions } from "./cookies.js";
@@ -37,8 +36,8 @@ export function createAuthenticator(checkSession: CheckSession, cookies: CookieO
   /** The signed-in user and session, or a 401 (clearing a dead cookie). */
   return async function authenticate(request: Request): Promise<Authenticated | Response> {
     const result = await checkSession(request.headers.get("cookie"));
-    if (result === "none") return unauthorized();
-    if (result === "dead") return unauthorized({ "set-cookie": clearSessionCookie(cookies) });
+    if (result === "none") return refuse("unauthorized");
+    if (result === "dead") return refuse("unauthorized", undefined, { "set-cookie": clearSessionCookie(cookies) });
     return result;
   };
 }
@@ -47,5 +46,5 @@ export type Authenticate = ReturnType<typeof createAuthenticator>;
 
 /** 403 unless the authenticated user has one of the roles. */
 export function requireRole(auth: Authenticated, ...roles: Role[]): Response | null {
-  return roles.includes(auth.user.role) ? null : jsonError(403, "Forbidden");
+  return roles.includes(auth.user.role) ? null : refuse("forbidden");
 }

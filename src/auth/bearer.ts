@@ -17,7 +17,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, typ
 import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Clock } from "../clock.js";
 import type { Config, SigningKey } from "../config.js";
-import { jsonError } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 import type { Logger } from "../log.js";
 import type { User } from "../schemas.js";
 import { StoreUnavailableError, type Store, type UserRow } from "../store/store.js";
@@ -233,7 +233,7 @@ type AccessClaims = JWTPayload & { sub: string; sid: string; jti: string; iat: n
 
 /** 401 with the RFC 6750 challenge; `invalid` adds error="invalid_token" when a token was sent. */
 export function bearerUnauthorized(invalid: boolean): Response {
-  return jsonError(401, "Unauthorized", undefined, {
+  return refuse("unauthorized", undefined, {
     "www-authenticate": invalid ? 'Bearer error="invalid_token"' : "Bearer",
   });
 }

@@ -6,7 +6,7 @@
 //   no Sec-Fetch-Site, Origin present       -> allowed only for a trusted origin
 //   neither header                          -> not a browser (curl, a server): allowed
 // SameSite=Lax on the cookie stays on as defence in depth.
-import { jsonError } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 
 export interface CrossSiteOptions {
   /** Origins allowed besides the request's own (PUBLIC_URL, TRUSTED_ORIGINS). */
@@ -32,5 +32,5 @@ export function isCrossSiteRequest(request: Request, options: CrossSiteOptions):
 
 /** null when the request may proceed, else the 403 that ends it. */
 export function checkCrossSite(request: Request, options: CrossSiteOptions): Response | null {
-  return isCrossSiteRequest(request, options) ? jsonError(403, "Cross-site request refused") : null;
+  return isCrossSiteRequest(request, options) ? refuse("crossSite") : null;
 }

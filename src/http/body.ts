@@ -1,7 +1,7 @@
 // Reading a JSON body: content type, syntax and shape, each refused with its
 // own clear 4xx. The size limit is enforced before this, by bodySizeLimit (http/middleware.ts).
 import type { z } from "zod";
-import { jsonError } from "./responses.js";
+import { refuse } from "../refusals.js";
 
 // Strict: invalid bytes are refused rather than turned into U+FFFD, which would
 // let different byte sequences collapse into one email address.
@@ -18,13 +18,13 @@ export function toIssues(error: z.ZodError): Issue[] {
 }
 
 export function invalidBody(issues: Issue[]): Response {
-  return jsonError(400, "Invalid request body", { issues });
+  return refuse("invalidBody", { issues });
 }
 
 /** The validated body, or the Response that ends the request. */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S> | Response> {
   if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
-    return jsonError(415, "Content-Type must be application/json");
+    return refuse("notJson");
   }
   let bytes: ArrayBuffer;
   try {
@@ -37,13 +37,13 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   try {
     text = UTF8.decode(bytes);
   } catch {
-    return jsonError(400, "Request body must be valid UTF-8");
+    return refuse("invalidUtf8");
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    return jsonError(400, "Malformed JSON body");
+    return refuse("malformedJson");
   }
   const parsed = schema.safeParse(data);
   return parsed.success ? parsed.data : invalidBody(toIssues(parsed.error));
@@ -59,5 +59,5 @@ export function isBrokenRequestBody(err: unknown): boolean {
 }
 
 export function brokenBody(): Response {
-  return jsonError(400, "Request body could not be read");
+  return refuse("unreadableBody");
 }

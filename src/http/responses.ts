@@ -12,4 +12,3 @@ export function jsonError(status: number, error: string, extra?: Record<string, 
   return json({ error, ...extra }, status, headers);
 }
 
-export const unauthorized = (headers?: HeadersInit) => jsonError(401, "Unauthorized", undefined, headers);

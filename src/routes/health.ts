@@ -1,18 +1,18 @@
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
-import { json, jsonError } from "../http/responses.js";
+import { json } from "../http/responses.js";
+import { refuse } from "../refusals.js";
 
 export function healthRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  /** The process is up. */
   app.get("/healthz", () => json({ status: "ok" }));
-  /** The database answers. */
+  // Ready when the database answers.
   app.get("/readyz", async () => {
     try {
       await deps.store.ping();
       return json({ status: "ready" });
     } catch {
-      return jsonError(503, "Service unavailable");
+      return refuse("unavailable");
     }
   });
   return app;
