@@ -23,7 +23,7 @@ const config = loadConfig({
   FORGOT_PASSWORD_GLOBAL_LIMIT: "1000000000",
 });
 // A mailer as slow as a real SMTP round trip, to show that it stays off the response path.
-const mailer: Mailer = { kind: "smtp", send: () => new Promise((r) => setTimeout(r, 20)) };
+const mailer: Mailer = { send: () => new Promise((r) => setTimeout(r, 20)) };
 const store = createSqliteStore(join(dir, "bench.db"));
 const latchkey = createLatchkey({ config, store, mailer, backgroundTasks: false });
 const server = serve({ fetch: latchkey.fetch, port: 0, hostname: "127.0.0.1" });

@@ -14,8 +14,6 @@ export interface MailMessage {
 }
 
 export interface Mailer {
-  /** "smtp" delivers, "log" writes to the log (development only), "none" drops. */
-  readonly kind: "smtp" | "log" | "none";
   /** Settles when the mailer can send; rejects when SMTP_URL is set but nodemailer is not installed. */
   readonly ready?: Promise<void>;
   send(message: MailMessage): Promise<void>;
@@ -31,7 +29,6 @@ export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logge
     const ready = transport.then(() => undefined);
     ready.catch(() => {}); // reported by whoever awaits `ready` (startServer) or by send()
     return {
-      kind: "smtp",
       ready,
       async send(message) {
         // An address object, not a string: nodemailer parses a string as an
@@ -43,7 +40,6 @@ export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logge
   }
   if (config.env === "development") {
     return {
-      kind: "log",
       async send(message) {
         // The one place a secret (the reset link) may reach a log: development only, no SMTP configured.
         logger.info(
@@ -65,7 +61,6 @@ export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logge
     logger.warn({ event: "mail.not_configured", message: "SMTP_URL is not set: password-reset emails will not be sent" });
   }
   return {
-    kind: "none",
     async send(message) {
       logger.warn({ event: "mail.not_configured", subject: message.subject });
     },

@@ -22,7 +22,7 @@ beforeAll(async () => {
     store: createSqliteStore(`${dir.path}/base.db`),
     basePath: "/auth",
     // Collects what would be sent, so the link in it can be read.
-    mailer: { kind: "log", send: async (m) => void mails.push(m) },
+    mailer: { send: async (m) => void mails.push(m) },
     backgroundTasks: false,
   });
   const app = new Hono();

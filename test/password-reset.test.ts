@@ -344,9 +344,6 @@ async function startCountingServer(env: Record<string, string> = {}) {
     verify: (hash, password) => real.verify(hash, password),
     verifyDummy: (password) => real.verifyDummy(password),
     needsRehash: (hash) => real.needsRehash(hash),
-    get queued() {
-      return real.queued;
-    },
   };
   const clock = createTestClock();
   const store = await openStore(config);

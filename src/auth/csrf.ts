@@ -16,7 +16,7 @@ export interface CrossSiteOptions {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export function isCrossSiteRequest(request: Request, options: CrossSiteOptions): boolean {
+function isCrossSiteRequest(request: Request, options: CrossSiteOptions): boolean {
   if (SAFE_METHODS.has(request.method)) return false;
   const site = request.headers.get("sec-fetch-site");
   if (site !== null) {

@@ -2,9 +2,8 @@
 // characters, no composition rules). Following NIST SP 800-63B: refuse what
 // attackers try first -- the most common passwords, and the account's own
 // email -- and nothing else, so long pasted passphrases always work.
-// Used by signup now, and by every later path that sets a password.
+// Applied by accounts.ts, the one place a password is set (signup, change, reset, CLI, bootstrap).
 import { readFileSync } from "node:fs";
-import { invalidBody } from "../http/body.js";
 
 let common: Set<string> | undefined;
 
@@ -38,15 +37,4 @@ export function passwordPolicyViolation(password: string, email: string, options
     return "Password is one of the most common passwords; choose another one";
   }
   return null;
-}
-
-/** null when the password is acceptable; else the 400 (with an issue on `path`) that ends the request. */
-export function checkNewPassword(
-  password: string,
-  email: string,
-  options: PasswordPolicyOptions,
-  path = "password",
-): Response | null {
-  const why = passwordPolicyViolation(password, email, options);
-  return why ? invalidBody([{ path, message: why }]) : null;
 }

@@ -34,8 +34,6 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
   /** True when the stored hash was made with other parameters than the configured ones. */
   needsRehash(passwordHash: string): boolean;
-  /** Hashes waiting for a slot right now. */
-  readonly queued: number;
 }
 
 /** Runs at most `concurrency` tasks at once; at most `maxQueue` may wait. */
@@ -110,9 +108,6 @@ export function createPasswordHasher(options: HasherOptions): PasswordHasher {
       } catch {
         return true;
       }
-    },
-    get queued() {
-      return limiter.queued;
     },
   };
 }

@@ -22,7 +22,7 @@ export interface ResetDeps {
 }
 
 /** Where reset links point: PUBLIC_URL, else (development) this server on localhost. */
-export function resetLinkBase(config: ResetDeps["config"]): string {
+function resetLinkBase(config: ResetDeps["config"]): string {
   return (config.publicUrl ?? `http://localhost:${config.port}`) + (config.basePath ?? "");
 }
 

@@ -11,7 +11,7 @@ import type { PublicSession } from "../schemas.js";
 import type { SessionRow } from "../store/store.js";
 
 /** The session as its owner sees it; `expiresAt` is whichever expiry comes first if it is not used again. */
-export function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: number): PublicSession {
+function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: number): PublicSession {
   return {
     id: row.id,
     current: row.id === currentId,
