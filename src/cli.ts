@@ -175,19 +175,12 @@ const commands: Record<string, Command> = {
     options: help,
     createsDatabase: true,
     async run(_values, config) {
-      const { startServer } = await import("./serve.js");
+      const { startServer, untilSignalled } = await import("./serve.js");
       const { startupFailure } = await import("./startup-errors.js");
       const running = await startServer({ config }).catch((e: unknown) => {
         throw e instanceof ConfigError ? e : new CommandError(startupFailure(e, config));
       });
-      return new Promise<number>((resolve) => {
-        const stop = (signal: string) => {
-          running.latchkey.logger.info({ event: "server.stopping", signal });
-          running.close().then(() => resolve(0), () => resolve(1));
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-      });
+      return untilSignalled(running);
     },
   },
 

@@ -43,6 +43,9 @@ export const REFUSALS = {
 
 export type RefusalCode = keyof typeof REFUSALS;
 
+/** The 413's sentence, which names the configured BODY_LIMIT. */
+export const bodyTooLargeMessage = (limitBytes: number) => `Request body must be at most ${limitBytes} bytes`;
+
 /** The refusal's JSON answer: `{ error, ...extra }` with its status. */
 export function refuse(code: RefusalCode, extra?: Record<string, unknown>, headers?: HeadersInit): Response {
   const { status, message } = REFUSALS[code];

@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import { fixedHeaders } from "./http/middleware.js";
 import { createLatchkey, type Latchkey } from "./latchkey.js";
 import type { Logger } from "./log.js";
+import { bodyTooLargeMessage } from "./refusals.js";
 import { describeDatabase } from "./startup-errors.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
@@ -28,6 +29,21 @@ export interface StartOptions {
   store?: Store;
   clock?: Clock;
   logger?: Logger;
+}
+
+/**
+ * Waits for SIGTERM or SIGINT, then stops gracefully; resolves with the exit
+ * code (0 stopped cleanly, 1 the stop failed). `npm start` and `latchkey serve`.
+ */
+export function untilSignalled(running: RunningServer): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      running.latchkey.logger.info({ event: "server.stopping", signal });
+      running.close().then(() => resolve(0), () => resolve(1));
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
@@ -186,7 +202,7 @@ function protocolAnswers(config: Config) {
     checkContinue(next: NodeListener): NodeListener {
       return (req, res) => {
         if (Number(req.headers["content-length"]) > config.bodyLimitBytes) {
-          answer(res, 413, `Request body must be at most ${config.bodyLimitBytes} bytes`);
+          answer(res, 413, bodyTooLargeMessage(config.bodyLimitBytes));
           return;
         }
         res.writeContinue();

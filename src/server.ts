@@ -4,7 +4,7 @@
 // database unreachable or unmigrated, a missing optional package).
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { startServer } from "./serve.js";
+import { startServer, untilSignalled } from "./serve.js";
 import { startupFailure } from "./startup-errors.js";
 
 let config: Config;
@@ -17,16 +17,7 @@ try {
 }
 
 try {
-  const running = await startServer({ config });
-  const stop = (signal: string) => {
-    running.latchkey.logger.info({ event: "server.stopping", signal });
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.exit(await untilSignalled(await startServer({ config })));
 } catch (err) {
   console.error(`latchkey: ${err instanceof ConfigError ? err.message : startupFailure(err, config)}`);
   process.exit(err instanceof ConfigError ? 2 : 1);
