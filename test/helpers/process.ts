@@ -19,14 +19,26 @@ export interface ServerProcess {
 /** The compiled entry point `npm start` runs (`node dist/server.js`; the tests' global setup builds it). */
 export const SERVER_ENTRY = `${ROOT}/dist/server.js`;
 
-export async function spawnServer(env: Record<string, string>, cwd = ROOT): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    cwd,
-    env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ...RELAXED_ABUSE_LIMITS, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** How a child's output is kept: each stdout line (return false to leave it out of `logs`), each stderr chunk. */
+export interface OutputFilters {
+  onLine?: (line: string) => boolean;
+  onStderr?: (text: string) => boolean;
+}
+
+/**
+ * A server child process, resolved once it logs `server.listening` (with its
+ * URL); rejects if it exits first. The one place that waits for a server.
+ */
+export async function spawnListening(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; maxLogs?: number } & OutputFilters,
+): Promise<{ child: ChildProcess; url: string; logs: string[]; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> {
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
   const logs: string[] = [];
-  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const keep = (line: string) => {
+    if (logs.length < (options.maxLogs ?? Infinity)) logs.push(line);
+  };
+  const exited = once(child, "exit").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = "";
     child.stdout!.on("data", (d) => {
@@ -34,13 +46,26 @@ export async function spawnServer(env: Record<string, string>, cwd = ROOT): Prom
       const lines = buffered.split("\n");
       buffered = lines.pop()!;
       for (const line of lines) {
-        logs.push(line);
+        if (options.onLine?.(line) === false) continue;
+        keep(line);
         const m = /"event":"server.listening","url":"([^"]+)"/.exec(line);
         if (m) resolve(m[1]!);
       }
     });
-    child.stderr!.on("data", (d) => logs.push(String(d)));
-    exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${logs.join("\n")}`)));
+    child.stderr!.on("data", (d) => {
+      const text = String(d);
+      if (options.onStderr?.(text) !== false) logs.push(text);
+    });
+    exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) before listening:\n${logs.join("\n")}`)));
   });
   return { child, url, logs, exited };
+}
+
+/** The compiled server (`npm start`) with the test defaults; `exited` resolves with the exit code. */
+export async function spawnServer(env: Record<string, string>, cwd = ROOT): Promise<ServerProcess> {
+  const started = await spawnListening([SERVER_ENTRY], {
+    cwd,
+    env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ...RELAXED_ABUSE_LIMITS, ...env },
+  });
+  return { ...started, exited: started.exited.then(({ code }) => code) };
 }

@@ -1,10 +1,9 @@
 // Shared pieces of the reliability suites: the real server as a child process
 // (as `npm start` runs it), a small HTTP call that tells a network failure
 // from an answer, and the summary line each suite prints.
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { ROOT, TSX_LOADER } from "../helpers/process.js";
+import { ROOT, spawnListening, TSX_LOADER } from "../helpers/process.js";
 import { FAST_ARGON2 } from "../helpers/server.js";
 
 export const env = process.env;
@@ -62,52 +61,25 @@ export async function startServerProcess(extraEnv: Record<string, string>, optio
   if (options.gcHook) nodeArgs.push("--expose-gc", "--import", new URL("./gc-hook.mjs", import.meta.url).href);
   let gcWaiters: (() => void)[] = [];
   const gcReports: string[] = [];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", TSX_LOADER, `${SERVER_ROOT}/src/server.ts`], {
-    cwd: SERVER_ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "test",
-      LOG_LEVEL: "info",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      ...FAST_ARGON2,
-      ...UNTHROTTLED,
-      ...extraEnv,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const logs: string[] = [];
   const serverErrors: string[] = [];
-  const exited = once(child, "exit").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = "";
-    child.stdout!.on("data", (d) => {
-      buffered += d;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const status = /"status":(\d{3})/.exec(line);
-        if (status) {
-          if (Number(status[1]) >= 500) serverErrors.push(line);
-          continue;
-        }
-        if (logs.length < 2000) logs.push(line);
-        const m = /"event":"server.listening","url":"([^"]+)"/.exec(line);
-        if (m) resolve(m[1]!);
-      }
-    });
-    child.stderr!.on("data", (d) => {
-      const text = String(d);
+  const { child, url, logs, exited } = await spawnListening([...nodeArgs, "--import", TSX_LOADER, `${SERVER_ROOT}/src/server.ts`], {
+    cwd: SERVER_ROOT,
+    env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ...FAST_ARGON2, ...UNTHROTTLED, ...extraEnv },
+    maxLogs: 2000,
+    // Access lines are not kept (they would fill memory in a soak); those with a 5xx status are counted.
+    onLine: (line) => {
+      const status = /"status":(\d{3})/.exec(line);
+      if (status && Number(status[1]) >= 500) serverErrors.push(line);
+      return !status;
+    },
+    onStderr: (text) => {
       const gcLine = /reliability-gc-done (.*)/.exec(text);
-      if (gcLine) {
-        gcReports.push(gcLine[1]!);
-        for (const w of gcWaiters) w();
-        gcWaiters = [];
-        return;
-      }
-      logs.push(text);
-    });
-    exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) before listening:\n${logs.join("\n")}`)));
+      if (!gcLine) return true;
+      gcReports.push(gcLine[1]!);
+      for (const w of gcWaiters) w();
+      gcWaiters = [];
+      return false;
+    },
   });
   const pid = child.pid!;
   const rssKiB = () => {
