@@ -117,9 +117,15 @@ export function createAccounts(deps: AccountsDeps) {
       return after ? { user: after, changed: true, revoked } : "not_found";
     },
 
-    /** Deletes the account; its sessions, bearer and reset rows go with it (every engine). Never the last admin. */
+    /**
+     * Deletes the account and everything it holds (never the last admin). SQLite's
+     * foreign keys take the bearer and reset rows with the user; PostgreSQL's
+     * token tables have none yet, so they are ended here too.
+     */
     async remove(userId: string): Promise<"ok" | "not_found" | "last_admin"> {
-      return store.deleteUser(userId);
+      const result = await store.deleteUser(userId);
+      if (result === "ok") await store.tokens!.revokeUserCredentials(userId);
+      return result;
     },
 
     /** Every session and bearer credential of every user (ASVS V7.4.5). */
