@@ -1,22 +1,23 @@
 // The Hono app: middleware order and route groups, nothing else.
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { PasswordHasherBusyError } from "./auth/passwords.js";
 import type { AppEnv, Deps } from "./deps.js";
-import { bodySizeLimit, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
-import { brokenBody, isBrokenRequestBody } from "./http/body.js";
+import { toResponse } from "./http/answer.js";
+import { errorAnswer } from "./http/errors.js";
 import { jsonError } from "./http/responses.js";
+import { bodySizeLimit, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
+import type { NodeLane } from "./http/node-listener.js";
+import { bodyTooLargeMessage, refuse } from "./refusals.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
+import { meAnswer, meRoutes } from "./routes/me.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { pageRoutes } from "./routes/pages.js";
 import { passwordResetRoutes } from "./routes/password-reset.js";
 import { tokenRoutes } from "./routes/token.js";
-import { StoreUnavailableError } from "./store/store.js";
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const { config, logger } = deps;
@@ -28,10 +29,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     methodNotAllowed({
       app,
       onMethodNotAllowed: (_c, methods) =>
-        jsonError(405, "Method not allowed", undefined, { allow: methods.join(", ") }),
+        refuse("methodNotAllowed", undefined, { allow: methods.join(", ") }),
     }),
   );
-  app.use(bodySizeLimit(config.bodyLimitBytes, () => jsonError(413, `Request body must be at most ${config.bodyLimitBytes} bytes`)));
+  app.use(bodySizeLimit(config.bodyLimitBytes, () => jsonError(413, bodyTooLargeMessage(config.bodyLimitBytes))));
   // The bearer routes come before the cross-site guard, so exactly they (by
   // method and route, wherever the app is mounted) skip it: they never read
   // cookies, so a cross-site request to them carries no ambient authority.
@@ -40,6 +41,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route("/", healthRoutes(deps));
   app.route("/", authRoutes(deps));
+  app.route("/", meRoutes(deps)); // also answered on Node's listener: nodeLanes below
   app.route("/", sessionRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", adminRoutes(deps));
@@ -47,23 +49,19 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
   app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
 
-  app.notFound(() => jsonError(404, "Not found"));
-  app.onError((err, c) => {
-    if (err instanceof PasswordHasherBusyError) {
-      return jsonError(503, "Server busy, try again", undefined, { "retry-after": "1" });
-    }
-    if (err instanceof StoreUnavailableError) {
-      return jsonError(503, "Service unavailable", undefined, { "retry-after": "1" });
-    }
-    if (err instanceof HTTPException && err.status < 500) return jsonError(err.status, err.message || "Bad request");
-    const requestId = c.get("requestId");
-    if (isBrokenRequestBody(err)) {
-      logger.info({ event: "http.broken_body", requestId }); // the client's fault: not an "unhandled error"
-      return brokenBody();
-    }
-    logger.error({ requestId, err: { name: err.name, message: err.message, stack: err.stack } }, "unhandled error");
-    return jsonError(500, "Internal server error", { requestId });
-  });
+  app.notFound(() => refuse("notFound"));
+  app.onError((err, c) => toResponse(errorAnswer(err, c.get("requestId"), logger)));
 
   return app;
+}
+
+/**
+ * Routes that Node's request listener answers itself, before Hono, when the
+ * app is served at the root (http/node-listener.ts). Each writes the same
+ * Answer as its Hono route; a throw goes through the same errorAnswer.
+ */
+export function nodeLanes(deps: Pick<Deps, "checkSession" | "cookies">): Record<string, NodeLane> {
+  return {
+    "GET /me": async (req) => meAnswer(await deps.checkSession(req.headers.cookie), deps.cookies),
+  };
 }

@@ -1,6 +1,6 @@
 // What every route group receives: built once in createLatchkey(), passed explicitly.
 import type { Accounts } from "./auth/accounts.js";
-import type { Authenticate } from "./auth/authenticate.js";
+import type { Authenticate, CheckSession } from "./auth/authenticate.js";
 import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
 import type { CookieOptions } from "./auth/cookies.js";
@@ -19,6 +19,8 @@ export interface Deps {
   /** Every change to an account, and what it ends (auth/accounts.ts). */
   accounts: Accounts;
   passwords: PasswordHasher;
+  /** What a Cookie header proves (authenticate() without the Response). */
+  checkSession: CheckSession;
   authenticate: Authenticate;
   cookies: Required<CookieOptions>;
   clock: Clock;

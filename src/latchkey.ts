@@ -9,7 +9,7 @@ import { type CookieOptions } from "./auth/cookies.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
 import { createSessionManager } from "./auth/sessions.js";
 import { createAccounts } from "./auth/accounts.js";
-import { createApp } from "./app.js";
+import { createApp, nodeLanes } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createSqliteStore } from "./engines.js";
@@ -17,8 +17,8 @@ import { Hono } from "hono";
 import { normalizeBasePath } from "./base-path.js";
 import type { AppEnv, Deps } from "./deps.js";
 import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
-import { withFastMe } from "./http/fast-me.js";
-import { fixedHeaders } from "./http/middleware.js";
+import { fixedHeaders } from "./http/headers.js";
+import { createNodeListener } from "./http/node-listener.js";
 import { refuse } from "./refusals.js";
 import { createLogger, type Logger } from "./log.js";
 import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
@@ -88,7 +88,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const deps: Deps = { config, store, sessions, accounts, passwords, authenticate, cookies, clock, logger, bearer, resets, clientIp };
+  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, clientIp };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
@@ -98,9 +98,9 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
       hostname: config.host,
       errorHandler: (err) => unbuildableRequest(err, logger, config.secureCookies),
     });
-    // fast-me answers the literal path /me; under a prefix GET <prefix>/me goes through the app instead.
+    // The lanes answer literal paths; under a prefix everything goes through the app.
     if (config.basePath) return listener;
-    return withFastMe({ checkSession, cookies, logger, accessLog: config.accessLog, hsts: config.secureCookies }, listener);
+    return createNodeListener(nodeLanes(deps), { logger, accessLog: config.accessLog, hsts: config.secureCookies }, listener);
   }
 
   let pruner: NodeJS.Timeout | undefined;

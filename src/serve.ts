@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import { bootstrapAdmin } from "./auth/admin-bootstrap.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
-import { fixedHeaders } from "./http/middleware.js";
+import { fixedHeaders } from "./http/headers.js";
 import { createLatchkey, type Latchkey } from "./latchkey.js";
 import type { Logger } from "./log.js";
 import { bodyTooLargeMessage } from "./refusals.js";

@@ -1,13 +1,17 @@
-// GET /me is answered by a fast path on Node's request listener
-// (src/http/fast-me.ts) instead of Hono. These tests hold it to the Hono
-// route's exact answers, and check which requests it hands to Hono.
+// GET /me is answered by a lane on Node's request listener
+// (src/http/node-listener.ts, app.ts nodeLanes) instead of Hono. Both write
+// the one answer of routes/me.ts: these tests hold the two writers to the
+// same bytes, check which requests the lane hands to Hono, and that a
+// failing store is asked once.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLatchkey } from "../src/latchkey.js";
-import { withFastMe } from "../src/http/fast-me.js";
+import { nodeLanes } from "../src/app.js";
+import { createNodeListener } from "../src/http/node-listener.js";
+import { StoreUnavailableError } from "../src/store/store.js";
 import { createLogger } from "../src/log.js";
 import { createSqliteStore } from "../src/store/sqlite.js";
 import { client, request, uniqueEmail, type ApiResponse } from "./helpers/http.js";
@@ -127,8 +131,9 @@ describe("GET /me fast path hand-off", () => {
   const latchkey = createLatchkey({ config, store, clock: createTestClock(), backgroundTasks: false });
   const hono = getRequestListener((req, env) => latchkey.fetch(req, env));
   let handedOff: string[] = [];
-  const fastMe = withFastMe(
-    { checkSession: latchkey.checkSession, cookies: latchkey.cookies, logger: latchkey.logger, accessLog: false, hsts: false },
+  const fastMe = createNodeListener(
+    nodeLanes(latchkey),
+    { logger: latchkey.logger, accessLog: false, hsts: false },
     (req, res) => {
       handedOff.push(`${req.method} ${req.url}`);
       hono(req, res);
@@ -159,24 +164,60 @@ describe("GET /me fast path hand-off", () => {
     expect(handedOff).toEqual(["GET /me?x=1", "HEAD /me", "POST /me", "GET /me/", "GET /healthz"]);
   });
 
-  it("hands /me to Hono when the session check fails, which answers with its error mapping", async () => {
+  const signedIn = async () => {
     const c = client(url);
     const email = uniqueEmail();
     await c.post("/signup", { email, password: "fast-path-password" });
     await c.post("/login", { email, password: "fast-path-password" });
+    return c;
+  };
+
+  /** Runs `during` while store.findSession fails after `delayMs`; returns how often it was asked. */
+  async function withFailingStore(error: Error, delayMs: number, during: () => Promise<void>): Promise<number> {
     const original = store.findSession;
+    let lookups = 0;
     store.findSession = async () => {
-      throw new Error("disk on fire");
+      lookups++;
+      await new Promise((r) => setTimeout(r, delayMs));
+      throw error;
     };
     try {
-      handedOff = [];
-      const res = await c.get("/me");
-      expect(handedOff).toEqual(["GET /me"]);
-      expect(res.status).toBe(500);
-      expect(res.body).toEqual({ error: "Internal server error", requestId: res.headers.get("x-request-id") });
+      await during();
     } finally {
       store.findSession = original;
     }
+    return lookups;
+  }
+
+  it("answers an unreachable store with one 503 after one lookup, without handing /me to Hono", async () => {
+    const c = await signedIn();
+    handedOff = [];
+    let res!: ApiResponse;
+    const lookups = await withFailingStore(new StoreUnavailableError("connection refused"), 200, async () => {
+      res = await c.get("/me");
+    });
+    expect(lookups).toBe(1); // it used to be 2: the lane handed the request to Hono, which asked again
+    expect(handedOff).toEqual([]);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.body).toEqual({ error: "Service unavailable" });
     expect((await c.get("/me")).status).toBe(200);
+  });
+
+  it("answers an unexpected store error with the same 500 as Hono's error mapping", async () => {
+    const c = await signedIn();
+    handedOff = [];
+    const answers: ApiResponse[] = [];
+    const lookups = await withFailingStore(new Error("disk on fire"), 0, async () => {
+      answers.push(await c.get("/me"), await c.get("/me?via=hono"));
+    });
+    expect(lookups).toBe(2); // one per request
+    expect(handedOff).toEqual(["GET /me?via=hono"]);
+    for (const res of answers) {
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: "Internal server error", requestId: res.headers.get("x-request-id") });
+    }
+    const sameBytes = (res: ApiResponse) => ({ ...comparable(res), text: res.text.replace(res.headers.get("x-request-id")!, "<id>") });
+    expect(sameBytes(answers[0]!)).toEqual(sameBytes(answers[1]!));
   });
 });

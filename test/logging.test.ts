@@ -1,7 +1,7 @@
 // Logs are structured, carry request ids and events, and never a password, token or hash.
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccessLog } from "../src/http/middleware.js";
+import { createAccessLog } from "../src/http/access-log.js";
 import { createLogger } from "../src/log.js";
 import { client, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";

@@ -2,37 +2,10 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../deps.js";
-import { infoLineWriter, type Logger } from "../log.js";
+import type { Logger } from "../log.js";
+import { createAccessLog } from "./access-log.js";
+import { fixedHeaders } from "./headers.js";
 import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
-
-/** What one access-log line says about a request. */
-export interface AccessLine {
-  requestId: string;
-  method: string;
-  path: string;
-  status: number;
-  /** When the request began (performance.now()). */
-  started: number;
-}
-
-/**
- * The access log (one line per request), or undefined when ACCESS_LOG=off or
- * info is not logged. The line carries only fixed, non-secret fields, so it
- * skips pino's per-call work where the logger allows (infoLineWriter), and
- * else goes through a child logger without the redaction pass.
- */
-export function createAccessLog(logger: Logger, enabled: boolean): ((line: AccessLine) => void) | undefined {
-  if (!enabled || !logger.isLevelEnabled("info")) return undefined;
-  const ms = (started: number) => Math.round((performance.now() - started) * 100) / 100;
-  const write = infoLineWriter(logger);
-  if (write) {
-    const str = JSON.stringify;
-    return ({ requestId, method, path, status, started }) =>
-      write(`,"requestId":${str(requestId)},"method":${str(method)},"path":${str(path)},"status":${status},"ms":${ms(started)}`);
-  }
-  const access = logger.child({}, { redact: [] });
-  return ({ requestId, method, path, status, started }) => access.info({ requestId, method, path, status, ms: ms(started) });
-}
 
 /** A request id for every request (also sent as X-Request-Id), and its access-log line when it ends. */
 export function requestContext(logger: Logger, options: { accessLog: boolean } = { accessLog: true }): MiddlewareHandler<AppEnv> {
@@ -45,20 +18,6 @@ export function requestContext(logger: Logger, options: { accessLog: boolean } =
     c.res.headers.set("x-request-id", requestId);
     log?.({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, started });
   };
-}
-
-/** The headers every response carries unless its route set them: no caching, and the standard security headers. */
-export function fixedHeaders(options: { hsts: boolean }): [string, string][] {
-  const fixed: [string, string][] = [
-    ["cache-control", "no-store"],
-    ["x-content-type-options", "nosniff"],
-    ["x-frame-options", "DENY"],
-    ["referrer-policy", "no-referrer"],
-    ["cross-origin-resource-policy", "same-origin"],
-    ["content-security-policy", "default-src 'none'; frame-ancestors 'none'"],
-  ];
-  if (options.hsts) fixed.push(["strict-transport-security", "max-age=63072000; includeSubDomains"]);
-  return fixed;
 }
 
 /** Sets the fixed headers on every response that does not set them itself. */

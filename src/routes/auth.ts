@@ -1,4 +1,4 @@
-// Sign up, log in, who am I, log out. Each handler reads top to bottom:
+// Sign up, log in, log out (who am I: routes/me.ts). Each handler reads top to bottom:
 // parse, check, act, answer.
 import { Hono } from "hono";
 import { clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
@@ -53,12 +53,6 @@ export function authRoutes(deps: Deps) {
     await store.recordLogin(user.id, now);
     logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
     return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookies) });
-  });
-
-  app.get("/me", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    return json({ user: auth.user });
   });
 
   // No authentication on purpose: logging out must work with an expired,
