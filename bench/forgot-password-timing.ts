@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
 import type { Mailer } from "../src/mail.js";
 import { createLatchkey } from "../src/latchkey.js";
-import { createSqliteStore } from "../src/store/sqlite.js";
+import { createSqliteStore } from "../src/store/sqlite/index.js";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 

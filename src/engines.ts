@@ -3,10 +3,10 @@
 // ioredis, and their declared types never mention pg's or ioredis' own types
 // (a consumer type-checks without @types/pg or @types/better-sqlite3).
 import { importOptional, MissingPackageError } from "./optional-import.js";
-import { createSqliteStore as openSqlite } from "./store/sqlite.js";
+import { createSqliteStore as openSqlite } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
 
-/** Options of createPostgresStore(); the same fields as store/postgres.ts's PostgresOptions. */
+/** Options of createPostgresStore(); the same fields as store/postgres/connection.ts's PostgresOptions. */
 export interface PostgresStoreOptions {
   /** Schema holding the tables (created if missing); overrides `?schema=` in the URL. */
   schema?: string | undefined;
@@ -31,8 +31,8 @@ export interface SqliteStoreOptions {
   sessionCacheSize?: number | undefined;
 }
 
-const loadPostgres = () => importOptional("pg", "DATABASE_URL is a postgres:// URL", () => import("./store/postgres.js"));
-const loadRedis = () => importOptional("ioredis", "REDIS_URL is set", () => import("./store/redis.js"));
+const loadPostgres = () => importOptional("pg", "DATABASE_URL is a postgres:// URL", () => import("./store/postgres/index.js"));
+const loadRedis = () => importOptional("ioredis", "REDIS_URL is set", () => import("./store/redis/index.js"));
 
 /** Strips `undefined` members, which the engines' own option types (without exactOptionalPropertyTypes) treat as absent anyway. */
 const defined = <T extends object>(options: T) =>

@@ -83,7 +83,7 @@ const bearerWorks = async (accessToken: string) =>
 describe("the account lifecycle: what each operation ends", () => {
   it.each(TABLE)("$operation", async (row) => {
     const { store, accounts } = srv.latchkey;
-    const tokens = store.tokens!;
+    const tokens = store.tokens;
     const email = await signup("subject");
     const [current, other] = [await cookieLogin(email), await cookieLogin(email)];
     const bearer = await bearerLogin(email);

@@ -13,7 +13,7 @@ import { nodeLanes } from "../src/app.js";
 import { createNodeListener } from "../src/http/node-listener.js";
 import { StoreUnavailableError } from "../src/store/store.js";
 import { createLogger } from "../src/log.js";
-import { createSqliteStore } from "../src/store/sqlite.js";
+import { createSqliteStore } from "../src/store/sqlite/index.js";
 import { client, request, uniqueEmail, type ApiResponse } from "./helpers/http.js";
 import { createTestClock, startTestServer, tempDir, testConfig, type TestServer } from "./helpers/server.js";
 

@@ -3,6 +3,7 @@
 // timeouts, /readyz turns 503, the process stays up, and service resumes by
 // itself. A TCP proxy between server and engine takes the engine away
 // (refuse / blackhole / cut connections), so the machine's service is untouched.
+import Database from "better-sqlite3";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -182,4 +183,32 @@ describe.skipIf(!pgRedisAvailable)("Redis goes away (users stay in PostgreSQL)",
       }
     },
   );
+});
+
+describe("SQLite: another process holds the write lock past busy_timeout", () => {
+  let srv: TestServer;
+  let holder: Database.Database;
+  beforeAll(async () => {
+    srv = await startTestServer({ engine: "sqlite" });
+    // The server's own connection waits 100 ms for the lock instead of 5 s, so the test is quick.
+    (srv.latchkey.store as unknown as { db: Database.Database }).db.pragma("busy_timeout = 100");
+    holder = new Database(srv.dbPath); // a CLI or a second instance on the same file
+  });
+  afterAll(async () => {
+    if (holder.inTransaction) holder.exec("ROLLBACK");
+    holder.close();
+    await srv.destroy();
+  });
+
+  it("answers 503 (not 500) while the lock is held, writes nothing, and recovers", async () => {
+    const email = uniqueEmail("locked");
+    holder.exec("BEGIN IMMEDIATE");
+    const locked = await request(srv.url, "POST", "/signup", { body: { email, password: "password123" } });
+    expect(locked.status).toBe(503);
+    expect(locked.body).toEqual(UNAVAILABLE);
+    expect(locked.headers.get("retry-after")).not.toBeNull();
+    holder.exec("ROLLBACK");
+    // Nothing was half-written: the same address signs up now.
+    expect((await request(srv.url, "POST", "/signup", { body: { email, password: "password123" } })).status).toBe(201);
+  });
 });

@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attachSessionCache, type SessionCache } from "../src/store/sqlite-cache.js";
-import { createSqliteStore } from "../src/store/sqlite.js";
+import { attachSessionCache, type SessionCache } from "../src/store/sqlite/cache.js";
+import { createSqliteStore } from "../src/store/sqlite/index.js";
 import type { SessionWithUser } from "../src/store/store.js";
 import { client, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, tempDir, type TestServer } from "./helpers/server.js";
@@ -79,13 +79,22 @@ describe("session cache: revocation stays immediate", () => {
     expect(me.body.user.role).toBe("admin");
   });
 
-  it("sees a write made on the server's own connection outside the store's methods", async () => {
+  it("keeps its entries through bearer-token, reset-link and setting writes; a user write refreshes them", async () => {
     const { c, userId } = await signedIn();
-    const db = (srv.latchkey.store as unknown as { db: Database.Database }).db;
+    const store = srv.latchkey.store;
+    const db = (store as unknown as { db: Database.Database }).db;
+    // A change the cache cannot see (same connection, no store method): the cached row stays what /me answers...
     db.prepare("UPDATE users SET role = 'admin' WHERE id = ?").run(userId);
+    expect((await c.get("/me")).body.user.role).toBe("user");
+    // ...through every token-store write, none of which touches a session or a user...
+    const now = Date.now();
+    await store.tokens.createRefreshFamily({ familyId: `f-${userId}`, userId, tokenHash: `r-${userId}`, now, expiresAt: now + 60_000, familyExpiresAt: now + 60_000 });
+    await store.tokens.createResetToken({ tokenHash: `p-${userId}`, userId, createdAt: now, expiresAt: now + 60_000 });
+    await store.tokens.setSettingIfAbsent(`cache-test-${userId}`, "v");
+    expect((await c.get("/me")).body.user.role).toBe("user");
+    // ...and a write to the user through the store drops that user's entries.
+    await store.setPasswordHash(userId, "x", now);
     expect((await c.get("/me")).body.user.role).toBe("admin");
-    db.prepare("DELETE FROM sessions WHERE user_id = ?").run(userId);
-    expect((await c.get("/me")).status).toBe(401);
   });
 
   it("serves a session again after an unrelated foreign commit (the cache refills)", async () => {
@@ -114,7 +123,7 @@ describe("attachSessionCache on a real SQLite file", () => {
     const path = join(dir.path, "cache.db");
     const store = createSqliteStore(path, { sessionCacheSize: 0 }); // creates the schema
     const db = new Database(path);
-    const { cache } = attachSessionCache(db, 100);
+    const cache = attachSessionCache(db, 100);
     const foreign = new Database(path);
     let loads = 0;
     const load = () => (loads++, value("user"));
@@ -127,19 +136,19 @@ describe("attachSessionCache on a real SQLite file", () => {
     readOne(cache, "h", load);
     expect(loads).toBe(2); // a foreign commit empties the cache before any hit
 
-    db.prepare("DELETE FROM counters WHERE key = 'x'").run(); // a guarded local write
+    db.prepare("DELETE FROM counters WHERE key = 'x'").run(); // a write on the cache's own connection...
     readOne(cache, "h", load);
-    expect(loads).toBe(3);
+    expect(loads).toBe(2); // ...is not seen: the store's write methods say their effect (forget/forgetUser/clear)
 
     const hit = readOne(cache, "h", load)!;
     expect(() => (hit.user.role = "admin")).toThrow(TypeError); // entries are frozen: a caller cannot change them...
     expect(() => (hit.session.lastSeenAt = 0)).toThrow(TypeError);
     expect(readOne(cache, "h", load)!.user.role).toBe("user"); // ...so the next read is what the database said
-    expect(loads).toBe(3);
+    expect(loads).toBe(2);
 
     cache.forget("h");
     readOne(cache, "h", load);
-    expect(loads).toBe(4);
+    expect(loads).toBe(3);
     expect(readOne(cache, "missing", () => null)).toBeNull();
     expect(cache.size).toBe(1); // misses are not cached
 
@@ -152,7 +161,7 @@ describe("attachSessionCache on a real SQLite file", () => {
     const path = join(dir.path, "batch.db");
     const store = createSqliteStore(path, { sessionCacheSize: 0 });
     const db = new Database(path);
-    const { cache } = attachSessionCache(db, 100);
+    const cache = attachSessionCache(db, 100);
     const foreign = new Database(path);
     const loaded: string[] = [];
     const load = (h: string) => (loaded.push(h), h === "missing" ? null : value("user"));
@@ -196,14 +205,14 @@ describe("attachSessionCache on a real SQLite file", () => {
 
   it("keeps at most maxEntries, and a size of 0 turns it off", () => {
     const db = new Database(join(dir.path, "size.db"));
-    const { cache } = attachSessionCache(db, 2);
+    const cache = attachSessionCache(db, 2);
     for (const k of ["a", "b", "c"]) readOne(cache, k, () => value("user"));
     expect(cache.size).toBe(2);
     let loads = 0;
     readOne(cache, "a", () => (loads++, value("user"))); // "a" was evicted first
     expect(loads).toBe(1);
 
-    const off = attachSessionCache(new Database(join(dir.path, "off.db")), 0).cache;
+    const off = attachSessionCache(new Database(join(dir.path, "off.db")), 0);
     readOne(off, "a", () => (loads++, value("user")));
     readOne(off, "a", () => (loads++, value("user")));
     expect(loads).toBe(3);

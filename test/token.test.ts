@@ -37,7 +37,7 @@ const refresh = (refreshToken: string, server = srv) =>
 
 /** The development signing key the server generated and stored, to forge tokens that differ in one way only. */
 async function serverKey() {
-  const jwk = await srv.latchkey.store.tokens!.getSetting(DEV_KEY_SETTING);
+  const jwk = await srv.latchkey.store.tokens.getSetting(DEV_KEY_SETTING);
   return createPrivateKey({ key: JSON.parse(jwk!), format: "jwk" });
 }
 
@@ -314,11 +314,11 @@ describe("signing keys", () => {
     let server = await startTestServer({ logger: createLogger("info", sink) });
     try {
       const { accessToken, refreshToken } = await signupAndLogin(server);
-      const stored = await server.latchkey.store.tokens!.getSetting(DEV_KEY_SETTING);
+      const stored = await server.latchkey.store.tokens.getSetting(DEV_KEY_SETTING);
       expect(stored).toContain('"crv":"Ed25519"');
       expect(lines.some((l) => l.includes('"event":"tokens.dev_key"') && l.includes('"level":40'))).toBe(true);
       server = await server.restart();
-      expect(await server.latchkey.store.tokens!.getSetting(DEV_KEY_SETTING)).toBe(stored);
+      expect(await server.latchkey.store.tokens.getSetting(DEV_KEY_SETTING)).toBe(stored);
       expect((await me(accessToken, server)).status).toBe(200);
       expect((await refresh(refreshToken, server)).status).toBe(200);
       // No token or key ever reaches the log.
@@ -338,7 +338,7 @@ describe("signing keys", () => {
       const { jwtVerify } = await import("jose");
       const { payload } = await jwtVerify(accessToken, publicKey, { algorithms: ["EdDSA"], currentDate: new Date(server.clock()) });
       expect(payload).toMatchObject({ iss: "https://auth.example", aud: "api" });
-      expect(await server.latchkey.store.tokens!.getSetting(DEV_KEY_SETTING)).toBeNull(); // nothing generated
+      expect(await server.latchkey.store.tokens.getSetting(DEV_KEY_SETTING)).toBeNull(); // nothing generated
     } finally {
       await server.destroy();
     }

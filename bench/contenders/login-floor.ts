@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { hash, verify } from "@node-rs/argon2";
 import { createLimiter } from "../../src/auth/passwords.js";
 import { loadConfig } from "../../src/config.js";
-import { openSqliteDatabase } from "../../src/store/sqlite.js";
+import { openSqliteDatabase } from "../../src/store/sqlite/index.js";
 import { ready } from "./protocol.js";
 
 const { argon2 } = loadConfig();

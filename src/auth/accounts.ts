@@ -50,7 +50,7 @@ export function createAccounts(deps: AccountsDeps) {
 
   /** Every credential of the user but the kept session: cookie sessions, refresh families (access tokens), reset links. */
   async function endSessions(userId: string, options: { keep?: SessionRow } = {}): Promise<number> {
-    await store.tokens!.revokeUserCredentials(userId);
+    await store.tokens.revokeUserCredentials(userId);
     return options.keep ? sessions.revokeOthers(userId, options.keep.tokenHash) : sessions.revokeAllForUser(userId);
   }
 
@@ -118,19 +118,17 @@ export function createAccounts(deps: AccountsDeps) {
     },
 
     /**
-     * Deletes the account and everything it holds (never the last admin). SQLite's
-     * foreign keys take the bearer and reset rows with the user; PostgreSQL's
-     * token tables have none yet, so they are ended here too.
+     * Deletes the account and everything it holds (never the last admin): on
+     * every engine the sessions, refresh families and reset links go with the
+     * user row, by foreign key (Redis: the store deletes the user's sessions).
      */
-    async remove(userId: string): Promise<"ok" | "not_found" | "last_admin"> {
-      const result = await store.deleteUser(userId);
-      if (result === "ok") await store.tokens!.revokeUserCredentials(userId);
-      return result;
+    remove(userId: string): Promise<"ok" | "not_found" | "last_admin"> {
+      return store.deleteUser(userId);
     },
 
     /** Every session and bearer credential of every user (ASVS V7.4.5). */
     async endEverySession(): Promise<{ sessions: number; families: number }> {
-      const families = await store.tokens!.revokeAllCredentials();
+      const families = await store.tokens.revokeAllCredentials();
       return { sessions: await store.deleteAllSessions(), families };
     },
 
@@ -143,7 +141,7 @@ export function createAccounts(deps: AccountsDeps) {
       const batch = config.session.pruneBatchSize;
       const removed = await sessions.prune(batch);
       const counters = await store.pruneCounters(clock(), batch);
-      const tokens = await store.tokens!.pruneTokens(clock(), batch);
+      const tokens = await store.tokens.pruneTokens(clock(), batch);
       return { sessions: removed, counters, tokens };
     },
   };

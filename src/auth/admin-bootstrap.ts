@@ -34,7 +34,6 @@ export async function bootstrapAdmin(options: BootstrapOptions): Promise<Bootstr
   const admin = config.adminBootstrap;
   if (!admin) return "disabled";
   const settings = store.tokens;
-  if (!settings) throw new Error(`The ${store.engine} store has no settings: the admin bootstrap cannot be recorded`);
 
   const recorded = await settings.getSetting(ADMIN_BOOTSTRAP_SETTING);
   if (recorded !== null) {

@@ -20,8 +20,7 @@ import type { Config, SigningKey } from "../config.js";
 import { refuse } from "../refusals.js";
 import type { Logger } from "../log.js";
 import type { User } from "../schemas.js";
-import { StoreUnavailableError, type Store, type UserRow } from "../store/store.js";
-import type { TokenStore } from "../store/token-store.js";
+import type { Store, UserRow } from "../store/store.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 import { toPublicUser } from "./users.js";
 
@@ -54,11 +53,6 @@ export const DEV_KEY_SETTING = "jwt.dev-ed25519-private-jwk";
 const MAX_TOKEN_LENGTH = 4096;
 const BEARER_HEADER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
-export function tokenStoreOf(store: Store): TokenStore {
-  if (!store.tokens) throw new StoreUnavailableError(`The ${store.engine} store has no token storage`);
-  return store.tokens;
-}
-
 interface Keys {
   alg: "EdDSA" | "HS256";
   sign: KeyObject;
@@ -81,7 +75,7 @@ async function loadKeys(deps: BearerDeps): Promise<Keys> {
   const configured = deps.config.tokens.signingKey;
   if (configured) return toKeys(configured);
   if (deps.config.env === "production") throw new Error("No signing key in production"); // config refuses this first
-  const tokens = tokenStoreOf(deps.store);
+  const tokens = deps.store.tokens;
   let jwk = await tokens.getSetting(DEV_KEY_SETTING);
   if (!jwk) {
     const fresh = JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }));
@@ -160,7 +154,7 @@ export function createBearer(deps: BearerDeps) {
       const now = clock();
       const refreshToken = generateToken();
       const familyId = randomUUID();
-      await tokenStoreOf(store).createRefreshFamily({
+      await store.tokens.createRefreshFamily({
         familyId,
         userId: user.id,
         tokenHash: hashToken(refreshToken),
@@ -174,7 +168,7 @@ export function createBearer(deps: BearerDeps) {
     /** Rotates a refresh token: a new pair, or why not ("reused" has revoked the family). */
     async refresh(refreshToken: string): Promise<TokenPair | { status: "reused" | "invalid" }> {
       if (!isWellFormedToken(refreshToken)) return { status: "invalid" };
-      const tokens = tokenStoreOf(store);
+      const tokens = store.tokens;
       const now = clock();
       const next = generateToken();
       const result = await tokens.rotateRefreshToken(
@@ -197,7 +191,7 @@ export function createBearer(deps: BearerDeps) {
 
     /** Ends the refresh family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
     async revoke(refreshToken: string): Promise<void> {
-      if (isWellFormedToken(refreshToken)) await tokenStoreOf(store).revokeRefreshFamilyOf(hashToken(refreshToken));
+      if (isWellFormedToken(refreshToken)) await store.tokens.revokeRefreshFamilyOf(hashToken(refreshToken));
     },
 
     verifyAccessToken,
@@ -216,7 +210,7 @@ export function createBearer(deps: BearerDeps) {
       // Two independent reads, side by side: the user, and the token's family (one primary-key read).
       const [user, live] = await Promise.all([
         store.findUserById(claims.sub),
-        tokenStoreOf(store).isRefreshFamilyLive(claims.sid, claims.sub, clock()),
+        store.tokens.isRefreshFamilyLive(claims.sid, claims.sub, clock()),
       ]);
       if (!user || !live) return bearerUnauthorized(true);
       return { user: toPublicUser(user), token: { jti: claims.jti, sid: claims.sid, iat: claims.iat, exp: claims.exp } };

@@ -8,7 +8,6 @@ import type { Logger } from "../log.js";
 import type { Mailer } from "../mail.js";
 import type { Store, UserRow } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
-import { tokenStoreOf } from "./bearer.js";
 import { PasswordHasherBusyError } from "./passwords.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
@@ -37,7 +36,7 @@ export function createPasswordResets(deps: ResetDeps) {
    */
   async function giveBack(tokenHash: string, userId: string): Promise<void> {
     const now = clock();
-    await tokenStoreOf(store).createResetToken({ tokenHash, userId, createdAt: now, expiresAt: now + config.passwordReset.ttlMs });
+    await store.tokens.createResetToken({ tokenHash, userId, createdAt: now, expiresAt: now + config.passwordReset.ttlMs });
   }
 
   async function sendResetLink(email: string): Promise<void> {
@@ -48,7 +47,7 @@ export function createPasswordResets(deps: ResetDeps) {
     }
     const token = generateToken();
     const now = clock();
-    await tokenStoreOf(store).createResetToken({
+    await store.tokens.createResetToken({
       tokenHash: hashToken(token),
       userId: user.id,
       createdAt: now,
@@ -109,7 +108,7 @@ export function createPasswordResets(deps: ResetDeps) {
     async resetPassword(token: string, newPassword: string): Promise<UserRow | { refused: string } | null> {
       if (!isWellFormedToken(token)) return null;
       const tokenHash = hashToken(token);
-      const tokens = tokenStoreOf(store);
+      const tokens = store.tokens;
       const userId = await tokens.consumeResetToken(tokenHash, clock());
       if (!userId) return null;
       const user = await store.findUserById(userId);

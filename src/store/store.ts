@@ -71,8 +71,8 @@ export class StoreUnavailableError extends Error {
 
 export interface Store {
   readonly engine: string;
-  /** Bearer-token and password-reset storage; absent on an engine that has none yet. */
-  readonly tokens?: TokenStore;
+  /** Bearer-token and password-reset storage (refresh families, reset links, settings). */
+  readonly tokens: TokenStore;
 
   createUser(user: NewUser): Promise<UserRow>;
   findUserByEmail(email: string): Promise<UserRow | null>;

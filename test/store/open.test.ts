@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { openStore } from "../../src/store/open.js";
-import { createPostgresPool, createPostgresStore, migratePostgres, pendingPostgresMigrations } from "../../src/store/postgres.js";
-import { postgresMigrations } from "../../src/store/migrations/postgres.js";
+import { createPostgresPool, createPostgresStore, migratePostgres, pendingPostgresMigrations } from "../../src/store/postgres/index.js";
+import { postgresMigrations } from "../../src/store/postgres/migrations.js";
 import { tempDir } from "../helpers/server.js";
 import {
   TEST_REDIS_URL,
@@ -110,7 +110,7 @@ describe.skipIf(!pgUp)("PostgreSQL", () => {
     const schema = freshSchemaName();
     try {
       const config = loadConfig({ DATABASE_URL: schemaUrl(schema), AUTO_MIGRATE: "false" });
-      await expect(openStore(config)).rejects.toThrow(/lacks migration\(s\) 1, 2: run `latchkey migrate` or set AUTO_MIGRATE=true/);
+      await expect(openStore(config)).rejects.toThrow(/lacks migration\(s\) 1, 2, 3: run `latchkey migrate` or set AUTO_MIGRATE=true/);
       await migratePostgres(schemaUrl(schema));
       const store = await openStore(config);
       await store.ping();

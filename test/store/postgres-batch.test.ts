@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresStore } from "../../src/store/postgres.js";
+import { createPostgresStore } from "../../src/store/postgres/index.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { TEST_DATABASE_URL, dropSchema, freshSchemaName, schemaUrl, servicesAvailable, startTcpProxy } from "../helpers/services.js";
 import { newSession } from "./contract.js";

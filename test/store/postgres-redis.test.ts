@@ -1,6 +1,6 @@
 import { describe } from "vitest";
-import { createPostgresStore } from "../../src/store/postgres.js";
-import { createRedisStore } from "../../src/store/redis.js";
+import { createPostgresStore } from "../../src/store/postgres/index.js";
+import { createRedisStore } from "../../src/store/redis/index.js";
 import {
   TEST_REDIS_URL,
   deleteRedisPrefix,

@@ -4,8 +4,8 @@
 // deadlock on purpose to prove the last resort works.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { createPostgresPool } from "../../src/store/postgres.js";
-import { inTransaction, isRetryableTransactionError } from "../../src/store/token-store-postgres.js";
+import { createPostgresPool } from "../../src/store/postgres/index.js";
+import { connectionOf, isRetryableTransactionError } from "../../src/store/postgres/connection.js";
 import { dropSchema, freshSchemaName, schemaUrl, servicesAvailable } from "../helpers/services.js";
 
 const up = await servicesAvailable(["postgres"], "PostgreSQL transaction retry");
@@ -33,7 +33,7 @@ describe.skipIf(!up)("PostgreSQL token-store transactions", () => {
     const second = barrier();
     const attempts = [0, 0];
     const lockBoth = (i: number, a: number, b: number, mine: ReturnType<typeof barrier>, theirs: ReturnType<typeof barrier>) =>
-      inTransaction(pool, async (db) => {
+      connectionOf(pool).transaction(async (db) => {
         attempts[i]!++;
         await db.query("SELECT id FROM rows_to_lock WHERE id = $1 FOR UPDATE", [a]);
         mine.open();
@@ -47,7 +47,7 @@ describe.skipIf(!up)("PostgreSQL token-store transactions", () => {
 
   it("do not retry other errors", async () => {
     let attempts = 0;
-    const failing = inTransaction(pool, async (db) => {
+    const failing = connectionOf(pool).transaction(async (db) => {
       attempts++;
       await db.query("INSERT INTO rows_to_lock VALUES (1)"); // duplicate key: 23505
     });

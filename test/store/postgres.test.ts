@@ -1,4 +1,4 @@
-import { createPostgresStore } from "../../src/store/postgres.js";
+import { createPostgresStore } from "../../src/store/postgres/index.js";
 import { dropSchema, freshSchemaName, schemaUrl, servicesAvailable } from "../helpers/services.js";
 import { storeContract } from "./contract.js";
 import { describe } from "vitest";

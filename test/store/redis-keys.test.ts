@@ -4,8 +4,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePublicId } from "../../src/auth/tokens.js";
-import { createRedisStore } from "../../src/store/redis.js";
-import { createSqliteStore } from "../../src/store/sqlite.js";
+import { createRedisStore } from "../../src/store/redis/index.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 import { tempDir } from "../helpers/server.js";
 import { TEST_REDIS_URL, deleteRedisPrefix, freshRedisPrefix, servicesAvailable } from "../helpers/services.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe } from "vitest";
-import { createRedisStore } from "../../src/store/redis.js";
-import { createSqliteStore } from "../../src/store/sqlite.js";
+import { createRedisStore } from "../../src/store/redis/index.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import { tempDir } from "../helpers/server.js";
 import { TEST_REDIS_URL, deleteRedisPrefix, freshRedisPrefix, servicesAvailable } from "../helpers/services.js";
 import { CONTRACT_IDLE_MS, storeContract } from "./contract.js";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { createSqliteStore } from "../../src/store/sqlite.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import { tempDir } from "../helpers/server.js";
 import { storeContract } from "./contract.js";
 

@@ -2,8 +2,8 @@
 // them: PostgreSQL migrated by its versioned migrations (tokens are step 2),
 // and PostgreSQL+Redis, where tokens stay in SQL.
 import { describe } from "vitest";
-import { createPostgresStore } from "../../src/store/postgres.js";
-import { createRedisStore } from "../../src/store/redis.js";
+import { createPostgresStore } from "../../src/store/postgres/index.js";
+import { createRedisStore } from "../../src/store/redis/index.js";
 import type { Store } from "../../src/store/store.js";
 import {
   TEST_REDIS_URL,
@@ -29,8 +29,8 @@ const fixture = (withRedis: boolean) => async () => {
   // Two instances on one schema: the contract races them against each other.
   const [a, b] = [await open(), await open()];
   return {
-    tokens: a.tokens!,
-    other: b.tokens!,
+    tokens: a.tokens,
+    other: b.tokens,
     async createUser(id: string) {
       await a.createUser({ id, email: `${id}@example.com`, passwordHash: "x", role: "user", createdAt: Date.now() });
     },

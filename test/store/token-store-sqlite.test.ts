@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { openSqliteDatabase } from "../../src/store/sqlite.js";
-import { createSqliteTokenStore } from "../../src/store/token-store-sqlite.js";
+import { openSqliteDatabase } from "../../src/store/sqlite/index.js";
+import { createSqliteTokenStore } from "../../src/store/sqlite/tokens.js";
 import { tempDir } from "../helpers/server.js";
 import { tokenStoreContract } from "./token-store-contract.js";
 

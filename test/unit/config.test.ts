@@ -136,7 +136,7 @@ describe("configuration", () => {
 
 describe("parsePostgresUrl (library callers that skip loadConfig)", () => {
   it("refuses an unparsable URL with a ConfigError that hides the password", async () => {
-    const { parsePostgresUrl } = await import("../../src/store/postgres.js");
+    const { parsePostgresUrl } = await import("../../src/store/postgres/index.js");
     expect(() => parsePostgresUrl("postgres://app:hun/ter2@db:5432/app")).toThrow(
       new ConfigError('DATABASE_URL is not a valid URL, got "postgres://***@db:5432/app"'),
     );

@@ -1,9 +1,9 @@
 // An in-process cache of session+user reads for the SQLite engine, with
 // revocation that stays immediate:
-//  - writes made through this connection update or drop entries at once:
-//    the store's own session writes do it precisely, and every other
-//    writing statement prepared on the connection (a method added later, a
-//    tool using store.db directly) empties the cache after it runs;
+//  - writes made by the store's own methods update or drop entries at once:
+//    each write method says what it does to the cache (index.ts), and the
+//    token store's writes (refresh families, reset links, settings) touch no
+//    session entry, so they leave it alone;
 //  - writes made by any other connection (the CLI, a second instance) are
 //    seen through `PRAGMA data_version`, which SQLite changes for this
 //    connection whenever another one commits. It is read before any cache
@@ -14,7 +14,7 @@
 // Entries hold exactly what the database said; expiry is still decided by the
 // session manager on every request, with its clock.
 import type Database from "better-sqlite3";
-import type { SessionWithUser } from "./store.js";
+import type { SessionWithUser } from "../store.js";
 
 export interface SessionCache {
   /**
@@ -41,18 +41,10 @@ export interface SessionCache {
 const frozen = (v: SessionWithUser): SessionWithUser =>
   Object.freeze({ session: Object.freeze({ ...v.session }), user: Object.freeze({ ...v.user }) });
 
-/**
- * The cache for one connection, and `prepare`, which the store uses for the
- * statements whose cache effect it handles itself. `db.prepare` is wrapped so
- * that any other writing statement clears the cache after each run.
- */
-export function attachSessionCache(
-  db: Database.Database,
-  maxEntries: number,
-): { cache: SessionCache; prepare: Database.Database["prepare"] } {
-  const rawPrepare = db.prepare.bind(db) as Database.Database["prepare"];
+/** The cache for one connection (`PRAGMA data_version` is per connection). */
+export function attachSessionCache(db: Database.Database, maxEntries: number): SessionCache {
   const entries = new Map<string, SessionWithUser>();
-  const dataVersion = rawPrepare("PRAGMA data_version").pluck();
+  const dataVersion = db.prepare("PRAGMA data_version").pluck();
   let seenVersion = dataVersion.get() as number;
 
   const clear = () => {
@@ -111,33 +103,5 @@ export function attachSessionCache(
     },
   };
 
-  // Any writing statement prepared elsewhere on this connection empties the cache after it runs.
-  const guardedPrepare = ((source: string) => {
-    const stmt = rawPrepare(source);
-    if (stmt.readonly) return stmt;
-    for (const method of ["run", "get", "all", "iterate"] as const) {
-      const original = (stmt[method] as (...args: unknown[]) => unknown).bind(stmt);
-      Object.defineProperty(stmt, method, {
-        value: (...args: unknown[]) => {
-          try {
-            return original(...args);
-          } finally {
-            clear();
-          }
-        },
-      });
-    }
-    return stmt;
-  }) as Database.Database["prepare"];
-  db.prepare = guardedPrepare;
-  const rawExec = db.exec.bind(db);
-  db.exec = ((source: string) => {
-    try {
-      return rawExec(source);
-    } finally {
-      clear();
-    }
-  }) as Database.Database["exec"];
-
-  return { cache, prepare: rawPrepare };
+  return cache;
 }

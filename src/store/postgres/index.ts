@@ -1,179 +1,26 @@
 // The PostgreSQL engine: `pg` with a pool, for many instances sharing one
 // database. Every query is bounded (connect timeout, statement timeout and a
 // client-side query timeout for a silent network), and losing the database
-// surfaces as StoreUnavailableError, which the app answers 503.
-import pg from "pg";
-import { ConfigError, maskUrl } from "../config.js";
-import { createBatchLoader } from "./batch.js";
-import { postgresMigrations } from "./migrations/postgres.js";
-import { createPostgresTokenStore } from "./token-store-postgres.js";
-import type { TokenStore } from "./token-store.js";
+// surfaces as StoreUnavailableError (connection.ts), which the app answers 503.
+import type pg from "pg";
+import { ConfigError } from "../../config.js";
+import { createBatchLoader } from "../batch.js";
+import { connectionOf, createPostgresPool, type PostgresOptions } from "./connection.js";
+import { migratePostgres, pendingPostgresMigrations } from "./migrate.js";
+import { createPostgresTokenStore } from "./tokens.js";
+import type { TokenStore } from "../token-store.js";
 import {
   EmailTakenError,
-  StoreUnavailableError,
   type AdminGuardedResult,
   type Role,
   type SessionRow,
   type SessionWithUser,
   type Store,
   type UserRow,
-} from "./store.js";
+} from "../store.js";
 
-export interface PostgresOptions {
-  /** Schema holding the tables (created if missing); overrides `?schema=` in the URL. Default: the server's search_path. */
-  schema?: string | undefined;
-  poolSize?: number;
-  connectTimeoutMs?: number;
-  queryTimeoutMs?: number;
-  /** Apply pending migrations before returning (default true). */
-  autoMigrate?: boolean;
-}
-
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-/**
- * Splits our own `schema` parameter off a postgres:// URL (pg would pass it
- * to the server as an unknown setting). `options=-c search_path=x` also works,
- * since pg forwards it as is.
- */
-export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // A TypeError from URL carries the whole input, password included.
-    throw new ConfigError(`DATABASE_URL is not a valid URL, got "${maskUrl(url)}"`);
-  }
-  const schema = parsed.searchParams.get("schema") ?? undefined;
-  parsed.searchParams.delete("schema");
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new ConfigError(`DATABASE_URL schema must be a plain identifier (letters, digits, _), got "${schema}"`);
-  }
-  return { connectionString: parsed.toString(), schema };
-}
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-/** SQLSTATEs and client errors that mean "the database is not there", not "your query is wrong". */
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-4]|57014)/; // connection, resources, admin shutdown, statement timeout
-const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
-const UNAVAILABLE_MESSAGE = /timeout|Connection terminated|not queryable|Client was closed|Connection closed/i;
-
-export function isPostgresUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (UNAVAILABLE_NODE_CODES.has(code)) return true;
-    if (/^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
-  }
-  return UNAVAILABLE_MESSAGE.test(err.message);
-}
-
-function unavailable(err: unknown): unknown {
-  // The message names the failure kind only: connection strings (and their passwords) stay out of errors.
-  if (isPostgresUnavailable(err)) {
-    return new StoreUnavailableError(`PostgreSQL unavailable: ${(err as { code?: string }).code ?? (err as Error).message}`);
-  }
-  return err;
-}
-
-export function createPostgresPool(url: string, options: PostgresOptions = {}): { pool: pg.Pool; schema: string | undefined } {
-  const { connectionString, schema: urlSchema } = parsePostgresUrl(url);
-  const schema = options.schema ?? urlSchema;
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new ConfigError(`Invalid PostgreSQL schema name "${schema}"`);
-  const queryTimeoutMs = options.queryTimeoutMs ?? 5000;
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
-    // The server cancels a slow statement; the client gives up a little later if the network is silent.
-    statement_timeout: queryTimeoutMs,
-    query_timeout: queryTimeoutMs + 1000,
-    idle_in_transaction_session_timeout: queryTimeoutMs * 2,
-    keepAlive: true,
-    application_name: "latchkey",
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  // An idle client whose backend dies (restart, pg_terminate_backend) emits here; without a
-  // listener that would crash the process. The pool drops it and connects afresh next time.
-  pool.on("error", () => {});
-  return { pool, schema };
-}
-
-/**
- * Applies pending migrations, one at a time, under a session advisory lock so
- * that instances starting together take turns. Returns the versions applied.
- */
-export async function migratePostgres(target: string | pg.Pool, options: PostgresOptions = {}): Promise<number[]> {
-  const own = typeof target === "string" ? createPostgresPool(target, options) : undefined;
-  const pool = own?.pool ?? (target as pg.Pool);
-  const schema = options.schema ?? own?.schema;
-  // A connection of its own without the request timeouts: waiting for another instance's
-  // migration, or building an index on a big table, may rightly take longer than a request.
-  const { statement_timeout: _s, query_timeout: _q, idle_in_transaction_session_timeout: _i, ...settings } =
-    (pool as unknown as { options: pg.ClientConfig }).options;
-  const client = new pg.Client(settings);
-  client.on("error", () => {});
-  try {
-    await client.connect();
-  } catch (err) {
-    if (own) await own.pool.end();
-    throw unavailable(err);
-  }
-  const lockKey = `latchkey.migrate:${schema ?? "default"}`;
-  const ran: number[] = [];
-  try {
-    await client.query("SELECT pg_advisory_lock(hashtext($1))", [lockKey]);
-    try {
-      if (schema) {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-        await client.query(`SET search_path TO ${quoteIdent(schema)}`);
-      }
-      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-        version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`);
-      const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_migrations");
-      const applied = new Set(rows.map((r) => r.version));
-      for (const m of postgresMigrations) {
-        if (applied.has(m.version)) continue;
-        await client.query("BEGIN");
-        try {
-          await client.query(m.sql);
-          await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
-            m.version,
-            m.name,
-            Date.now(),
-          ]);
-          await client.query("COMMIT");
-        } catch (err) {
-          await client.query("ROLLBACK").catch(() => {});
-          throw err;
-        }
-        ran.push(m.version);
-      }
-    } finally {
-      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lockKey]).catch(() => {});
-    }
-  } catch (err) {
-    throw unavailable(err);
-  } finally {
-    await client.end().catch(() => {});
-    if (own) await own.pool.end();
-  }
-  return ran;
-}
-
-/** Versions this build knows that the database has not applied yet (it may also be ahead: that is fine). */
-export async function pendingPostgresMigrations(pool: pg.Pool): Promise<number[]> {
-  try {
-    const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('schema_migrations') AS t");
-    if (!exists.rows[0]?.t) return postgresMigrations.map((m) => m.version);
-    const { rows } = await pool.query<{ version: number }>("SELECT version FROM schema_migrations");
-    const applied = new Set(rows.map((r) => r.version));
-    return postgresMigrations.filter((m) => !applied.has(m.version)).map((m) => m.version);
-  } catch (err) {
-    throw unavailable(err);
-  }
-}
+export { createPostgresPool, isPostgresUnavailable, parsePostgresUrl, type PostgresOptions } from "./connection.js";
+export { migratePostgres, pendingPostgresMigrations } from "./migrate.js";
 
 interface UserRecord {
   id: string;
@@ -218,24 +65,6 @@ const toSession = (r: SessionRecord): SessionRow => ({
   ip: r.ip,
 });
 
-/** The same methods, with "cannot reach PostgreSQL" turned into StoreUnavailableError (503). */
-function withUnavailable<T extends object>(target: T): T {
-  const wrapped = {} as Record<string, unknown>;
-  for (const [name, fn] of Object.entries(target)) {
-    wrapped[name] =
-      typeof fn === "function"
-        ? async (...args: unknown[]) => {
-            try {
-              return await fn.apply(target, args);
-            } catch (err) {
-              throw unavailable(err);
-            }
-          }
-        : fn;
-  }
-  return wrapped as T;
-}
-
 const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at";
 
 export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store & { pool: pg.Pool; schema: string | undefined; tokens: TokenStore }> {
@@ -259,26 +88,12 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
   // Serialises admin-guarded changes within this schema (and only this one).
   const adminLockKey = `latchkey.admins:${schema ?? "default"}`;
 
-  const query = async <R extends pg.QueryResultRow>(text: string | { name: string; text: string }, params: unknown[] = []) => {
-    try {
-      // A named query is prepared once per connection, then only bound and run.
-      return await (typeof text === "string" ? pool.query<R>(text, params) : pool.query<R>({ ...text, values: params }));
-    } catch (err) {
-      throw unavailable(err);
-    }
-  };
+  const db = connectionOf(pool);
+  const { query } = db;
 
   /** Runs `write` only if an admin would remain, in one transaction holding the admins lock. */
-  const guardAdmins = async (userId: string, write: (c: pg.PoolClient) => Promise<unknown>): Promise<AdminGuardedResult> => {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw unavailable(err);
-    }
-    let broken: unknown;
-    try {
-      await client.query("BEGIN");
+  const guardAdmins = (userId: string, write: (c: pg.PoolClient) => Promise<unknown>): Promise<AdminGuardedResult> =>
+    db.transaction(async (client) => {
       // Two admins demoting each other at once: the second waits here and then sees the first's commit.
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [adminLockKey]);
       const { rows } = await client.query<{ role: Role; others: string }>(
@@ -287,23 +102,13 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         [userId],
       );
       const user = rows[0];
-      let result: AdminGuardedResult = "ok";
-      if (!user) result = "not_found";
-      else if (user.role === "admin" && Number(user.others) === 0) result = "last_admin";
-      else await write(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      broken = err;
-      await client.query("ROLLBACK").catch(() => {});
-      throw unavailable(err);
-    } finally {
-      // A client that failed mid-transaction may be dead: destroy it rather than reuse it.
-      client.release(broken instanceof Error ? broken : undefined);
-    }
-  };
+      if (!user) return "not_found";
+      if (user.role === "admin" && Number(user.others) === 0) return "last_admin";
+      await write(client);
+      return "ok";
+    });
 
-  const tokens: TokenStore = withUnavailable(createPostgresTokenStore(pool));
+  const tokens: TokenStore = createPostgresTokenStore(db);
 
   // Session reads, batched (see batch.ts): the hot path of every authenticated
   // request. One batch in flight at a time: the lookups that arrive during a
@@ -353,14 +158,14 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 
     async createUser(user) {
       try {
-        await pool.query(
+        await query(
           `INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
           [user.id, user.email, user.passwordHash, user.role, user.createdAt],
         );
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
         if (e.code === "23505" && e.constraint === "users_email_key") throw new EmailTakenError();
-        throw unavailable(err);
+        throw err;
       }
       return { ...user, updatedAt: user.createdAt, lastLoginAt: null };
     },

@@ -4,19 +4,20 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { sqliteMigrations } from "./migrations/sqlite.js";
-import { createBatchLoader } from "./batch.js";
-import { attachSessionCache } from "./sqlite-cache.js";
-import { createSqliteTokenStore } from "./token-store-sqlite.js";
+import { sqliteMigrations } from "./migrations.js";
+import { createBatchLoader } from "../batch.js";
+import { attachSessionCache } from "./cache.js";
+import { createSqliteTokenStore } from "./tokens.js";
 import {
   EmailTakenError,
+  StoreUnavailableError,
   type AdminGuardedResult,
   type Role,
   type SessionRow,
   type SessionWithUser,
   type Store,
   type UserRow,
-} from "./store.js";
+} from "../store.js";
 
 interface UserRecord {
   id: string;
@@ -72,6 +73,34 @@ export function openSqliteDatabase(path: string): Database.Database {
   return db;
 }
 
+/**
+ * The engine's one error mapping: SQLite's "not now" answers (another process
+ * held the write lock past busy_timeout, a failing or full disk) become
+ * StoreUnavailableError, answered 503 like an unreachable PostgreSQL or Redis.
+ * Anything else (a constraint, a bug) passes through unchanged.
+ */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/;
+export function toSqliteStoreError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && UNAVAILABLE.test(code) ? new StoreUnavailableError(`SQLite unavailable: ${code}`) : err;
+}
+
+/** The same object with every method's rejection passed through toSqliteStoreError. */
+export function mappingSqliteErrors<T extends object>(methods: T): T {
+  const out = { ...methods } as Record<string, unknown>;
+  for (const [name, f] of Object.entries(methods)) {
+    if (typeof f !== "function") continue;
+    out[name] = async (...args: unknown[]) => {
+      try {
+        return await (f as (...a: unknown[]) => unknown).apply(methods, args);
+      } catch (err) {
+        throw toSqliteStoreError(err);
+      }
+    };
+  }
+  return out as T;
+}
+
 export function migrateSqlite(db: Database.Database): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
@@ -99,7 +128,7 @@ export function migrateSqlite(db: Database.Database): number[] {
 }
 
 export interface SqliteStoreOptions {
-  /** Session+user reads kept in process (see sqlite-cache.ts); 0 turns the cache off. */
+  /** Session+user reads kept in process (see cache.ts); 0 turns the cache off. */
   sessionCacheSize?: number;
 }
 
@@ -108,37 +137,36 @@ export const DEFAULT_SESSION_CACHE_SIZE = 10_000;
 export function createSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
-): Store & { db: Database.Database } {
+): Store & { /** For bulk seeding (bench) and fault tests only: the session cache does not see writes made through it. */ db: Database.Database } {
   const db = openSqliteDatabase(path);
-  // `prepare` (unguarded) is for the statements whose effect on the cache is
-  // handled below; anything else prepared on `db` that writes empties the cache.
-  const { cache, prepare } = attachSessionCache(db, options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE);
+  // Every write method below states its effect on the cache.
+  const cache = attachSessionCache(db, options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE);
 
-  const insertUser = prepare(
+  const insertUser = db.prepare(
     `INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
      VALUES (@id, @email, @passwordHash, @role, @createdAt, @createdAt)`,
   );
   const userByEmail = db.prepare("SELECT * FROM users WHERE email = ?");
   const userById = db.prepare("SELECT * FROM users WHERE id = ?");
-  const setPassword = prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
-  const setLastLogin = prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
-  const insertSession = prepare(
+  const setPassword = db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+  const setLastLogin = db.prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
+  const insertSession = db.prepare(
     `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
      VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
   );
-  const sessionWithUser = prepare(
+  const sessionWithUser = db.prepare(
     `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
             s.expires_at, s.user_agent, s.ip,
             u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ?`,
   );
-  const touch = prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
-  const deleteByHash = prepare("DELETE FROM sessions WHERE token_hash = ?");
-  const deleteByUser = prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
+  const touch = db.prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
+  const deleteByHash = db.prepare("DELETE FROM sessions WHERE token_hash = ?");
+  const deleteByUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
   const sessionsOfUser = db.prepare("SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id");
-  const deleteOneOfUser = prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
-  const deleteEverySession = prepare("DELETE FROM sessions");
+  const deleteOneOfUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
+  const deleteEverySession = db.prepare("DELETE FROM sessions");
   const usersPage = db.prepare(
     `SELECT * FROM users WHERE id > @cursor AND substr(email, 1, length(@prefix)) = @prefix
       ORDER BY id LIMIT @limit`,
@@ -146,16 +174,16 @@ export function createSqliteStore(
   const otherAdmins = db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?").pluck();
   const setRole = db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?");
   const deleteUserRow = db.prepare("DELETE FROM users WHERE id = ?");
-  const hit = prepare(
+  const hit = db.prepare(
     `INSERT INTO counters (key, count, reset_at) VALUES (@key, 1, @now + @window)
      ON CONFLICT (key) DO UPDATE SET
        count    = CASE WHEN reset_at <= @now THEN 1 ELSE count + 1 END,
        reset_at = CASE WHEN reset_at <= @now THEN @now + @window ELSE reset_at END
      RETURNING count, reset_at`,
   );
-  const peek = prepare("SELECT count, reset_at FROM counters WHERE key = ? AND reset_at > ?");
-  const deleteCounter = prepare("DELETE FROM counters WHERE key = ?");
-  const pruneCounters = prepare(
+  const peek = db.prepare("SELECT count, reset_at FROM counters WHERE key = ? AND reset_at > ?");
+  const deleteCounter = db.prepare("DELETE FROM counters WHERE key = ?");
+  const pruneCounters = db.prepare(
     "DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE reset_at <= ? LIMIT ?)",
   );
 
@@ -170,7 +198,7 @@ export function createSqliteStore(
         return "ok";
       })
       .immediate();
-  const prune = prepare(
+  const prune = db.prepare(
     `DELETE FROM sessions WHERE token_hash IN (
        SELECT token_hash FROM sessions WHERE expires_at <= @now
        UNION SELECT token_hash FROM sessions WHERE last_seen_at <= @now - @idle
@@ -193,10 +221,10 @@ export function createSqliteStore(
     { maxInFlight: 1, maxBatch: 256 },
   );
 
-  return {
-    engine: "sqlite",
+  return mappingSqliteErrors({
+    engine: "sqlite" as const,
     db,
-    tokens: createSqliteTokenStore(db),
+    tokens: mappingSqliteErrors(createSqliteTokenStore(db)),
 
     async createUser(user) {
       try {
@@ -229,13 +257,16 @@ export function createSqliteStore(
       return { users, nextCursor: rows.length > limit ? users[users.length - 1]!.id : null };
     },
     async setUserRole(userId, role, now) {
+      cache.forgetUser(userId);
       if (role === "admin") {
         return setRole.run(role, now, userId).changes > 0 ? "ok" : "not_found";
       }
       return guardAdmins(userId, () => setRole.run(role, now, userId));
     },
     async deleteUser(userId) {
-      return guardAdmins(userId, () => deleteUserRow.run(userId)); // sessions go by ON DELETE CASCADE
+      cache.forgetUser(userId);
+      // Sessions, refresh families and reset links go by ON DELETE CASCADE.
+      return guardAdmins(userId, () => deleteUserRow.run(userId));
     },
 
     async createSession(session) {
@@ -294,5 +325,5 @@ export function createSqliteStore(
     async close() {
       if (db.open) db.close();
     },
-  };
+  });
 }

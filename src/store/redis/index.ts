@@ -14,7 +14,7 @@
 // Scripts build some key names from the prefix, so this targets a single
 // Redis (or a primary with replicas), not Redis Cluster.
 import { Redis } from "ioredis";
-import { StoreUnavailableError, type SessionRow, type Store } from "./store.js";
+import { StoreUnavailableError, type SessionRow, type Store } from "../store.js";
 
 export interface RedisStoreOptions {
   /** Namespace for every key (default "latchkey:"); tests use their own and delete it after. */
@@ -253,7 +253,7 @@ export async function createRedisStore(
     redis: client,
     prefix,
     // Bearer and reset tokens are durable records: they stay in SQL.
-    ...(sql.tokens ? { tokens: sql.tokens } : {}),
+    tokens: sql.tokens,
 
     createUser: (user) => sql.createUser(user),
     findUserByEmail: (email) => sql.findUserByEmail(email),

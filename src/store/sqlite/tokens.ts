@@ -3,7 +3,7 @@
 // it holds the write lock from the start, which also serialises it against
 // other processes on the same file.
 import type Database from "better-sqlite3";
-import type { RotateResult, TokenStore } from "./token-store.js";
+import type { RotateResult, TokenStore } from "../token-store.js";
 
 export function createSqliteTokenStore(db: Database.Database): TokenStore {
   const insertFamily = db.prepare(

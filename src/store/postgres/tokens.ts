@@ -1,4 +1,4 @@
-// TokenStore on PostgreSQL (schema in migrations/postgres-tokens.ts), over a
+// TokenStore on PostgreSQL (schema: migration 2 in migrations.ts), over a
 // pg Pool. Single-use steps are conditional statements (UPDATE/DELETE ...
 // RETURNING), so concurrent callers are serialised by the row lock and
 // exactly one of them sees the row.
@@ -12,47 +12,17 @@
 // the revocation as often as not. A transaction that PostgreSQL still aborts as
 // a deadlock or serialisation victim is retried whole.
 import type pg from "pg";
-import type { RotateResult, TokenStore } from "./token-store.js";
+import type { RotateResult, TokenStore } from "../token-store.js";
+import type { Connection } from "./connection.js";
 
 /** BIGINT columns arrive as strings from pg; times fit a double exactly. */
 const num = (v: string | number) => Number(v);
 
-/** deadlock_detected, serialization_failure: the transaction did nothing and may simply run again. */
-const RETRYABLE_SQLSTATE = new Set(["40P01", "40001"]);
-const MAX_ATTEMPTS = 5;
-
-export function isRetryableTransactionError(err: unknown): boolean {
-  return RETRYABLE_SQLSTATE.has((err as { code?: unknown } | null)?.code as string);
-}
-
-/** Runs `work` in one transaction, retried whole (a few times) when PostgreSQL aborts it as a deadlock or serialisation victim. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch((e: Error) => (broken = e));
-      if (attempt < MAX_ATTEMPTS && isRetryableTransactionError(err)) {
-        // A few milliseconds, jittered, so the two victims of one deadlock do not meet again at once.
-        await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * 10));
-        continue;
-      }
-      throw err;
-    } finally {
-      client.release(broken); // a client whose ROLLBACK failed may be dead: destroy it rather than reuse it
-    }
-  }
-}
-
-export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
+export function createPostgresTokenStore(db: Connection): TokenStore {
+  const { query, transaction } = db;
   return {
     async createRefreshFamily(f) {
-      await inTransaction(pool, async (db) => {
+      await transaction(async (db) => {
         await db.query("INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)", [
           f.familyId,
           f.userId,
@@ -68,7 +38,7 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
     },
 
     async rotateRefreshToken(tokenHash, next, now): Promise<RotateResult> {
-      return inTransaction(pool, async (db) => {
+      return transaction(async (db) => {
         // The family row first (see the lock order above). A revocation that
         // holds it makes us wait, and then the family is gone: no row.
         const locked = await db.query<{ id: string; user_id: string; expires_at: string }>(
@@ -105,7 +75,7 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
 
     async revokeRefreshFamilyOf(tokenHash) {
       // One statement: the family row, then (by the cascade) its tokens; retried like the rest if it is a deadlock victim.
-      return inTransaction(pool, async (db) => {
+      return transaction(async (db) => {
         const r = await db.query(
           "DELETE FROM refresh_families WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
           [tokenHash],
@@ -114,17 +84,17 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
       });
     },
     async revokeUserRefreshFamilies(userId) {
-      return inTransaction(pool, (db) => deleteFamiliesOfUser(db, userId));
+      return transaction((db) => deleteFamiliesOfUser(db, userId));
     },
     async revokeUserCredentials(userId) {
-      return inTransaction(pool, async (db) => {
+      return transaction(async (db) => {
         const families = await deleteFamiliesOfUser(db, userId);
         await db.query("DELETE FROM reset_tokens WHERE user_id = $1", [userId]);
         return families;
       });
     },
     async revokeAllCredentials() {
-      return inTransaction(pool, async (db) => {
+      return transaction(async (db) => {
         const r = await db.query("DELETE FROM refresh_families");
         await db.query("DELETE FROM reset_tokens");
         return r.rowCount ?? 0;
@@ -132,15 +102,15 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
     },
     async isRefreshFamilyLive(familyId, userId, now) {
       // Named: prepared once per connection, then only bound and run (every bearer request asks this).
-      const r = await pool.query({
-        name: "latchkey.family_live",
-        text: "SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2 AND expires_at > $3",
-        values: [familyId, userId, now],
-      });
+      const r = await query({ name: "latchkey.family_live", text: "SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2 AND expires_at > $3" }, [
+        familyId,
+        userId,
+        now,
+      ]);
       return (r.rowCount ?? 0) > 0;
     },
     async countUserRefreshFamilies(userId, now) {
-      const r = await pool.query<{ n: string }>(
+      const r = await query<{ n: string }>(
         "SELECT count(*) AS n FROM refresh_families WHERE user_id = $1 AND expires_at > $2",
         [userId, now],
       );
@@ -148,7 +118,7 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
     },
 
     async createResetToken(t) {
-      await pool.query("INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)", [
+      await query("INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)", [
         t.tokenHash,
         t.userId,
         t.createdAt,
@@ -156,25 +126,25 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
       ]);
     },
     async consumeResetToken(tokenHash, now) {
-      const r = await pool.query<{ user_id: string }>(
+      const r = await query<{ user_id: string }>(
         "DELETE FROM reset_tokens WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
         [tokenHash, now],
       );
       return r.rows[0]?.user_id ?? null;
     },
     async deleteUserResetTokens(userId) {
-      const r = await pool.query("DELETE FROM reset_tokens WHERE user_id = $1", [userId]);
+      const r = await query("DELETE FROM reset_tokens WHERE user_id = $1", [userId]);
       return r.rowCount ?? 0;
     },
 
     async getSetting(key) {
-      const r = await pool.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
+      const r = await query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
       return r.rows[0]?.value ?? null;
     },
     async setSettingIfAbsent(key, value) {
       // Two instances starting at once: one insert wins, both read the winner.
-      await pool.query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value]);
-      const r = await pool.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
+      await query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value]);
+      const r = await query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
       return r.rows[0]!.value;
     },
 
@@ -182,7 +152,7 @@ export function createPostgresTokenStore(pool: pg.Pool): TokenStore {
       let total = 0;
       for (const table of ["refresh_tokens", "refresh_families", "reset_tokens"] as const) {
         const key = table === "refresh_families" ? "id" : "token_hash";
-        const r = await pool.query(
+        const r = await query(
           `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at <= $1 LIMIT $2)`,
           [now, limit],
         );

@@ -74,4 +74,9 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "drop the unused access_token_cutoffs",
+    sql: `DROP TABLE IF EXISTS access_token_cutoffs;`,
+  },
 ];

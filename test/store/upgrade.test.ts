@@ -1,0 +1,116 @@
+// A database made by the previous release (schema versions 1 and 2, with
+// data in every table) is upgraded by opening it with this one: nothing is
+// lost, rows of users deleted before the upgrade go (PostgreSQL had no foreign
+// keys on token rows), and from then on deleting a user deletes its token rows.
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { createPostgresStore } from "../../src/store/postgres/index.js";
+import { postgresMigrations } from "../../src/store/postgres/migrations.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
+import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
+import type { Store } from "../../src/store/store.js";
+import { tempDir } from "../helpers/server.js";
+import { dropSchema, freshSchemaName, schemaUrl, servicesAvailable, TEST_DATABASE_URL } from "../helpers/services.js";
+
+const NOW = 1_700_000_000_000;
+const LATER = NOW + 86_400_000;
+const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
+const shipped = (list: { version: number; sql: string }[]) => list.filter((m) => m.version <= 2);
+
+/** The previous release's data: one user with a session and every kind of token row, a setting, an access-token cutoff. */
+const SEED = [
+  `INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'users and sessions', ${NOW}), (2, 'bearer tokens and password resets', ${NOW})`,
+  `INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ('u1', 'kept@example.com', '$argon2id$x', 'user', ${NOW}, ${NOW})`,
+  `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at) VALUES ('sh1', 's1', 'u1', ${NOW}, ${NOW}, ${LATER})`,
+  `INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ('f1', 'u1', ${NOW}, ${LATER})`,
+  `INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES ('rh1', 'f1', 'u1', ${NOW}, ${LATER})`,
+  `INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ('ph1', 'u1', ${NOW}, ${LATER})`,
+  `INSERT INTO settings (key, value) VALUES ('jwt.key', 'k1')`,
+  `INSERT INTO access_token_cutoffs (user_id, revoked_before) VALUES ('u1', ${NOW})`,
+];
+
+/** What every engine must show after the upgrade, and what deleting the user must then remove. */
+async function expectUpgraded(store: Store, count: (table: string) => Promise<number>) {
+  const user = await store.findUserByEmail("kept@example.com");
+  expect(user).toMatchObject({ id: "u1", role: "user", passwordHash: "$argon2id$x" });
+  expect((await store.findSession("sh1"))?.session.id).toBe("s1");
+  expect(await store.tokens.getSetting("jwt.key")).toBe("k1");
+  expect(await store.tokens.isRefreshFamilyLive("f1", "u1", NOW)).toBe(true);
+  expect(await count("refresh_tokens")).toBe(1);
+  expect(await count("reset_tokens")).toBe(1);
+
+  expect(await store.deleteUser("u1")).toBe("ok");
+  for (const table of ["sessions", "refresh_families", "refresh_tokens", "reset_tokens"]) expect(await count(table)).toBe(0);
+}
+
+describe("upgrading a SQLite database made by the previous release", () => {
+  const dir = tempDir("latchkey-upgrade-");
+  afterAll(() => dir.remove());
+
+  it("keeps the shipped steps as they shipped", () => {
+    expect(shipped(sqliteMigrations).map((m) => sha(m.sql))).toEqual(["9205099934e403b1", "f7e9e1881e013481"]);
+  });
+
+  it("applies migration 3 and keeps every row", async () => {
+    const path = join(dir.path, "old.db");
+    const old = new Database(path);
+    old.pragma("foreign_keys = ON");
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const m of shipped(sqliteMigrations)) old.exec(m.sql);
+    for (const sql of SEED) old.exec(sql);
+    old.close();
+
+    const store = createSqliteStore(path);
+    const count = async (table: string) => store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    try {
+      expect(store.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual([1, 2, 3]);
+      expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'access_token_cutoffs'").get()).toBeUndefined();
+      await expectUpgraded(store, count);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+const pgUp = await servicesAvailable(["postgres"], "PostgreSQL upgrade from the previous release");
+
+describe.skipIf(!pgUp)("upgrading a PostgreSQL schema made by the previous release", () => {
+  it("keeps the shipped steps as they shipped", () => {
+    expect(shipped(postgresMigrations).map((m) => sha(m.sql))).toEqual(["1b5fd958f1885536", "641d53bcffad63ef"]);
+  });
+
+  it("applies migration 3: keeps every row, drops token rows of users deleted before it, cascades after it", async () => {
+    const schema = freshSchemaName();
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA "${schema}"; SET search_path TO "${schema}"`);
+      await admin.query("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)");
+      for (const m of shipped(postgresMigrations)) await admin.query(m.sql);
+      for (const sql of SEED) await admin.query(sql);
+      // Rows of a user deleted under the previous release: it had no foreign key to stop them.
+      await admin.query(`INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ('f-ghost', 'ghost', ${NOW}, ${LATER})`);
+      await admin.query(`INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES ('rh-ghost', 'f-ghost', 'ghost', ${NOW}, ${LATER})`);
+      await admin.query(`INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ('ph-ghost', 'ghost', ${NOW}, ${LATER})`);
+
+      const store = await createPostgresStore(schemaUrl(schema));
+      const count = async (table: string) => Number((await store.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+      try {
+        const versions = await store.pool.query("SELECT version FROM schema_migrations ORDER BY version");
+        expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+        expect((await store.pool.query("SELECT to_regclass('access_token_cutoffs') AS t")).rows[0].t).toBeNull();
+        expect((await store.pool.query("SELECT count(*)::int AS n FROM refresh_families WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
+        expect((await store.pool.query("SELECT count(*)::int AS n FROM reset_tokens WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
+        await expectUpgraded(store, count);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await admin.end();
+      await dropSchema(schema);
+    }
+  });
+});
