@@ -215,6 +215,17 @@ describe("GET /docs", () => {
     expect(res.text).not.toMatch(/<style|\sstyle=/); // no inline style
   });
 
+  it("labels each operation with the credentials its declaration names: bearer token, session cookie, none", async () => {
+    const text = (await request(srv.url, "GET", "/docs")).text;
+    const label = (operationId: string) =>
+      new RegExp(`<article id="${operationId}"[\\s\\S]*?<p class="auth">Authentication: ([^<]*)</p>`).exec(text)?.[1];
+    expect(operation("GET", "/token/me").security).toEqual([{ bearerToken: [] }]);
+    expect(label(operation("GET", "/token/me").operationId)).toBe("bearer token");
+    expect(label(operation("GET", "/me").operationId)).toBe("session cookie");
+    expect(label(operation("POST", "/sessions/revoke-others").operationId)).toBe("session cookie");
+    expect(label(operation("POST", "/token/login").operationId)).toBe("none");
+  });
+
   it("with PAGES_ENABLED=false the document stays and the page goes (404 JSON)", async () => {
     const apiOnly = await startTestServer({ env: { PAGES_ENABLED: "false" } });
     try {

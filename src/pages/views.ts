@@ -1,7 +1,7 @@
 // The built-in pages as functions from data to HTML. Forms post JSON through
 // /assets/app.js; errors from the API's `issues` land next to their field.
 import type { User } from "../schemas.js";
-import type { OpenApiDocument } from "../openapi.js";
+import type { OpenApiDocument, Operation, SecurityScheme } from "../openapi.js";
 import { ASSETS } from "./assets.js";
 import { html, type Html } from "./html.js";
 
@@ -138,6 +138,18 @@ export function accountPage(user: User): Html {
   );
 }
 
+/** How the page names a security scheme: "session cookie", "bearer token". */
+function schemeLabel(scheme: SecurityScheme | undefined): string {
+  if (!scheme) return "unknown";
+  return scheme.type === "http" ? `${scheme.scheme} token` : `${scheme.name} ${scheme.in === "cookie" ? "cookie" : scheme.in}`;
+}
+
+/** The operation's credentials, named by its security schemes ("none" when it needs none). */
+function authLabel(doc: OpenApiDocument, op: Operation): string {
+  const names = op.security.flatMap((requirement) => Object.keys(requirement));
+  return names.length > 0 ? names.map((name) => schemeLabel(doc.components.securitySchemes[name])).join(" or ") : "none";
+}
+
 /** Markdown-style `code` spans in the document's descriptions, and nothing else. */
 function prose(text: string | undefined): Html {
   if (!text) return html``;
@@ -177,7 +189,7 @@ export function docsPage(doc: OpenApiDocument, user: User | null): Html {
       <article id="${op.operationId}" class="operation panel">
         <h3><span class="method method-${method}">${method.toUpperCase()}</span> <code>${path}</code></h3>
         <p><strong>${op.summary}.</strong> ${prose(op.description)}</p>
-        <p class="auth">Authentication: ${op.security.length > 0 ? "session cookie" : "none"}</p>
+        <p class="auth">Authentication: ${authLabel(doc, op)}</p>
         ${op.requestBody ? schemaBlock("Request body (application/json)", op.requestBody.content["application/json"].schema) : ""}
         <table>
           <caption>Responses</caption>
