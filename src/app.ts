@@ -7,6 +7,7 @@ import { errorAnswer } from "./http/errors.js";
 import { jsonError } from "./http/responses.js";
 import { bodySizeLimit, crossSiteGuard, requestContext, securityHeaders } from "./http/middleware.js";
 import type { NodeLane } from "./http/node-listener.js";
+import { registerRoutes, type Declaration } from "./http/route.js";
 import { bodyTooLargeMessage, refuse } from "./refusals.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -18,6 +19,13 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { pageRoutes } from "./routes/pages.js";
 import { passwordResetRoutes } from "./routes/password-reset.js";
 import { tokenRoutes } from "./routes/token.js";
+
+const declared = new WeakMap<Hono<AppEnv>, readonly Declaration[]>();
+
+/** The routes createApp() declared for `app` (tests compare them with `app.routes`: a route added with a bare app.get is missing here). */
+export function declaredRoutes(app: Hono<AppEnv>): readonly Declaration[] {
+  return declared.get(app) ?? [];
+}
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const { config, logger } = deps;
@@ -33,21 +41,24 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }),
   );
   app.use(bodySizeLimit(config.bodyLimitBytes, () => jsonError(413, bodyTooLargeMessage(config.bodyLimitBytes))));
-  // The bearer routes come before the cross-site guard, so exactly they (by
-  // method and route, wherever the app is mounted) skip it: they never read
-  // cookies, so a cross-site request to them carries no ambient authority.
-  app.route("/", tokenRoutes(deps));
-  app.use(crossSiteGuard(config));
-
-  app.route("/", healthRoutes(deps));
-  app.route("/", authRoutes(deps));
-  app.route("/", meRoutes(deps)); // also answered on Node's listener: nodeLanes below
-  app.route("/", sessionRoutes(deps));
-  app.route("/", accountRoutes(deps));
-  app.route("/", adminRoutes(deps));
-  app.route("/", passwordResetRoutes(deps));
-  app.route("/", pageRoutes(deps, app)); // HTML pages (PAGES_ENABLED); `app` lets them see which routes exist
-  app.route("/", docsRoutes(deps, app)); // /openapi.json and /docs
+  // Every route, declared next to its handler, in the order the API
+  // reference lists them. registerRoutes puts the ones exempt from the
+  // cross-site check (the bearer routes: they never read cookies) before the
+  // guard and the rest after it, each set in this order.
+  const served = [
+    ...authRoutes(deps),
+    ...meRoutes(deps), // also answered on Node's listener: nodeLanes below
+    ...sessionRoutes(deps),
+    ...accountRoutes(deps),
+    ...adminRoutes(deps),
+    ...tokenRoutes(deps),
+    ...passwordResetRoutes(deps),
+    ...healthRoutes(deps),
+    ...pageRoutes(deps), // HTML pages (PAGES_ENABLED)
+  ];
+  const routes = [...served, ...docsRoutes(deps, served)]; // /openapi.json and /docs: the document of all of them
+  registerRoutes(app, routes, crossSiteGuard(config));
+  declared.set(app, routes.map((r) => r.declaration));
 
   app.notFound(() => refuse("notFound"));
   app.onError((err, c) => toResponse(errorAnswer(err, c.get("requestId"), logger)));

@@ -1,6 +1,8 @@
 // The cross-site check: Fetch Metadata first, Origin as the fallback, non-browser clients allowed.
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { declaredRoutes } from "../src/app.js";
+import { isApiRoute, routeGroup } from "../src/http/route.js";
 import { client, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -145,5 +147,37 @@ describe("the bearer exemption", () => {
     const other = await send("DELETE", "/auth/users/token/sessions");
     expect(other.status).toBe(403);
     expect(await other.json()).toEqual(REFUSED);
+  });
+});
+
+// Issue 16 item 2: the exemption is part of the route's declaration, nothing else.
+describe("the cross-site policy each route declares", () => {
+  const nonSafe = () => declaredRoutes(srv.latchkey.app).filter(isApiRoute).filter((d) => d.method !== "get");
+
+  it("exempts the bearer routes and no cookie route", () => {
+    const exempt = nonSafe().filter((d) => d.crossSite === "exempt");
+    expect(exempt.map((d) => `${d.method} ${d.path}`)).toEqual(["post /token/login", "post /token/refresh", "post /token/logout"]);
+    expect(exempt.every((d) => d.auth !== "cookie")).toBe(true);
+  });
+
+  it("is what a cross-site request meets: exempt routes answer it, every other non-safe route refuses it", async () => {
+    const routes = nonSafe();
+    expect(routes.length).toBeGreaterThan(10);
+    for (const d of routes) {
+      const res = await request(srv.url, d.method.toUpperCase(), d.path.replace(/:\w+/g, "x"), {
+        body: {},
+        headers: { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
+      });
+      const where = `${d.method} ${d.path} -> ${res.status}`;
+      if (d.crossSite === "exempt") expect(res.status, where).toBe(400); // reached the route: its body validation answers
+      else expect(res.body, where).toEqual(REFUSED);
+    }
+  });
+
+  it("cannot exempt a cookie route", () => {
+    const r = routeGroup();
+    const cookieExempt = { path: "/x", tag: "T", summary: "x", responses: {}, auth: "cookie", crossSite: "exempt" } as const;
+    // @ts-expect-error -- the type refuses it too
+    expect(() => r.post(cookieExempt, () => new Response())).toThrow("a cookie route cannot be exempt");
   });
 });

@@ -4,8 +4,9 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { declaredRoutes } from "../src/app.js";
+import { isApiRoute, type Declaration } from "../src/http/route.js";
 import { toOpenApiPath } from "../src/openapi.js";
-import { PAGE_PATHS } from "../src/routes/pages.js";
 import { loginBody, signupBody } from "../src/schemas.js";
 import { client, request, uniqueEmail } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
@@ -16,6 +17,7 @@ type Doc = {
 };
 type Operation = {
   operationId: string;
+  security: Record<string, string[]>[];
   requestBody?: { content: { "application/json": { schema: object } } };
   responses: Record<string, { content?: { "application/json": { schema: object } } }>;
 };
@@ -33,6 +35,12 @@ afterAll(() => srv.destroy());
 
 const ajv = new Ajv2020({ strict: true, allErrors: true, strictTuples: false });
 ajv.addKeyword("example");
+
+/** Routes the app serves that no declaration names (middleware, method "ALL", aside). */
+function undeclared(routes: readonly { method: string; path: string }[], declared: readonly Declaration[]): string[] {
+  const names = new Set(declared.map((d) => `${d.method.toUpperCase()} ${d.path}`));
+  return routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`).filter((r) => !names.has(r));
+}
 
 function operation(method: string, path: string): Operation {
   const op = doc.paths[toOpenApiPath(path)]?.[method.toLowerCase()];
@@ -60,14 +68,28 @@ describe("GET /openapi.json", () => {
   });
 
   it("documents every route the app serves, and only those", () => {
-    const registered = srv.latchkey.app.routes
-      .filter((r) => r.method !== "ALL" && !PAGE_PATHS.includes(r.path))
-      .map((r) => `${r.method.toLowerCase()} ${toOpenApiPath(r.path)}`);
+    const app = srv.latchkey.app;
+    // Every route the app serves was declared (a bare app.get is not), once.
+    const registered = app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);
+    const declared = declaredRoutes(app).map((d) => `${d.method.toUpperCase()} ${d.path}`);
+    expect(undeclared(app.routes, declaredRoutes(app))).toEqual([]);
+    expect(registered.length).toBe(declared.length);
+    expect(new Set(registered)).toEqual(new Set(declared));
+    // The document has every declared API route, and nothing else.
+    const api = declaredRoutes(app).filter(isApiRoute).map((d) => `${d.method} ${toOpenApiPath(d.path)}`);
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`));
-    expect(registered.length).toBeGreaterThanOrEqual(7);
-    expect(new Set(documented)).toEqual(new Set(registered));
-    // The built-in pages are not API routes.
-    for (const path of ["/", "/account", "/docs"]) expect(doc.paths[path]).toBeUndefined();
+    expect(api.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(documented)).toEqual(new Set(api));
+    // The built-in pages are declared, but they are not API routes.
+    for (const path of ["/", "/account", "/docs"]) {
+      expect(declared).toContain(`GET ${path}`);
+      expect(doc.paths[path]).toBeUndefined();
+    }
+  });
+
+  it("the completeness check catches a route registered around the declarations", () => {
+    const bare = [...srv.latchkey.app.routes, { method: "GET", path: "/bare" }];
+    expect(undeclared(bare, declaredRoutes(srv.latchkey.app))).toEqual(["GET /bare"]);
   });
 
   it("every schema in it compiles as strict JSON Schema 2020-12", () => {
@@ -137,6 +159,14 @@ describe("the document's details", () => {
     expectDocumented("POST", "/token/refresh", res); // 401, not 403
   });
 
+  it("documents the cross-site 403 exactly for the non-safe routes the check applies to (from their declarations)", () => {
+    const nonSafe = declaredRoutes(srv.latchkey.app).filter(isApiRoute).filter((d) => d.method !== "get");
+    expect(nonSafe.filter((d) => d.crossSite === "exempt").map((d) => d.path)).toEqual(["/token/login", "/token/refresh", "/token/logout"]);
+    for (const d of nonSafe) {
+      expect(Object.keys(operation(d.method, d.path).responses).includes("403"), `${d.method} ${d.path}`).toBe(d.crossSite !== "exempt");
+    }
+  });
+
   it("declares the query parameters of GET /users and GET /reset-password", () => {
     const query = (path: string) =>
       (raw().paths[path].get.parameters as { name: string; in: string }[]).filter((p) => p.in === "query").map((p) => p.name);
@@ -183,6 +213,17 @@ describe("GET /docs", () => {
     expect(res.text).toContain("Invalid email or password");
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
     expect(res.text).not.toMatch(/<style|\sstyle=/); // no inline style
+  });
+
+  it("labels each operation with the credentials its declaration names: bearer token, session cookie, none", async () => {
+    const text = (await request(srv.url, "GET", "/docs")).text;
+    const label = (operationId: string) =>
+      new RegExp(`<article id="${operationId}"[\\s\\S]*?<p class="auth">Authentication: ([^<]*)</p>`).exec(text)?.[1];
+    expect(operation("GET", "/token/me").security).toEqual([{ bearerToken: [] }]);
+    expect(label(operation("GET", "/token/me").operationId)).toBe("bearer token");
+    expect(label(operation("GET", "/me").operationId)).toBe("session cookie");
+    expect(label(operation("POST", "/sessions/revoke-others").operationId)).toBe("session cookie");
+    expect(label(operation("POST", "/token/login").operationId)).toBe("none");
   });
 
   it("with PAGES_ENABLED=false the document stays and the page goes (404 JSON)", async () => {

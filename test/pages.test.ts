@@ -1,6 +1,7 @@
 // The built-in pages over plain HTTP: headers, caching, CSP, escaping,
 // redirects, and PAGES_ENABLED=false. (The browser suite clicks through them.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { declaredRoutes } from "../src/app.js";
 import { ASSETS } from "../src/pages/assets.js";
 import { PAGE_CSP } from "../src/pages/html.js";
 import { client, request } from "./helpers/http.js";
@@ -84,13 +85,18 @@ describe("pages", () => {
     expect(home.headers.get("location")).toBe("/account");
   });
 
-  it("the account page offers only the features whose routes exist", async () => {
+  it("every form on the pages, and every call app.js makes, names a declared route", async () => {
     const c = await signedIn(`features-${Date.now()}@example.com`);
-    const page = (await c.get("/account")).text;
-    const has = (method: string, path: string) => srv.latchkey.app.routes.some((r) => r.method === method && r.path === path);
-    expect(page.includes('id="sessions"')).toBe(has("GET", "/sessions"));
-    expect(page.includes('action="/logout-all"')).toBe(has("POST", "/logout-all"));
-    expect(page.includes('action="/password"')).toBe(has("POST", "/password"));
+    const pages = (await c.get("/account")).text + (await request(srv.url, "GET", "/")).text;
+    const script = ASSETS["app.js"]!.body.toString();
+    const calls = [
+      ...[...pages.matchAll(/data-api="(\w+) ([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
+      ...[...script.matchAll(/api\("(\w+)", [`"]([^`"$]+)/g)].map((m) => `${m[1]} ${m[2]}`),
+    ];
+    const declared = declaredRoutes(srv.latchkey.app).map((d) => `${d.method.toUpperCase()} ${d.path.replace(/:\w+$/, "")}`);
+    expect(calls).toEqual(expect.arrayContaining(["POST /logout-all", "POST /password", "GET /sessions", "DELETE /sessions/"]));
+    for (const call of calls) expect(declared, call).toContain(call);
+    expect(pages).toContain('id="sessions"');
   });
 
   it("API routes keep their JSON 404 and 405 next to the pages", async () => {

@@ -1,17 +1,9 @@
 // The built-in pages as functions from data to HTML. Forms post JSON through
 // /assets/app.js; errors from the API's `issues` land next to their field.
 import type { User } from "../schemas.js";
-import type { OpenApiDocument } from "../openapi.js";
+import type { OpenApiDocument, Operation, SecurityScheme } from "../openapi.js";
 import { ASSETS } from "./assets.js";
 import { html, type Html } from "./html.js";
-
-/** Which optional account features the running server has (routes registered). */
-export interface AccountFeatures {
-  sessions: boolean;
-  revokeOthers: boolean;
-  logoutAll: boolean;
-  password: boolean;
-}
 
 /** The Log out button: a form POST, never a link (a GET must not change state). */
 const logoutForm = html`<form method="post" action="/logout" data-api="POST /logout" data-then="home" class="inline">
@@ -105,25 +97,22 @@ function dateTime(iso: string): Html {
   return html`<time datetime="${iso}">${iso.slice(0, 10)}</time>`;
 }
 
-export function accountPage(user: User, features: AccountFeatures): Html {
-  const sessions = features.sessions
-    ? html`
+export function accountPage(user: User): Html {
+  const sessions = html`
     <section id="sessions" aria-labelledby="sessions-title" class="panel" data-sessions hidden>
       <h2 id="sessions-title">Where you are signed in</h2>
       <p class="form-error" id="sessions-error" role="alert" hidden></p>
       <ul id="session-list" class="sessions" aria-live="polite"></ul>
       <div class="actions">
-        ${features.revokeOthers ? html`<form method="post" action="/sessions/revoke-others" data-api="POST /sessions/revoke-others" data-then="sessions" class="inline">
+        <form method="post" action="/sessions/revoke-others" data-api="POST /sessions/revoke-others" data-then="sessions" class="inline">
           <button type="submit" class="secondary">Log out other sessions</button>
-        </form>` : ""}
-        ${features.logoutAll ? html`<form method="post" action="/logout-all" data-api="POST /logout-all" data-then="home" class="inline">
+        </form>
+        <form method="post" action="/logout-all" data-api="POST /logout-all" data-then="home" class="inline">
           <button type="submit" class="danger">Log out everywhere</button>
-        </form>` : ""}
+        </form>
       </div>
-    </section>`
-    : "";
-  const password = features.password
-    ? html`
+    </section>`;
+  const password = html`
     <section aria-labelledby="password-title" class="panel">
       <h2 id="password-title">Change password</h2>
       <form id="password" method="post" action="/password" data-api="POST /password" data-then="password-changed" novalidate>
@@ -132,8 +121,7 @@ export function accountPage(user: User, features: AccountFeatures): Html {
         ${field({ form: "password", name: "newPassword", label: "New password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." })}
         <button type="submit">Change password</button>
       </form>
-    </section>`
-    : "";
+    </section>`;
   return layout(
     "Your account",
     user,
@@ -150,16 +138,17 @@ export function accountPage(user: User, features: AccountFeatures): Html {
   );
 }
 
-type Operation = {
-  operationId: string;
-  summary: string;
-  description?: string;
-  tags: string[];
-  security: unknown[];
-  parameters?: { name: string }[];
-  requestBody?: { content: { "application/json": { schema: unknown } } };
-  responses: Record<string, { description: string; headers?: Record<string, { description: string }>; content?: { "application/json": { schema: unknown } } }>;
-};
+/** How the page names a security scheme: "session cookie", "bearer token". */
+function schemeLabel(scheme: SecurityScheme | undefined): string {
+  if (!scheme) return "unknown";
+  return scheme.type === "http" ? `${scheme.scheme} token` : `${scheme.name} ${scheme.in === "cookie" ? "cookie" : scheme.in}`;
+}
+
+/** The operation's credentials, named by its security schemes ("none" when it needs none). */
+function authLabel(doc: OpenApiDocument, op: Operation): string {
+  const names = op.security.flatMap((requirement) => Object.keys(requirement));
+  return names.length > 0 ? names.map((name) => schemeLabel(doc.components.securitySchemes[name])).join(" or ") : "none";
+}
 
 /** Markdown-style `code` spans in the document's descriptions, and nothing else. */
 function prose(text: string | undefined): Html {
@@ -174,7 +163,7 @@ function schemaBlock(label: string, schema: unknown): Html {
 /** The API reference, rendered from the OpenAPI document itself. */
 export function docsPage(doc: OpenApiDocument, user: User | null): Html {
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => ({ path, method, op: op as Operation })),
+    Object.entries(methods).map(([method, op]) => ({ path, method, op })),
   );
   const tags = [...new Set(operations.map((o) => o.op.tags[0] ?? "Other"))];
   return layout(
@@ -200,7 +189,7 @@ export function docsPage(doc: OpenApiDocument, user: User | null): Html {
       <article id="${op.operationId}" class="operation panel">
         <h3><span class="method method-${method}">${method.toUpperCase()}</span> <code>${path}</code></h3>
         <p><strong>${op.summary}.</strong> ${prose(op.description)}</p>
-        <p class="auth">Authentication: ${op.security.length > 0 ? "session cookie" : "none"}</p>
+        <p class="auth">Authentication: ${authLabel(doc, op)}</p>
         ${op.requestBody ? schemaBlock("Request body (application/json)", op.requestBody.content["application/json"].schema) : ""}
         <table>
           <caption>Responses</caption>

@@ -1,6 +1,5 @@
 // Changing your own credentials and closing your own account. Both ask for
 // the current password again: a stolen session alone must not be enough.
-import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Authenticated } from "../auth/authenticate.js";
 import { clearSessionCookie, sessionCookie } from "../auth/cookies.js";
@@ -9,13 +8,14 @@ import type { AppEnv, Deps } from "../deps.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
 import { attemptLogin } from "../auth/credentials.js";
 import { json } from "../http/responses.js";
+import { CLEAR_COOKIE, COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, SET_COOKIE, userBody } from "../http/route.js";
 import { refuse, type RefusalCode } from "../refusals.js";
 import { changePasswordBody, deleteAccountBody } from "../schemas.js";
 import type { UserRow } from "../store/store.js";
 
 export function accountRoutes(deps: Deps) {
   const { accounts, cookies, logger } = deps;
-  const app = new Hono<AppEnv>();
+  const r = routeGroup<AppEnv>();
 
   /**
    * The user's stored row when the password is theirs; the 401 (or 429) otherwise.
@@ -31,33 +31,64 @@ export function accountRoutes(deps: Deps) {
     return row;
   }
 
-  app.post("/password", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    const body = await parseJsonBody(c.req.raw, changePasswordBody);
-    if (body instanceof Response) return body;
-    const row = await confirmPassword(c, auth, body.currentPassword, "wrongCurrentPassword");
-    if (row instanceof Response) return row;
-    // Every other session and bearer credential ends; this browser goes on under a new token.
-    const meta = { userAgent: c.req.header("user-agent"), ip: deps.clientIp(c) };
-    const changed = await accounts.setPassword(row, body.newPassword, { keep: auth.session, meta });
-    if ("refused" in changed) return invalidBody([{ path: "newPassword", message: changed.reason }]);
-    logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
-    return json({ user: toPublicUser(changed.user) }, 200, { "set-cookie": sessionCookie(changed.token!, cookies) });
-  });
+  r.post(
+    {
+      path: "/password", tag: "Account", auth: "cookie",
+      summary: "Change my password",
+      description: "Needs the current password. Every other session ends; this one is rotated (a new token in a new cookie; the old cookie is dead).",
+      body: changePasswordBody,
+      responses: {
+        200: { description: "Changed", schema: userBody, headers: SET_COOKIE },
+        ...JSON_BODY_ERRORS,
+        401: err("Not signed in, or `Current password is incorrect`"),
+        ...RATE_LIMITED,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, changePasswordBody);
+      if (body instanceof Response) return body;
+      const row = await confirmPassword(c, auth, body.currentPassword, "wrongCurrentPassword");
+      if (row instanceof Response) return row;
+      // Every other session and bearer credential ends; this browser goes on under a new token.
+      const meta = { userAgent: c.req.header("user-agent"), ip: deps.clientIp(c) };
+      const changed = await accounts.setPassword(row, body.newPassword, { keep: auth.session, meta });
+      if ("refused" in changed) return invalidBody([{ path: "newPassword", message: changed.reason }]);
+      logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
+      return json({ user: toPublicUser(changed.user) }, 200, { "set-cookie": sessionCookie(changed.token!, cookies) });
+    },
+  );
 
-  app.delete("/me", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    const body = await parseJsonBody(c.req.raw, deleteAccountBody);
-    if (body instanceof Response) return body;
-    const row = await confirmPassword(c, auth, body.password, "wrongPassword");
-    if (row instanceof Response) return row;
-    const result = await accounts.remove(row.id); // refused atomically for the last admin
-    if (result === "last_admin") return refuse("lastAdmin");
-    logger.info({ event: "account.deleted", requestId: c.get("requestId"), userId: row.id });
-    return json({ message: "Account deleted" }, 200, { "set-cookie": clearSessionCookie(cookies) });
-  });
+  r.delete(
+    {
+      path: "/me", tag: "Account", auth: "cookie",
+      summary: "Delete my account",
+      description: "Needs the password. Deletes the account and every session of it, and clears the cookie.",
+      body: deleteAccountBody,
+      responses: {
+        200: { description: "Deleted", schema: messageBody, headers: CLEAR_COOKIE },
+        ...JSON_BODY_ERRORS,
+        401: err("Not signed in, or `Password is incorrect`"),
+        409: err("Cannot remove the last admin"),
+        ...RATE_LIMITED,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, deleteAccountBody);
+      if (body instanceof Response) return body;
+      const row = await confirmPassword(c, auth, body.password, "wrongPassword");
+      if (row instanceof Response) return row;
+      const result = await accounts.remove(row.id); // refused atomically for the last admin
+      if (result === "last_admin") return refuse("lastAdmin");
+      logger.info({ event: "account.deleted", requestId: c.get("requestId"), userId: row.id });
+      return json({ message: "Account deleted" }, 200, { "set-cookie": clearSessionCookie(cookies) });
+    },
+  );
 
-  return app;
+  return r.routes;
 }

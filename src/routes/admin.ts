@@ -1,7 +1,6 @@
 // Admin user management: the course's capstone routes, hardened. Every route
 // answers 401 without a session and 403 without the admin role; the store
 // refuses atomically to demote or delete the last admin (409).
-import { Hono } from "hono";
 import type { Context } from "hono";
 import { requireRole, type Authenticated } from "../auth/authenticate.js";
 import { clearSessionCookie } from "../auth/cookies.js";
@@ -9,12 +8,14 @@ import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody, toIssues } from "../http/body.js";
 import { json } from "../http/responses.js";
+import { CLEAR_COOKIE, COMMON, err, FORBIDDEN, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
+import { z } from "zod";
 import { refuse } from "../refusals.js";
-import { listUsersQuery, setRoleBody } from "../schemas.js";
+import { listUsersQuery, setRoleBody, userSchema } from "../schemas.js";
 
 export function adminRoutes(deps: Deps) {
   const { store, accounts, cookies, logger } = deps;
-  const app = new Hono<AppEnv>();
+  const r = routeGroup<AppEnv>();
 
   /** The signed-in admin, or the 401/403 that ends the request. */
   async function signedInAdmin(c: Context<AppEnv>): Promise<Authenticated | Response> {
@@ -27,68 +28,152 @@ export function adminRoutes(deps: Deps) {
   const clearIfSelf = (auth: Authenticated, userId: string) =>
     auth.user.id === userId ? { "set-cookie": clearSessionCookie(cookies) } : undefined;
 
-  app.get("/users", async (c) => {
-    const auth = await signedInAdmin(c);
-    if (auth instanceof Response) return auth;
-    const query = listUsersQuery.safeParse(c.req.query());
-    if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
-    const { limit, cursor, email } = query.data;
-    const page = await store.listUsers({ limit, cursor, emailPrefix: email || undefined });
-    return json({ users: page.users.map(toPublicUser), nextCursor: page.nextCursor });
-  });
+  r.get(
+    {
+      path: "/users", tag: "Admin", auth: "cookie",
+      summary: "List users (admin)",
+      description: "Ordered by id. Query: `limit` 1 to 100 (default 20), `cursor` (the previous page's `nextCursor`), `email` (case-insensitive prefix).",
+      query: [
+        { name: "limit", description: "Page size, 1 to 100 (default 20)", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+        { name: "cursor", description: "The previous page's `nextCursor`", schema: { type: "string" } },
+        { name: "email", description: "Case-insensitive email prefix", schema: { type: "string" } },
+      ],
+      responses: {
+        200: { description: "A page of users", schema: z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }) },
+        400: err("Invalid query (`issues: [{path, message}]`)"),
+        ...UNAUTHORIZED,
+        ...FORBIDDEN,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const query = listUsersQuery.safeParse(c.req.query());
+      if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
+      const { limit, cursor, email } = query.data;
+      const page = await store.listUsers({ limit, cursor, emailPrefix: email || undefined });
+      return json({ users: page.users.map(toPublicUser), nextCursor: page.nextCursor });
+    },
+  );
 
-  app.get("/users/:id", async (c) => {
-    const auth = await signedInAdmin(c);
-    if (auth instanceof Response) return auth;
-    const user = await store.findUserById(c.req.param("id"));
-    return user ? json({ user: toPublicUser(user) }) : refuse("userNotFound");
-  });
+  r.get(
+    {
+      path: "/users/:id", tag: "Admin", auth: "cookie",
+      summary: "One user (admin)",
+      responses: { 200: { description: "The user", schema: userBody }, ...UNAUTHORIZED, ...FORBIDDEN, 404: err("User not found"), ...COMMON },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const user = await store.findUserById(c.req.param("id"));
+      return user ? json({ user: toPublicUser(user) }) : refuse("userNotFound");
+    },
+  );
 
-  app.patch("/users/:id", async (c) => {
-    const auth = await signedInAdmin(c);
-    if (auth instanceof Response) return auth;
-    const body = await parseJsonBody(c.req.raw, setRoleBody);
-    if (body instanceof Response) return body;
-    const id = c.req.param("id");
-    const result = await accounts.changeRole(id, body.role); // a change ends every session of that user
-    if (result === "not_found") return refuse("userNotFound");
-    if (result === "last_admin") return refuse("lastAdmin");
-    if (!result.changed) return json({ user: toPublicUser(result.user) });
-    logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked: result.revoked });
-    return json({ user: toPublicUser(result.user) }, 200, clearIfSelf(auth, id));
-  });
+  r.patch(
+    {
+      path: "/users/:id", tag: "Admin", auth: "cookie",
+      summary: "Change a user's role (admin)",
+      description: "When the role changes, every session of that user ends. The last admin cannot be demoted.",
+      body: setRoleBody,
+      responses: {
+        200: { description: "The user", schema: userBody },
+        ...JSON_BODY_ERRORS,
+        ...UNAUTHORIZED,
+        403: err("Forbidden (not an admin), or a cross-site request"),
+        404: err("User not found"),
+        409: err("Cannot remove the last admin"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, setRoleBody);
+      if (body instanceof Response) return body;
+      const id = c.req.param("id");
+      const result = await accounts.changeRole(id, body.role); // a change ends every session of that user
+      if (result === "not_found") return refuse("userNotFound");
+      if (result === "last_admin") return refuse("lastAdmin");
+      if (!result.changed) return json({ user: toPublicUser(result.user) });
+      logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked: result.revoked });
+      return json({ user: toPublicUser(result.user) }, 200, clearIfSelf(auth, id));
+    },
+  );
 
   // Every session and bearer credential of every user (ASVS V7.4.5), this
   // admin's own session too. Registered before /users/:id, which it would
   // otherwise match with id "sessions".
-  app.delete("/users/sessions", async (c) => {
-    const auth = await signedInAdmin(c);
-    if (auth instanceof Response) return auth;
-    const ended = await accounts.endEverySession();
-    logger.info({ event: "admin.all_sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, revoked: ended.sessions, families: ended.families });
-    return json({ revoked: ended.sessions }, 200, { "set-cookie": clearSessionCookie(cookies) });
-  });
+  r.delete(
+    {
+      path: "/users/sessions", tag: "Admin", auth: "cookie",
+      summary: "End every session of every user (admin)",
+      description: "Every cookie session and every bearer credential (refresh families, access tokens, reset links) of every user ends, the calling admin's own session too (its cookie is cleared). `revoked` counts cookie sessions.",
+      responses: {
+        200: { description: "Sessions ended", schema: revokedBody, headers: CLEAR_COOKIE },
+        ...UNAUTHORIZED,
+        403: err("Forbidden (not an admin), or a cross-site request"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const ended = await accounts.endEverySession();
+      logger.info({ event: "admin.all_sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, revoked: ended.sessions, families: ended.families });
+      return json({ revoked: ended.sessions }, 200, { "set-cookie": clearSessionCookie(cookies) });
+    },
+  );
 
-  app.delete("/users/:id", async (c) => {
-    const auth = await signedInAdmin(c);
-    if (auth instanceof Response) return auth;
-    const id = c.req.param("id");
-    const result = await accounts.remove(id);
-    if (result === "not_found") return refuse("userNotFound");
-    if (result === "last_admin") return refuse("lastAdmin");
-    logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
-    return json({ message: "User deleted" }, 200, clearIfSelf(auth, id));
-  });
+  r.delete(
+    {
+      path: "/users/:id", tag: "Admin", auth: "cookie",
+      summary: "Delete a user (admin)",
+      description: "Every session of the user goes with it. The last admin cannot be deleted.",
+      responses: {
+        200: { description: "Deleted", schema: messageBody },
+        ...UNAUTHORIZED,
+        403: err("Forbidden (not an admin), or a cross-site request"),
+        404: err("User not found"),
+        409: err("Cannot remove the last admin"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const id = c.req.param("id");
+      const result = await accounts.remove(id);
+      if (result === "not_found") return refuse("userNotFound");
+      if (result === "last_admin") return refuse("lastAdmin");
+      logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
+      return json({ message: "User deleted" }, 200, clearIfSelf(auth, id));
+    },
+  );
 
-  app.delete("/users/:id/sessions", async (c) => {
-    const auth = await signedInAdmin(c);
-    if (auth instanceof Response) return auth;
-    const id = c.req.param("id");
-    if (!(await store.findUserById(id))) return refuse("userNotFound");
-    const revoked = await accounts.endSessions(id);
-    logger.info({ event: "admin.sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, revoked });
-    return json({ revoked }, 200, clearIfSelf(auth, id));
-  });
+  r.delete(
+    {
+      path: "/users/:id/sessions", tag: "Admin", auth: "cookie",
+      summary: "End every session of a user (admin)",
+      responses: {
+        200: { description: "Sessions ended", schema: revokedBody },
+        ...UNAUTHORIZED,
+        403: err("Forbidden (not an admin), or a cross-site request"),
+        404: err("User not found"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const id = c.req.param("id");
+      if (!(await store.findUserById(id))) return refuse("userNotFound");
+      const revoked = await accounts.endSessions(id);
+      logger.info({ event: "admin.sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, revoked });
+      return json({ revoked }, 200, clearIfSelf(auth, id));
+    },
+  );
 
-  return app;
+  return r.routes;
 }

@@ -1,26 +1,35 @@
 // The API reference: GET /openapi.json (always) and its readable page at
-// /docs (with the other built-in pages). Both are built from the routes the
-// app really serves, at the first request, when every group is registered.
-import { Hono } from "hono";
+// /docs (with the other built-in pages). Both are built, at the first
+// request, from the declarations of the routes the app serves.
 import type { AppEnv, Deps } from "../deps.js";
 import { json } from "../http/responses.js";
+import { isApiRoute, routeGroup, type Route } from "../http/route.js";
 import { buildOpenApi, type OpenApiDocument } from "../openapi.js";
 import { underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { docsPage } from "../pages/views.js";
 import { VERSION } from "../version.js";
-import { pageUser, type RouteTable } from "./pages.js";
+import { pageUser } from "./pages.js";
 
-
-export function docsRoutes(deps: Deps, app: RouteTable) {
-  const docs = new Hono<AppEnv>();
+/** These routes, documented with `routes` (the app's other routes). */
+export function docsRoutes(deps: Deps, routes: readonly Route<AppEnv>[]) {
+  const r = routeGroup<AppEnv>();
   let document: OpenApiDocument | undefined;
-  const openApi = () => (document ??= buildOpenApi({ registered: app.routes, version: VERSION, serverUrl: deps.config.publicUrl && deps.config.publicUrl + deps.config.basePath }));
+  const openApi = () =>
+    (document ??= buildOpenApi([...routes, ...r.routes].map((route) => route.declaration).filter(isApiRoute), {
+      version: VERSION,
+      serverUrl: deps.config.publicUrl && deps.config.publicUrl + deps.config.basePath,
+    }));
 
-  docs.get("/openapi.json", () => json(openApi()));
+  r.get(
+    { path: "/openapi.json", tag: "Operations", auth: "none", summary: "This document (OpenAPI 3.1)", responses: { 200: { description: "The OpenAPI document" } } },
+    () => json(openApi()),
+  );
 
   if (deps.config.pagesEnabled) {
-    docs.get("/docs", async (c) => htmlResponse(underBasePath(docsPage(openApi(), (await pageUser(deps, c.req.raw)).user), deps.config.basePath)));
+    r.page({ path: "/docs", auth: "cookie" }, async (c) =>
+      htmlResponse(underBasePath(docsPage(openApi(), (await pageUser(deps, c.req.raw)).user), deps.config.basePath)),
+    );
   }
-  return docs;
+  return r.routes;
 }

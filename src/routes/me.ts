@@ -1,11 +1,11 @@
 // GET /me: the route every signed-in page load and API client calls. Its
 // answer is decided here once; Hono's route below and the Node lane
 // (app.ts nodeLanes, http/node-listener.ts) only write it out.
-import { Hono } from "hono";
 import type { SessionCheck } from "../auth/authenticate.js";
 import { clearSessionCookie, type CookieOptions } from "../auth/cookies.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { answer, toResponse, type Answer } from "../http/answer.js";
+import { COMMON, routeGroup, UNAUTHORIZED as UNAUTHORIZED_DOC, userBody } from "../http/route.js";
 import { REFUSALS } from "../refusals.js";
 import type { User } from "../schemas.js";
 
@@ -28,7 +28,14 @@ export function meAnswer(check: SessionCheck, cookies: CookieOptions): Answer {
 }
 
 export function meRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
-  app.get("/me", async (c) => toResponse(meAnswer(await deps.checkSession(c.req.header("cookie")), deps.cookies)));
-  return app;
+  const r = routeGroup<AppEnv>();
+  r.get(
+    {
+      path: "/me", tag: "Session", auth: "cookie",
+      summary: "The signed-in user",
+      responses: { 200: { description: "The user", schema: userBody }, ...UNAUTHORIZED_DOC, ...COMMON },
+    },
+    async (c) => toResponse(meAnswer(await deps.checkSession(c.req.header("cookie")), deps.cookies)),
+  );
+  return r.routes;
 }

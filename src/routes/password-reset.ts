@@ -1,9 +1,9 @@
 // Password reset by email: ask for a link, then set a new password with it.
-import { Hono } from "hono";
 import type { AppEnv, Deps } from "../deps.js";
 import { checkForgotPasswordAllowed, checkResetPasswordAllowed } from "../auth/rate-limit.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
+import { COMMON, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup } from "../http/route.js";
 import { refuse } from "../refusals.js";
 import { forgotPasswordBody, resetPasswordBody } from "../schemas.js";
 
@@ -14,47 +14,73 @@ const LINK_SENT = {
 
 export function passwordResetRoutes(deps: Deps) {
   const { resets, accounts, logger } = deps;
-  const app = new Hono<AppEnv>();
+  const r = routeGroup<AppEnv>();
 
-  app.post("/forgot-password", async (c) => {
-    const body = await parseJsonBody(c.req.raw, forgotPasswordBody);
-    if (body instanceof Response) return body;
-    // Per client, per address (known or not: the 429 reveals nothing either) and server-wide.
-    const limited = await checkForgotPasswordAllowed(deps, { email: body.email, ip: deps.clientIp(c) });
-    if (limited) {
-      logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
-      return limited;
-    }
-    resets.requestReset(body.email); // after the response: same answer, same time for every address
-    logger.info({ event: "password_reset.requested", requestId: c.get("requestId") });
-    return json(LINK_SENT);
-  });
+  r.post(
+    {
+      path: "/forgot-password", tag: "Password reset", auth: "none",
+      summary: "Email a password reset link",
+      description:
+        "Always the same 200 whether or not the account exists; limited per address (3 an hour), per client IP (10 an hour) and server-wide (1000 an hour), the same 429 for every limit.",
+      body: forgotPasswordBody,
+      responses: { 200: { description: "Link sent if the account exists", schema: messageBody }, ...JSON_BODY_ERRORS, ...RATE_LIMITED, ...COMMON },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, forgotPasswordBody);
+      if (body instanceof Response) return body;
+      // Per client, per address (known or not: the 429 reveals nothing either) and server-wide.
+      const limited = await checkForgotPasswordAllowed(deps, { email: body.email, ip: deps.clientIp(c) });
+      if (limited) {
+        logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
+        return limited;
+      }
+      resets.requestReset(body.email); // after the response: same answer, same time for every address
+      logger.info({ event: "password_reset.requested", requestId: c.get("requestId") });
+      return json(LINK_SENT);
+    },
+  );
 
   // The link in the email lands here. A GET never changes anything (mail
   // scanners follow links), so it only says what to do with the token.
-  app.get("/reset-password", () =>
-    json({
-      message:
-        'To set a new password, POST {"token": "<the token from this link>", "newPassword": "..."} as JSON to /reset-password.',
-    }),
+  r.get(
+    {
+      path: "/reset-password", tag: "Password reset", auth: "none",
+      summary: "Explains how to use a reset link (changes nothing)",
+      query: [{ name: "token", description: "The reset token from the emailed link (POST it with the new password)", schema: { type: "string" } }],
+      responses: { 200: { description: "What to POST", schema: messageBody.loose() } },
+    },
+    () =>
+      json({
+        message:
+          'To set a new password, POST {"token": "<the token from this link>", "newPassword": "..."} as JSON to /reset-password.',
+      }),
   );
 
-  app.post("/reset-password", async (c) => {
-    const body = await parseJsonBody(c.req.raw, resetPasswordBody);
-    if (body instanceof Response) return body;
-    const limited = await checkResetPasswordAllowed(deps, deps.clientIp(c));
-    if (limited) {
-      logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
-      return limited;
-    }
-    // What can be judged without the account (a common password) is refused before the link is spent.
-    const common = accounts.passwordProblem(body.newPassword, "");
-    if (common) return invalidBody([{ path: "newPassword", message: common }]);
-    const user = await resets.resetPassword(body.token, body.newPassword);
-    if (!user) return refuse("invalidResetToken");
-    if ("refused" in user) return invalidBody([{ path: "newPassword", message: `${user.refused}; request a new reset link` }]);
-    return json({ message: "Password has been reset. Every session has been signed out; log in with the new password." });
-  });
+  r.post(
+    {
+      path: "/reset-password", tag: "Password reset", auth: "none",
+      summary: "Set a new password with a reset token",
+      description: "Consumes the token and ends every session and token family of the user. Limited per client IP (10 in 15 minutes).",
+      body: resetPasswordBody,
+      responses: { 200: { description: "Password reset", schema: messageBody }, ...JSON_BODY_ERRORS, ...RATE_LIMITED, ...COMMON },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, resetPasswordBody);
+      if (body instanceof Response) return body;
+      const limited = await checkResetPasswordAllowed(deps, deps.clientIp(c));
+      if (limited) {
+        logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
+        return limited;
+      }
+      // What can be judged without the account (a common password) is refused before the link is spent.
+      const common = accounts.passwordProblem(body.newPassword, "");
+      if (common) return invalidBody([{ path: "newPassword", message: common }]);
+      const user = await resets.resetPassword(body.token, body.newPassword);
+      if (!user) return refuse("invalidResetToken");
+      if ("refused" in user) return invalidBody([{ path: "newPassword", message: `${user.refused}; request a new reset link` }]);
+      return json({ message: "Password has been reset. Every session has been signed out; log in with the new password." });
+    },
+  );
 
-  return app;
+  return r.routes;
 }

@@ -1,13 +1,14 @@
 // Sessions a signed-in user can see and end (ASVS V7.4/V7.5): list them,
 // end one, end every other one, or end all of them including this one.
 // Sessions are named by their public id, never by their token or its hash.
-import { Hono } from "hono";
 import { clearSessionCookie } from "../auth/cookies.js";
 import { iso } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { json } from "../http/responses.js";
+import { CLEAR_COOKIE, COMMON, err, messageBody, revokedBody, routeGroup, UNAUTHORIZED } from "../http/route.js";
+import { z } from "zod";
 import { refuse } from "../refusals.js";
-import type { PublicSession } from "../schemas.js";
+import { sessionSchema, type PublicSession } from "../schemas.js";
 import type { SessionRow } from "../store/store.js";
 
 /** The session as its owner sees it; `expiresAt` is whichever expiry comes first if it is not used again. */
@@ -36,48 +37,83 @@ async function refuseBody(request: Request): Promise<Response | null> {
 
 export function sessionRoutes(deps: Deps) {
   const { sessions, accounts, cookies, logger } = deps;
-  const app = new Hono<AppEnv>();
+  const r = routeGroup<AppEnv>();
 
-  app.get("/sessions", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    const live = await sessions.listLive(auth.user.id);
-    return json({ sessions: live.map((s) => toPublicSession(s, auth.session.id, sessions.settings.idleTimeoutMs)) });
-  });
+  r.get(
+    {
+      path: "/sessions", tag: "Sessions", auth: "cookie",
+      summary: "List my sessions",
+      responses: { 200: { description: "Live sessions of the signed-in user", schema: z.object({ sessions: z.array(sessionSchema) }) }, ...UNAUTHORIZED, ...COMMON },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const live = await sessions.listLive(auth.user.id);
+      return json({ sessions: live.map((s) => toPublicSession(s, auth.session.id, sessions.settings.idleTimeoutMs)) });
+    },
+  );
 
-  app.delete("/sessions/:id", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    const id = c.req.param("id");
-    // Another user's session id answers exactly like an unknown one: no probing.
-    if (!(await sessions.revokeById(auth.user.id, id))) return refuse("sessionNotFound");
-    logger.info({ event: "session.revoked", requestId: c.get("requestId"), userId: auth.user.id });
-    const endedCurrent = id === auth.session.id;
-    return json(
-      { message: "Session revoked" },
-      200,
-      endedCurrent ? { "set-cookie": clearSessionCookie(cookies) } : undefined,
-    );
-  });
+  r.delete(
+    {
+      path: "/sessions/:id", tag: "Sessions", auth: "cookie",
+      summary: "Revoke one of my sessions",
+      description: "Ending the current session also clears the cookie. Another user's session id answers 404, like an unknown one.",
+      responses: { 200: { description: "Revoked", schema: messageBody }, ...UNAUTHORIZED, 404: err("No such session of this user"), ...COMMON },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const id = c.req.param("id");
+      // Another user's session id answers exactly like an unknown one: no probing.
+      if (!(await sessions.revokeById(auth.user.id, id))) return refuse("sessionNotFound");
+      logger.info({ event: "session.revoked", requestId: c.get("requestId"), userId: auth.user.id });
+      const endedCurrent = id === auth.session.id;
+      return json(
+        { message: "Session revoked" },
+        200,
+        endedCurrent ? { "set-cookie": clearSessionCookie(cookies) } : undefined,
+      );
+    },
+  );
 
-  app.post("/sessions/revoke-others", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    const refused = await refuseBody(c.req.raw);
-    if (refused) return refused;
-    // Bearer clients (refresh families, access tokens) are other sessions too.
-    const revoked = await accounts.endSessions(auth.user.id, { keep: auth.session });
-    logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });
-    return json({ revoked });
-  });
+  r.post(
+    {
+      path: "/sessions/revoke-others", tag: "Sessions", auth: "cookie",
+      summary: "Revoke every session but this one",
+      description: "Takes no request body (a non-empty one is refused with 400).",
+      responses: {
+        200: { description: "Other sessions revoked", schema: revokedBody },
+        400: err("A request body was sent: `This route takes no request body`"),
+        ...UNAUTHORIZED,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const refused = await refuseBody(c.req.raw);
+      if (refused) return refused;
+      // Bearer clients (refresh families, access tokens) are other sessions too.
+      const revoked = await accounts.endSessions(auth.user.id, { keep: auth.session });
+      logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });
+      return json({ revoked });
+    },
+  );
 
-  app.post("/logout-all", async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    const revoked = await accounts.endSessions(auth.user.id);
-    logger.info({ event: "logout_all", requestId: c.get("requestId"), userId: auth.user.id, revoked });
-    return json({ message: "Logged out everywhere", revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
-  });
+  r.post(
+    {
+      path: "/logout-all", tag: "Sessions", auth: "cookie",
+      summary: "Log out everywhere",
+      responses: { 200: { description: "All sessions ended, this one too", schema: messageBody.extend({ revoked: z.number().int() }), headers: CLEAR_COOKIE }, ...UNAUTHORIZED, ...COMMON },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const revoked = await accounts.endSessions(auth.user.id);
+      logger.info({ event: "logout_all", requestId: c.get("requestId"), userId: auth.user.id, revoked });
+      return json({ message: "Logged out everywhere", revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
+    },
+  );
 
-  return app;
+  return r.routes;
 }

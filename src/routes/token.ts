@@ -1,60 +1,98 @@
 // Bearer tokens for non-browser clients. These handlers never read the
-// session cookie, and the cookie routes never read an Authorization header.
-import { Hono } from "hono";
+// session cookie, and the cookie routes never read an Authorization header:
+// so these are exempt from the cross-site check.
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
+import { COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, userBody } from "../http/route.js";
 import { refuse } from "../refusals.js";
-import { loginBody, refreshBody } from "../schemas.js";
+import { loginBody, refreshBody, tokenPairSchema } from "../schemas.js";
 
 export function tokenRoutes(deps: Deps) {
   const { store, bearer, clock, logger } = deps;
-  const app = new Hono<AppEnv>();
+  const r = routeGroup<AppEnv>();
 
-  app.post("/token/login", async (c) => {
-    const body = await parseJsonBody(c.req.raw, loginBody);
-    if (body instanceof Response) return body;
-    const user = await attemptLogin(deps, { email: body.email, ip: deps.clientIp(c) }, body.password);
-    if (user instanceof Response) {
-      logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
-      return user;
-    }
-    const tokens = await bearer.issue(user);
-    if (!(await passwordStillCurrent(deps, user))) {
-      await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it
-      return refuse("invalidCredentials");
-    }
-    await store.recordLogin(user.id, clock());
-    logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
-    return json(tokens);
-  });
+  r.post(
+    {
+      path: "/token/login", tag: "Tokens", auth: "none", crossSite: "exempt",
+      summary: "Log in for a non-browser client",
+      description: "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies.",
+      body: loginBody,
+      responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...RATE_LIMITED, ...COMMON },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, loginBody);
+      if (body instanceof Response) return body;
+      const user = await attemptLogin(deps, { email: body.email, ip: deps.clientIp(c) }, body.password);
+      if (user instanceof Response) {
+        logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
+        return user;
+      }
+      const tokens = await bearer.issue(user);
+      if (!(await passwordStillCurrent(deps, user))) {
+        await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it
+        return refuse("invalidCredentials");
+      }
+      await store.recordLogin(user.id, clock());
+      logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
+      return json(tokens);
+    },
+  );
 
-  app.post("/token/refresh", async (c) => {
-    const body = await parseJsonBody(c.req.raw, refreshBody);
-    if (body instanceof Response) return body;
-    const result = await bearer.refresh(body.refreshToken);
-    if ("status" in result) {
-      logger.info({ event: "token.refresh_refused", requestId: c.get("requestId"), reason: result.status });
-      return refuse("invalidRefreshToken");
-    }
-    return json(result);
-  });
+  r.post(
+    {
+      path: "/token/refresh", tag: "Tokens", auth: "none", crossSite: "exempt",
+      summary: "Trade a refresh token for a new pair",
+      description: "The refresh token is used up. Presenting one that was already used revokes its whole family (reuse detection).",
+      body: refreshBody,
+      responses: { 200: { description: "New token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid, expired or reused refresh token"), ...COMMON },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, refreshBody);
+      if (body instanceof Response) return body;
+      const result = await bearer.refresh(body.refreshToken);
+      if ("status" in result) {
+        logger.info({ event: "token.refresh_refused", requestId: c.get("requestId"), reason: result.status });
+        return refuse("invalidRefreshToken");
+      }
+      return json(result);
+    },
+  );
 
-  app.get("/token/me", async (c) => {
-    const auth = await bearer.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    return json({ user: auth.user });
-  });
+  r.get(
+    {
+      path: "/token/me", tag: "Tokens", auth: "bearer", crossSite: "exempt",
+      summary: "The user named by a bearer access token",
+      responses: {
+        200: { description: "The user", schema: userBody },
+        401: err("Missing, malformed, expired, wrongly signed or revoked token", { "WWW-Authenticate": "Bearer" }),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await bearer.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      return json({ user: auth.user });
+    },
+  );
 
   // Idempotent like /logout: an unknown or already revoked token is not an error.
-  app.post("/token/logout", async (c) => {
-    const body = await parseJsonBody(c.req.raw, refreshBody);
-    if (body instanceof Response) return body;
-    await bearer.revoke(body.refreshToken);
-    logger.info({ event: "token.logout", requestId: c.get("requestId") });
-    return json({ message: "Logged out" });
-  });
+  r.post(
+    {
+      path: "/token/logout", tag: "Tokens", auth: "none", crossSite: "exempt",
+      summary: "Revoke a refresh token's family",
+      body: refreshBody,
+      responses: { 200: { description: "Logged out (always)", schema: messageBody }, ...JSON_BODY_ERRORS, ...COMMON },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, refreshBody);
+      if (body instanceof Response) return body;
+      await bearer.revoke(body.refreshToken);
+      logger.info({ event: "token.logout", requestId: c.get("requestId") });
+      return json({ message: "Logged out" });
+    },
+  );
 
-  return app;
+  return r.routes;
 }
