@@ -8,7 +8,7 @@ import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { parseJsonBody, toIssues } from "../http/body.js";
 import { json } from "../http/responses.js";
-import { CLEAR_COOKIE, COMMON, err, FORBIDDEN, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
+import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
 import { z } from "zod";
 import { refuse } from "../refusals.js";
 import { listUsersQuery, setRoleBody, userSchema } from "../schemas.js";
@@ -80,8 +80,7 @@ export function adminRoutes(deps: Deps) {
       responses: {
         200: { description: "The user", schema: userBody },
         ...JSON_BODY_ERRORS,
-        ...UNAUTHORIZED,
-        403: err("Forbidden (not an admin), or a cross-site request"),
+        ...ADMIN_WRITE,
         404: err("User not found"),
         409: err("Cannot remove the last admin"),
         ...COMMON,
@@ -112,8 +111,7 @@ export function adminRoutes(deps: Deps) {
       description: "Every cookie session and every bearer credential (refresh families, access tokens, reset links) of every user ends, the calling admin's own session too (its cookie is cleared). `revoked` counts cookie sessions.",
       responses: {
         200: { description: "Sessions ended", schema: revokedBody, headers: CLEAR_COOKIE },
-        ...UNAUTHORIZED,
-        403: err("Forbidden (not an admin), or a cross-site request"),
+        ...ADMIN_WRITE,
         ...COMMON,
       },
     },
@@ -133,8 +131,7 @@ export function adminRoutes(deps: Deps) {
       description: "Every session of the user goes with it. The last admin cannot be deleted.",
       responses: {
         200: { description: "Deleted", schema: messageBody },
-        ...UNAUTHORIZED,
-        403: err("Forbidden (not an admin), or a cross-site request"),
+        ...ADMIN_WRITE,
         404: err("User not found"),
         409: err("Cannot remove the last admin"),
         ...COMMON,
@@ -158,8 +155,7 @@ export function adminRoutes(deps: Deps) {
       summary: "End every session of a user (admin)",
       responses: {
         200: { description: "Sessions ended", schema: revokedBody },
-        ...UNAUTHORIZED,
-        403: err("Forbidden (not an admin), or a cross-site request"),
+        ...ADMIN_WRITE,
         404: err("User not found"),
         ...COMMON,
       },
