@@ -15,6 +15,7 @@ import { authRoutes } from "./routes/auth.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { meAnswer, meRoutes } from "./routes/me.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { pageRoutes } from "./routes/pages.js";
 import { passwordResetRoutes } from "./routes/password-reset.js";
@@ -31,7 +32,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use(requestContext(logger, { accessLog: config.accessLog }));
+  app.use(requestContext(logger, { accessLog: config.accessLog, metrics: deps.metrics }));
   app.use(securityHeaders({ hsts: config.secureCookies }));
   app.use(
     methodNotAllowed({
@@ -54,6 +55,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     ...tokenRoutes(deps),
     ...passwordResetRoutes(deps),
     ...healthRoutes(deps),
+    ...metricsRoutes(deps), // GET /metrics, only with METRICS_TOKEN
     ...pageRoutes(deps), // HTML pages (PAGES_ENABLED)
   ];
   const routes = [...served, ...docsRoutes(deps, served)]; // /openapi.json and /docs: the document of all of them
@@ -61,7 +63,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   declared.set(app, routes.map((r) => r.declaration));
 
   app.notFound(() => refuse("notFound"));
-  app.onError((err, c) => toResponse(errorAnswer(err, c.get("requestId"), logger)));
+  app.onError((err, c) => toResponse(errorAnswer(err, c.get("requestId"), logger, deps.metrics)));
 
   return app;
 }

@@ -76,6 +76,8 @@ export interface Config {
   };
   passwordReset: { ttlMs: number };
   mail: { smtpUrl: string | undefined; from: string };
+  /** METRICS_TOKEN: the bearer token GET /metrics asks for; undefined: no /metrics and nothing recorded. */
+  metricsToken: string | undefined;
 }
 
 export interface Limit {
@@ -301,6 +303,14 @@ function redisUrl(raw: string): string {
   return connectionUrl("REDIS_URL", raw);
 }
 
+/** METRICS_TOKEN: long enough that it cannot be guessed (it guards process and traffic figures). */
+function metricsToken(env: Env): string | undefined {
+  const token = env.METRICS_TOKEN;
+  if (!token) return undefined;
+  if (token.length < 32) throw new ConfigError("METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)");
+  return token;
+}
+
 /**
  * JWT_PRIVATE_KEY (an Ed25519 private key as PKCS#8 PEM or JWK JSON) or
  * JWT_SECRET (HS256, at least 32 bytes). Production refuses to start without
@@ -485,5 +495,6 @@ function readConfig(env: Env): Config {
     },
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
+    metricsToken: metricsToken(env),
   };
 }

@@ -10,6 +10,7 @@ import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { ClientIpResolver } from "./http/client-ip.js";
 import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics.js";
 import type { Store } from "./store/store.js";
 
 export interface Deps {
@@ -29,6 +30,8 @@ export interface Deps {
   resets: PasswordResets;
   /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
   clientIp: ClientIpResolver;
+  /** GET /metrics's series (noMetrics without METRICS_TOKEN). */
+  metrics: Metrics;
 }
 
 export interface AppEnv {

@@ -19,6 +19,7 @@ import type { AppEnv, Deps } from "./deps.js";
 import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
 import { fixedHeaders } from "./http/headers.js";
 import { createNodeListener } from "./http/node-listener.js";
+import { createMetrics, noMetrics } from "./metrics.js";
 import { refuse } from "./refusals.js";
 import { createLogger, type Logger } from "./log.js";
 import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
@@ -88,7 +89,8 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, clientIp };
+  const metrics = config.metricsToken ? createMetrics({ hasherQueued: () => passwords.queued ?? 0 }) : noMetrics;
+  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, clientIp, metrics };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
@@ -100,7 +102,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     });
     // The lanes answer literal paths; under a prefix everything goes through the app.
     if (config.basePath) return listener;
-    return createNodeListener(nodeLanes(deps), { logger, accessLog: config.accessLog, hsts: config.secureCookies }, listener);
+    return createNodeListener(nodeLanes(deps), { logger, accessLog: config.accessLog, hsts: config.secureCookies, metrics }, listener);
   }
 
   let pruner: NodeJS.Timeout | undefined;

@@ -10,6 +10,7 @@ import { getRequestListener } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLatchkey } from "../src/latchkey.js";
 import { nodeLanes } from "../src/app.js";
+import { noMetrics } from "../src/metrics.js";
 import { createNodeListener } from "../src/http/node-listener.js";
 import { StoreUnavailableError } from "../src/store/store.js";
 import { createLogger } from "../src/log.js";
@@ -133,7 +134,7 @@ describe("GET /me fast path hand-off", () => {
   let handedOff: string[] = [];
   const fastMe = createNodeListener(
     nodeLanes(latchkey),
-    { logger: latchkey.logger, accessLog: false, hsts: false },
+    { logger: latchkey.logger, accessLog: false, hsts: false, metrics: noMetrics },
     (req, res) => {
       handedOff.push(`${req.method} ${req.url}`);
       hono(req, res);

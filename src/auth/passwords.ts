@@ -34,6 +34,8 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
   /** True when the stored hash was made with other parameters than the configured ones. */
   needsRehash(passwordHash: string): boolean;
+  /** Hashes waiting for a slot (GET /metrics); a hasher without a queue may leave it out. */
+  readonly queued?: number;
 }
 
 /** Runs at most `concurrency` tasks at once; at most `maxQueue` may wait. */
@@ -90,6 +92,9 @@ export function createPasswordHasher(options: HasherOptions): PasswordHasher {
     });
 
   return {
+    get queued() {
+      return limiter.queued;
+    },
     hash: (password) => limiter.run(() => argon2Hash(password, params)),
     verify,
     async verifyDummy(password) {

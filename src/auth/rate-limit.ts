@@ -28,12 +28,20 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Config, Limit } from "../config.js";
 import { refuse } from "../refusals.js";
+import type { Metrics } from "../metrics.js";
 import type { CounterState, Store } from "../store/store.js";
 
 export interface LimiterDeps {
   store: Store;
   clock: Clock;
   config: Pick<Config, "rateLimits">;
+  metrics?: Pick<Metrics, "rateLimited">;
+}
+
+/** A refusal by the named limit: counted for /metrics, then answered. */
+function refused(deps: LimiterDeps, limit: string, response: Response): Response {
+  deps.metrics?.rateLimited(limit);
+  return response;
 }
 
 export interface Attempt {
@@ -111,13 +119,13 @@ export async function checkLoginAllowed(deps: LimiterDeps, attempt: Attempt): Pr
     ip === null ? null : await store.peekCounter(keys.pairLock(ip, attempt.email), now),
   ];
   const lockedUntil = Math.max(...locks.map((l) => l?.resetAt ?? 0));
-  if (lockedUntil > now) return tooManyAttempts(retryAfterSeconds(lockedUntil, now));
+  if (lockedUntil > now) return refused(deps, "lockout", tooManyAttempts(retryAfterSeconds(lockedUntil, now)));
 
   // IP first: a client already over its own limit does not also use up the victim's per-email budget.
   const over =
     (await overLimit(deps, ip && keys.loginIp(ip), limits.loginPerIp, now)) ??
     (await overLimit(deps, keys.loginEmail(attempt.email), limits.loginPerEmail, now));
-  return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
+  return over ? refused(deps, "login", tooManyAttempts(retryAfterSeconds(over.resetAt, now))) : null;
 }
 
 /** A wrong password (or unknown email: counted the same, so counting reveals nothing). */
@@ -153,7 +161,7 @@ export async function checkSignupAllowed(deps: LimiterDeps, ip: string | null): 
   const now = deps.clock();
   const key = ipKey(ip);
   const over = await overLimit(deps, key && keys.signupIp(key), deps.config.rateLimits.signupPerIp, now);
-  return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
+  return over ? refused(deps, "signup", tooManyAttempts(retryAfterSeconds(over.resetAt, now))) : null;
 }
 
 /**
@@ -171,7 +179,8 @@ export async function checkForgotPasswordAllowed(deps: LimiterDeps, attempt: Att
     (await overLimit(deps, ip && keys.forgotIp(ip), limits.forgotPasswordPerIp, now)) ??
     (await overLimit(deps, keys.forgotEmail(attempt.email), limits.forgotPasswordPerEmail, now)) ??
     (await overLimit(deps, keys.forgotGlobal(), limits.forgotPasswordGlobal, now));
-  return over ? refuse("tooManyResets", undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }) : null;
+  if (!over) return null;
+  return refused(deps, "forgot_password", refuse("tooManyResets", undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }));
 }
 
 /** May this client try a reset token now? Counts the attempt; null if so, else the 429. */
@@ -179,5 +188,5 @@ export async function checkResetPasswordAllowed(deps: LimiterDeps, ip: string | 
   const now = deps.clock();
   const key = ipKey(ip);
   const over = await overLimit(deps, key && keys.resetIp(key), deps.config.rateLimits.resetPasswordPerIp, now);
-  return over ? tooManyAttempts(retryAfterSeconds(over.resetAt, now)) : null;
+  return over ? refused(deps, "reset_password", tooManyAttempts(retryAfterSeconds(over.resetAt, now))) : null;
 }

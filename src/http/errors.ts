@@ -5,6 +5,7 @@
 import { HTTPException } from "hono/http-exception";
 import { PasswordHasherBusyError } from "../auth/passwords.js";
 import type { Logger } from "../log.js";
+import { noMetrics, type Metrics } from "../metrics.js";
 import { REFUSALS, type RefusalCode } from "../refusals.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { answer, type Answer } from "./answer.js";
@@ -14,9 +15,15 @@ const RETRY = [["retry-after", "1"]] as const;
 const refusal = (code: RefusalCode, extra?: Record<string, unknown>, headers?: Answer["headers"]) =>
   answer(REFUSALS[code].status, { error: REFUSALS[code].message, ...extra }, headers);
 
-export function errorAnswer(err: unknown, requestId: string, logger: Logger): Answer {
-  if (err instanceof PasswordHasherBusyError) return refusal("serverBusy", undefined, RETRY);
-  if (err instanceof StoreUnavailableError) return refusal("unavailable", undefined, RETRY);
+export function errorAnswer(err: unknown, requestId: string, logger: Logger, metrics: Pick<Metrics, "refused"> = noMetrics): Answer {
+  if (err instanceof PasswordHasherBusyError) {
+    metrics.refused("hasher_busy");
+    return refusal("serverBusy", undefined, RETRY);
+  }
+  if (err instanceof StoreUnavailableError) {
+    metrics.refused("store_unavailable");
+    return refusal("unavailable", undefined, RETRY);
+  }
   if (err instanceof HTTPException && err.status < 500) return answer(err.status, { error: err.message || "Bad request" });
   if (isBrokenRequestBody(err)) {
     logger.info({ event: "http.broken_body", requestId }); // the client's fault: not an "unhandled error"
@@ -24,5 +31,6 @@ export function errorAnswer(err: unknown, requestId: string, logger: Logger): An
   }
   const e = err as Error;
   logger.error({ requestId, err: { name: e?.name, message: e?.message, stack: e?.stack } }, "unhandled error");
+  metrics.refused("internal_error");
   return refusal("internal", { requestId });
 }

@@ -1,24 +1,38 @@
 // The cross-cutting middleware, in the order app.ts applies them.
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { routePath } from "hono/route";
 import type { AppEnv } from "../deps.js";
 import type { Logger } from "../log.js";
+import { noMetrics, type Metrics } from "../metrics.js";
 import { createAccessLog } from "./access-log.js";
 import { fixedHeaders } from "./headers.js";
 import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
 
 /** A request id for every request (also sent as X-Request-Id), and its access-log line when it ends. */
-export function requestContext(logger: Logger, options: { accessLog: boolean } = { accessLog: true }): MiddlewareHandler<AppEnv> {
+export function requestContext(
+  logger: Logger,
+  options: { accessLog: boolean; metrics?: Metrics } = { accessLog: true },
+): MiddlewareHandler<AppEnv> {
   const log = createAccessLog(logger, options.accessLog);
+  const metrics = options.metrics ?? noMetrics;
   return async (c, next) => {
     const requestId = crypto.randomUUID();
-    const started = log ? performance.now() : 0;
+    const started = log || metrics.enabled ? performance.now() : 0;
     c.set("requestId", requestId);
     await next();
     c.res.headers.set("x-request-id", requestId);
     log?.({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, started });
+    if (metrics.enabled) metrics.request(routeLabel(routePath(c, -1)), c.req.method, c.res.status, started);
   };
 }
+
+/**
+ * The declared route the request matched (its pattern, also when a guard
+ * answered before its handler), or "unmatched" when only middleware matched:
+ * never the raw path, so the series stay few.
+ */
+const routeLabel = (routePath: string) => (routePath.includes("*") ? "unmatched" : routePath);
 
 /** Sets the fixed headers on every response that does not set them itself. */
 export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler {

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
 import { createAccessLog } from "./access-log.js";
 import { writeAnswer, type Answer } from "./answer.js";
 import { errorAnswer } from "./errors.js";
@@ -23,6 +24,7 @@ export interface NodeListenerOptions {
   logger: Logger;
   accessLog: boolean;
   hsts: boolean;
+  metrics: Metrics;
 }
 
 export function createNodeListener(lanes: Record<string, NodeLane>, options: NodeListenerOptions, next: NodeHandler): NodeHandler {
@@ -31,16 +33,18 @@ export function createNodeListener(lanes: Record<string, NodeLane>, options: Nod
   const byRoute = new Map(Object.entries(lanes));
 
   async function serve(lane: NodeLane, req: IncomingMessage, res: ServerResponse, method: string, path: string) {
-    const started = log ? performance.now() : 0;
+    const { metrics } = options;
+    const started = log || metrics.enabled ? performance.now() : 0;
     const requestId = randomUUID();
     let a: Answer;
     try {
       a = await lane(req);
     } catch (err) {
-      a = errorAnswer(err, requestId, options.logger);
+      a = errorAnswer(err, requestId, options.logger, metrics);
     }
     writeAnswer(res, a, fixed, requestId);
     log?.({ requestId, method, path, status: a.status, started });
+    if (metrics.enabled) metrics.request(path, method, a.status, started); // a lane's path is its route
   }
 
   return (req, res) => {

@@ -59,6 +59,7 @@ export function authRoutes(deps: Deps) {
       const user = await attemptLogin(deps, attempt, body.password);
       if (user instanceof Response) {
         logger.info({ event: user.status === 429 ? "login.rate_limited" : "login.failure", requestId: c.get("requestId") });
+        deps.metrics.login("cookie", user.status === 429 ? "rate_limited" : "failure");
         return user;
       }
       // Session fixation: whatever session the browser arrived with is ended, and a new one begins
@@ -70,11 +71,13 @@ export function authRoutes(deps: Deps) {
       });
       if (!(await passwordStillCurrent(deps, user))) {
         await sessions.revoke(token); // the password changed under this login
+        deps.metrics.login("cookie", "failure");
         return refuse("invalidCredentials");
       }
       const now = clock();
       await store.recordLogin(user.id, now);
       logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
+      deps.metrics.login("cookie", "success");
       return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookies) });
     },
   );

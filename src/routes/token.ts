@@ -27,15 +27,18 @@ export function tokenRoutes(deps: Deps) {
       const user = await attemptLogin(deps, { email: body.email, ip: deps.clientIp(c) }, body.password);
       if (user instanceof Response) {
         logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
+        deps.metrics.login("bearer", user.status === 429 ? "rate_limited" : "failure");
         return user;
       }
       const tokens = await bearer.issue(user);
       if (!(await passwordStillCurrent(deps, user))) {
         await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it
+        deps.metrics.login("bearer", "failure");
         return refuse("invalidCredentials");
       }
       await store.recordLogin(user.id, clock());
       logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
+      deps.metrics.login("bearer", "success");
       return json(tokens);
     },
   );
