@@ -5,7 +5,11 @@
 // Every series has fixed, small label sets: the route label is the declared
 // route pattern (`/sessions/:id`), never the raw path, and "unmatched" for
 // anything that matched no route, so a scanner cannot grow the series.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createRequire } from "node:module";
+import type * as PromClient from "prom-client";
+
+// Loaded only when metrics are on: prom-client costs tens of ms at start-up.
+const loadPromClient = () => createRequire(import.meta.url)("prom-client") as typeof PromClient;
 
 export type LoginOutcome = "success" | "failure" | "rate_limited";
 export type RefusalReason = "store_unavailable" | "hasher_busy" | "internal_error";
@@ -42,6 +46,7 @@ export interface MetricSources {
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 export function createMetrics(sources: MetricSources): Metrics {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = loadPromClient();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "latchkey_" }); // latchkey_process_*, latchkey_nodejs_*
   const requests = new Counter({
