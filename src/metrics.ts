@@ -46,22 +46,9 @@ export interface MetricSources {
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 export function createMetrics(sources: MetricSources): Metrics {
-  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = loadPromClient();
+  const { Counter, Gauge, Registry, collectDefaultMetrics } = loadPromClient();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "latchkey_" }); // latchkey_process_*, latchkey_nodejs_*
-  const requests = new Counter({
-    name: "latchkey_http_requests_total",
-    help: "HTTP requests answered, by route pattern, method and status",
-    labelNames: ["route", "method", "status"] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "latchkey_http_request_duration_seconds",
-    help: "Time from the request's arrival to its answer, by route pattern and method",
-    labelNames: ["route", "method"] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
   const logins = new Counter({
     name: "latchkey_logins_total",
     help: "Login attempts by kind (cookie, bearer) and outcome (success, failure, rate_limited)",
@@ -89,28 +76,11 @@ export function createMetrics(sources: MetricSources): Metrics {
     },
   });
 
-  // One bound child per label combination, looked up by one string key: the
-  // hot path does a Map lookup and two additions.
-  type Bound = { count: () => void; observe: (seconds: number) => void };
-  const bound = new Map<string, Bound>();
-  const child = (route: string, method: string, status: number): Bound => {
-    const key = `${method} ${status} ${route}`;
-    let c = bound.get(key);
-    if (!c) {
-      const counter = requests.labels(route, method, String(status));
-      const histogram = duration.labels(route, method);
-      c = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
-      bound.set(key, c);
-    }
-    return c;
-  };
-
+  const requests = createRequestSeries();
   return {
     enabled: true,
     request(route, method, status, started) {
-      const c = child(route, METHODS.has(method) ? method : "OTHER", status);
-      c.count();
-      c.observe((performance.now() - started) / 1000);
+      requests.observe(route, METHODS.has(method) ? method : "OTHER", status, (performance.now() - started) / 1000);
     },
     login(kind, outcome) {
       logins.labels(kind, outcome).inc();
@@ -122,7 +92,59 @@ export function createMetrics(sources: MetricSources): Metrics {
       refusals.labels(reason).inc();
     },
     async render() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      return { contentType: registry.contentType, body: requests.render() + (await registry.metrics()) };
+    },
+  };
+}
+
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * latchkey_http_requests_total and latchkey_http_request_duration_seconds,
+ * kept as plain numbers and written out at scrape time: every request adds
+ * to them, and prom-client's labelled series re-hash their labels on each
+ * call (about 2 us a request on a cached GET /me; this is a Map lookup).
+ */
+function createRequestSeries() {
+  type Series = { route: string; method: string; status: number; count: number; sum: number; buckets: number[] };
+  const series = new Map<string, Series>();
+  const label = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+
+  return {
+    observe(route: string, method: string, status: number, seconds: number) {
+      const key = `${method} ${status} ${route}`;
+      let s = series.get(key);
+      if (!s) series.set(key, (s = { route, method, status, count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
+      s.count++;
+      s.sum += seconds;
+      const i = BUCKETS.findIndex((le) => seconds <= le);
+      if (i >= 0) s.buckets[i]!++;
+    },
+    render(): string {
+      const counts = ["# HELP latchkey_http_requests_total HTTP requests answered, by route pattern, method and status", "# TYPE latchkey_http_requests_total counter"];
+      const hist = ["# HELP latchkey_http_request_duration_seconds Time from the request's arrival to its answer, by route pattern and method", "# TYPE latchkey_http_request_duration_seconds histogram"];
+      // The histogram is per route and method: statuses of one pair are summed.
+      const byRoute = new Map<string, { labels: string; count: number; sum: number; buckets: number[] }>();
+      for (const s of series.values()) {
+        const labels = `route="${label(s.route)}",method="${s.method}"`;
+        counts.push(`latchkey_http_requests_total{${labels},status="${s.status}"} ${s.count}`);
+        let h = byRoute.get(labels);
+        if (!h) byRoute.set(labels, (h = { labels, count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
+        h.count += s.count;
+        h.sum += s.sum;
+        s.buckets.forEach((n, i) => (h!.buckets[i]! += n));
+      }
+      for (const h of byRoute.values()) {
+        let cumulative = 0;
+        BUCKETS.forEach((le, i) => {
+          cumulative += h.buckets[i]!;
+          hist.push(`latchkey_http_request_duration_seconds_bucket{${h.labels},le="${le}"} ${cumulative}`);
+        });
+        hist.push(`latchkey_http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
+        hist.push(`latchkey_http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
+        hist.push(`latchkey_http_request_duration_seconds_count{${h.labels}} ${h.count}`);
+      }
+      return `${counts.join("\n")}\n${hist.join("\n")}\n`;
     },
   };
 }

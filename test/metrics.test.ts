@@ -68,6 +68,7 @@ describe("with METRICS_TOKEN", () => {
     expect(delta('latchkey_http_requests_total{route="/login",method="POST",status="401"}')).toBe(1);
     expect(delta('latchkey_http_requests_total{route="unmatched",method="GET",status="404"}')).toBe(1);
     expect(delta('latchkey_http_request_duration_seconds_count{route="/me",method="GET"}')).toBe(2);
+    expect(delta('latchkey_http_request_duration_seconds_bucket{route="/me",method="GET",le="+Inf"}')).toBe(2);
     expect(delta('latchkey_logins_total{kind="cookie",outcome="success"}')).toBe(1);
     expect(delta('latchkey_logins_total{kind="cookie",outcome="failure"}')).toBe(1);
     expect(after).toContain("latchkey_argon2_queue_depth 0");
