@@ -7,9 +7,12 @@
 // anything that matched no route, so a scanner cannot grow the series.
 import { createRequire } from "node:module";
 import type * as PromClient from "prom-client";
+import { requireOptional } from "./optional-import.js";
 
-// Loaded only when metrics are on: prom-client costs tens of ms at start-up.
-const loadPromClient = () => createRequire(import.meta.url)("prom-client") as typeof PromClient;
+// An optional peer dependency, loaded only when metrics are on (it also costs
+// tens of ms at start-up); without it METRICS_TOKEN names the package to install.
+const loadPromClient = () =>
+  requireOptional("prom-client", "METRICS_TOKEN is set", () => createRequire(import.meta.url)("prom-client") as typeof PromClient);
 
 export type LoginOutcome = "success" | "failure" | "rate_limited";
 export type RefusalReason = "store_unavailable" | "hasher_busy" | "internal_error";

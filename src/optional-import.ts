@@ -1,5 +1,5 @@
-// pg, ioredis and nodemailer are optional peer dependencies: an SQLite app
-// never installs them. They are imported only when the configuration asks for
+// pg, ioredis, nodemailer and prom-client are optional peer dependencies: an
+// SQLite app without metrics never installs them. They are imported only when the configuration asks for
 // them, and a missing one is one line that names the package to install.
 
 export class MissingPackageError extends Error {
@@ -24,6 +24,18 @@ function isMissingPackage(err: unknown, pkg: string): boolean {
 export async function importOptional<T>(pkg: string, neededFor: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
+  } catch (err) {
+    if (isMissingPackage(err, pkg)) {
+      throw new MissingPackageError(`${neededFor}: install the "${pkg}" package (npm install ${pkg})`);
+    }
+    throw err;
+  }
+}
+
+/** importOptional for a CommonJS package needed synchronously (prom-client, when METRICS_TOKEN is set). */
+export function requireOptional<T>(pkg: string, neededFor: string, load: () => T): T {
+  try {
+    return load();
   } catch (err) {
     if (isMissingPackage(err, pkg)) {
       throw new MissingPackageError(`${neededFor}: install the "${pkg}" package (npm install ${pkg})`);

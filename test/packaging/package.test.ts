@@ -106,9 +106,9 @@ describe("the packed tarball", () => {
     expect(installOutput).not.toContain("install-scripts");
   });
 
-  it("installs without pg, ioredis, nodemailer or tsx (optional or development-only), in at most ${MAX_CONSUMER_PACKAGES} packages", () => {
+  it("installs without pg, ioredis, nodemailer, prom-client or tsx (optional or development-only), in at most ${MAX_CONSUMER_PACKAGES} packages", () => {
     const installed = installedPackages(join(app, "node_modules"));
-    for (const name of ["pg", "ioredis", "nodemailer", "tsx", "typescript", "vitest"]) expect(installed.has(name), name).toBe(false);
+    for (const name of ["pg", "ioredis", "nodemailer", "prom-client", "tsx", "typescript", "vitest"]) expect(installed.has(name), name).toBe(false);
     console.log(`consumer app: ${installed.size} packages installed`);
     expect(installed.size).toBeLessThanOrEqual(MAX_CONSUMER_PACKAGES);
   });
@@ -166,7 +166,7 @@ describe("the installed package", () => {
     expect(run(bin, ["--help"], app).stdout).toContain("Usage: latchkey <command>");
   });
 
-  it("names the package to install when DATABASE_URL, REDIS_URL or SMTP_URL needs one that is absent", () => {
+  it("names the package to install when DATABASE_URL, REDIS_URL, SMTP_URL or METRICS_TOKEN needs one that is absent", () => {
     const bin = join(app, "node_modules/.bin/latchkey");
     const serve = (env: Record<string, string>) =>
       spawnSync(bin, ["serve"], { cwd: app, encoding: "utf8", env: { ...process.env, PORT: "0", NODE_ENV: "test", ...env } });
@@ -177,6 +177,9 @@ describe("the installed package", () => {
     expect(redis.stderr.trim()).toBe('latchkey serve: REDIS_URL is set: install the "ioredis" package (npm install ioredis)');
     const smtp = serve({ DATABASE_URL: "sqlite::memory:", SMTP_URL: "smtp://127.0.0.1:1" });
     expect(smtp.stderr.trim()).toBe('latchkey serve: SMTP_URL is set: install the "nodemailer" package (npm install nodemailer)');
+    const metrics = serve({ DATABASE_URL: "sqlite::memory:", METRICS_TOKEN: "m".repeat(40) });
+    expect(metrics.status).toBe(1);
+    expect(metrics.stderr.trim()).toBe('latchkey serve: METRICS_TOKEN is set: install the "prom-client" package (npm install prom-client)');
   });
 
   it("says how to get better-sqlite3's binding when it is missing", () => {
