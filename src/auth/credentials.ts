@@ -1,17 +1,13 @@
 // Checking an email and password, the one way every login path does it:
 // same work, same answer for an unknown email and a wrong password.
-import type { Clock } from "../clock.js";
-import type { Config } from "../config.js";
 import { refuse, type RefusalCode } from "../refusals.js";
-import type { Store, UserRow } from "../store/store.js";
+import type { UserRow } from "../store/store.js";
 import type { PasswordHasher } from "./passwords.js";
-import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt } from "./rate-limit.js";
+import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt, type LimiterDeps } from "./rate-limit.js";
 
-export interface CredentialDeps {
-  store: Store;
+/** What a password check needs: the limiter's dependencies and the hasher. */
+export interface CredentialDeps extends LimiterDeps {
   passwords: PasswordHasher;
-  clock: Clock;
-  config: Pick<Config, "rateLimits">;
 }
 
 /** The user when the password is right; null otherwise, at the same cost either way. */

@@ -35,12 +35,13 @@ export interface LimiterDeps {
   store: Store;
   clock: Clock;
   config: Pick<Config, "rateLimits">;
-  metrics?: Pick<Metrics, "rateLimited">;
+  /** Where a refusal is counted (noMetrics without METRICS_TOKEN). */
+  metrics: Pick<Metrics, "rateLimited">;
 }
 
 /** A refusal by the named limit: counted for /metrics, then answered. */
 function refused(deps: LimiterDeps, limit: string, response: Response): Response {
-  deps.metrics?.rateLimited(limit);
+  deps.metrics.rateLimited(limit);
   return response;
 }
 

@@ -5,7 +5,7 @@
 import { HTTPException } from "hono/http-exception";
 import { PasswordHasherBusyError } from "../auth/passwords.js";
 import type { Logger } from "../log.js";
-import { noMetrics, type Metrics } from "../metrics.js";
+import type { Metrics } from "../metrics.js";
 import { REFUSALS, type RefusalCode } from "../refusals.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { answer, type Answer } from "./answer.js";
@@ -15,7 +15,7 @@ const RETRY = [["retry-after", "1"]] as const;
 const refusal = (code: RefusalCode, extra?: Record<string, unknown>, headers?: Answer["headers"]) =>
   answer(REFUSALS[code].status, { error: REFUSALS[code].message, ...extra }, headers);
 
-export function errorAnswer(err: unknown, requestId: string, logger: Logger, metrics: Pick<Metrics, "refused"> = noMetrics): Answer {
+export function errorAnswer(err: unknown, requestId: string, logger: Logger, metrics: Pick<Metrics, "refused">): Answer {
   if (err instanceof PasswordHasherBusyError) {
     metrics.refused("hasher_busy");
     return refusal("serverBusy", undefined, RETRY);

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { routePath } from "hono/route";
 import type { AppEnv } from "../deps.js";
 import type { Logger } from "../log.js";
-import { noMetrics, type Metrics } from "../metrics.js";
+import type { Metrics } from "../metrics.js";
 import { createAccessLog } from "./access-log.js";
 import { fixedHeaders } from "./headers.js";
 import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
@@ -12,10 +12,10 @@ import { checkCrossSite, type CrossSiteOptions } from "../auth/csrf.js";
 /** A request id for every request (also sent as X-Request-Id), and its access-log line when it ends. */
 export function requestContext(
   logger: Logger,
-  options: { accessLog: boolean; metrics?: Metrics } = { accessLog: true },
+  options: { accessLog: boolean; metrics: Metrics },
 ): MiddlewareHandler<AppEnv> {
   const log = createAccessLog(logger, options.accessLog);
-  const metrics = options.metrics ?? noMetrics;
+  const { metrics } = options;
   return async (c, next) => {
     const requestId = crypto.randomUUID();
     const started = log || metrics.enabled ? performance.now() : 0;

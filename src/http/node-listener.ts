@@ -31,9 +31,9 @@ export function createNodeListener(lanes: Record<string, NodeLane>, options: Nod
   const log = createAccessLog(options.logger, options.accessLog);
   const fixed = fixedHeaders({ hsts: options.hsts }).flat();
   const byRoute = new Map(Object.entries(lanes));
+  const { metrics } = options;
 
   async function serve(lane: NodeLane, req: IncomingMessage, res: ServerResponse, method: string, path: string) {
-    const { metrics } = options;
     const started = log || metrics.enabled ? performance.now() : 0;
     const requestId = randomUUID();
     let a: Answer;
