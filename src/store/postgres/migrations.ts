@@ -96,4 +96,43 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
       DROP TABLE IF EXISTS access_token_cutoffs;
     `,
   },
+  {
+    version: 4,
+    name: "security events and the webhook outbox",
+    // As SQLite's migration 4: events without a foreign key to users (history
+    // outlives the account), webhook_deliveries deleted once delivered.
+    sql: `
+      CREATE TABLE events (
+        seq             bigserial PRIMARY KEY,
+        id              text COLLATE "C" NOT NULL UNIQUE,
+        at              bigint NOT NULL,
+        type            text COLLATE "C" NOT NULL,
+        user_id         text COLLATE "C",
+        actor_id        text COLLATE "C",
+        session_id      text COLLATE "C",
+        ip              text,
+        user_agent      text,
+        details         jsonb NOT NULL DEFAULT '{}',
+        webhook_pending boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX events_user_id ON events (user_id, seq);
+      CREATE INDEX events_at ON events (at);
+      CREATE INDEX events_webhook_pending ON events (seq) WHERE webhook_pending;
+      CREATE TABLE webhook_deliveries (
+        endpoint        text COLLATE "C" NOT NULL,
+        event_seq       bigint NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+        user_id         text COLLATE "C",
+        status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),
+        attempts        integer NOT NULL DEFAULT 0,
+        created_at      bigint NOT NULL,
+        next_attempt_at bigint NOT NULL,
+        locked_until    bigint NOT NULL DEFAULT 0,
+        last_error      text,
+        PRIMARY KEY (endpoint, event_seq)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_user ON webhook_deliveries (endpoint, user_id, event_seq) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_event_seq ON webhook_deliveries (event_seq);
+    `,
+  },
 ];

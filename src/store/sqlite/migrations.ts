@@ -79,4 +79,45 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
     name: "drop the unused access_token_cutoffs",
     sql: `DROP TABLE IF EXISTS access_token_cutoffs;`,
   },
+  {
+    version: 4,
+    name: "security events and the webhook outbox",
+    // events: the audit log, written in the transaction of the change it
+    // records. user_id has no foreign key: an account's history outlives it.
+    // webhook_pending marks rows the webhook deliverer has not yet fanned out
+    // into webhook_deliveries (one row per endpoint, deleted once delivered).
+    sql: `
+      CREATE TABLE events (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        id              TEXT NOT NULL UNIQUE,
+        at              INTEGER NOT NULL,
+        type            TEXT NOT NULL,
+        user_id         TEXT,
+        actor_id        TEXT,
+        session_id      TEXT,
+        ip              TEXT,
+        user_agent      TEXT,
+        details         TEXT NOT NULL DEFAULT '{}',
+        webhook_pending INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX events_user_id ON events(user_id, seq);
+      CREATE INDEX events_at ON events(at);
+      CREATE INDEX events_webhook_pending ON events(seq) WHERE webhook_pending = 1;
+      CREATE TABLE webhook_deliveries (
+        endpoint        TEXT NOT NULL,
+        event_seq       INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+        user_id         TEXT,
+        status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        locked_until    INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        PRIMARY KEY (endpoint, event_seq)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_user ON webhook_deliveries(endpoint, user_id, event_seq) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_event_seq ON webhook_deliveries(event_seq);
+    `,
+  },
 ];
