@@ -5,6 +5,9 @@ import { BlockList, isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { normalizeBasePath } from "./base-path.js";
 import { emailSchema, newPasswordSchema } from "./schemas.js";
+import { parseWebhookConfig, type WebhookConfig } from "./webhooks/config.js";
+
+export type { WebhookConfig } from "./webhooks/config.js";
 
 /** The access-token signing key: Ed25519 (EdDSA) or an HMAC secret (HS256). */
 export type SigningKey =
@@ -78,6 +81,8 @@ export interface Config {
   mail: { smtpUrl: string | undefined; from: string };
   /** METRICS_TOKEN: the bearer token GET /metrics asks for; undefined: no /metrics and nothing recorded. */
   metricsToken: string | undefined;
+  /** WEBHOOK_URL and friends (src/webhooks/config.ts); null: no webhooks. */
+  webhooks: WebhookConfig | null;
 }
 
 export interface Limit {
@@ -496,5 +501,6 @@ function readConfig(env: Env): Config {
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
     metricsToken: metricsToken(env),
+    webhooks: parseWebhookConfig(env, nodeEnv === "production"),
   };
 }

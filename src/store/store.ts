@@ -1,6 +1,7 @@
 // The one storage interface. Every engine (SQLite now; PostgreSQL and Redis
 // later) implements it, and test/store/contract.ts runs unchanged against each.
 // Times are epoch milliseconds. Token hashes are lower-case hex SHA-256.
+import type { WebhookOutbox } from "./event-store.js";
 import type { TokenStore } from "./token-store.js";
 
 export type Role = "user" | "admin";
@@ -73,6 +74,8 @@ export interface Store {
   readonly engine: string;
   /** Bearer-token and password-reset storage (refresh families, reset links, settings). */
   readonly tokens: TokenStore;
+  /** The webhook outbox over the events table (src/webhooks/deliverer.ts drains it). */
+  readonly webhooks: WebhookOutbox;
 
   createUser(user: NewUser): Promise<UserRow>;
   findUserByEmail(email: string): Promise<UserRow | null>;

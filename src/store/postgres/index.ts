@@ -8,6 +8,7 @@ import { createBatchLoader } from "../batch.js";
 import { connectionOf, createPostgresPool, type PostgresOptions } from "./connection.js";
 import { migratePostgres, pendingPostgresMigrations } from "./migrate.js";
 import { createPostgresTokenStore } from "./tokens.js";
+import { createPostgresOutbox } from "./outbox.js";
 import type { TokenStore } from "../token-store.js";
 import {
   EmailTakenError,
@@ -155,6 +156,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     pool,
     schema,
     tokens,
+    webhooks: createPostgresOutbox(db),
 
     async createUser(user) {
       try {

@@ -254,6 +254,7 @@ export async function createRedisStore(
     prefix,
     // Bearer and reset tokens are durable records: they stay in SQL.
     tokens: sql.tokens,
+    webhooks: sql.webhooks, // events live in SQL
 
     createUser: (user) => sql.createUser(user),
     findUserByEmail: (email) => sql.findUserByEmail(email),

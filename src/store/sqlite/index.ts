@@ -8,6 +8,7 @@ import { sqliteMigrations } from "./migrations.js";
 import { createBatchLoader } from "../batch.js";
 import { attachSessionCache } from "./cache.js";
 import { createSqliteTokenStore } from "./tokens.js";
+import { createSqliteOutbox } from "./outbox.js";
 import {
   EmailTakenError,
   StoreUnavailableError,
@@ -225,6 +226,7 @@ export function createSqliteStore(
     engine: "sqlite" as const,
     db,
     tokens: mappingSqliteErrors(createSqliteTokenStore(db)),
+    webhooks: mappingSqliteErrors(createSqliteOutbox(db)),
 
     async createUser(user) {
       try {
