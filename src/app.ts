@@ -20,6 +20,7 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { pageRoutes } from "./routes/pages.js";
 import { passwordResetRoutes } from "./routes/password-reset.js";
 import { tokenRoutes } from "./routes/token.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 const declared = new WeakMap<Hono<AppEnv>, readonly Declaration[]>();
 
@@ -52,6 +53,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     ...sessionRoutes(deps),
     ...accountRoutes(deps),
     ...adminRoutes(deps),
+    ...webhookRoutes(deps), // /admin/webhooks/*: the failed list and redelivery
     ...tokenRoutes(deps),
     ...passwordResetRoutes(deps),
     ...healthRoutes(deps),

@@ -24,6 +24,7 @@ import { refuse } from "./refusals.js";
 import { createLogger, type Logger } from "./log.js";
 import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
 import type { Store } from "./store/store.js";
+import { createDeliverer } from "./webhooks/deliverer.js";
 
 export interface LatchkeyOptions {
   /**
@@ -105,6 +106,9 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     return createNodeListener(nodeLanes(deps), { logger, accessLog: config.accessLog, hsts: config.secureCookies, metrics }, listener);
   }
 
+  // WEBHOOK_URL: this instance drains the outbox too (claims keep instances apart).
+  const deliverer = config.webhooks ? createDeliverer({ outbox: store.webhooks, config: config.webhooks, clock, logger }) : undefined;
+
   let pruner: NodeJS.Timeout | undefined;
   const pruneNow = async () => {
     try {
@@ -120,6 +124,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     bearer.warmUp().catch((err: Error) => logger.warn({ event: "tokens.key_failed", message: err.message }));
     pruner = setInterval(pruneNow, config.session.pruneIntervalMs);
     pruner.unref();
+    deliverer?.start();
   };
   if (options.backgroundTasks !== false) startBackgroundTasks();
 
@@ -149,13 +154,28 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     mailer,
     /** Starts what `backgroundTasks: false` held back (startServer: once it listens, so that line comes first). */
     startBackgroundTasks,
-    /** Stops background work. The store stays open: its owner closes it. */
-    stop() {
+    /**
+     * Webhooks: `stats()` of this instance's deliverer (null without
+     * WEBHOOK_URL), and `backlog()` of the shared outbox (pending and failed
+     * deliveries, for metrics at scrape time).
+     */
+    webhooks: {
+      stats: () => deliverer?.stats() ?? null,
+      backlog: () => store.webhooks.backlog(),
+    },
+    /**
+     * Stops background work; resolves once the webhook deliverer's store
+     * writes are done (attempts in flight are abandoned, their lease makes
+     * them due again). The store stays open: its owner closes it.
+     */
+    async stop(): Promise<void> {
       if (pruner) clearInterval(pruner);
+      await deliverer?.stop();
     },
     /** stop(), then closes the store if createLatchkey() opened it (no `store` option). */
     async close() {
       if (pruner) clearInterval(pruner);
+      await deliverer?.stop();
       if (ownsStore) await store.close();
     },
   };

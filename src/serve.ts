@@ -53,7 +53,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const latchkey = createLatchkey({ config, store, clock: options.clock, logger: options.logger, backgroundTasks: false });
   const { logger } = latchkey;
   const failStart = async (err: unknown) => {
-    latchkey.stop();
+    await latchkey.stop();
     if (!options.store) await store.close();
     return err;
   };
@@ -117,7 +117,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      latchkey.stop();
+      const stopped = latchkey.stop(); // the webhook deliverer's last store writes, awaited before the store closes
       // server.close() alone only closes connections idle at that moment: a
       // kept-alive one (a proxy's, a browser's) that goes idle later would hold
       // the exit back until the keep-alive timeout or the grace period. So from
@@ -142,6 +142,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearTimeout(timer);
       clearInterval(idleCloser);
       await latchkey.resets.settle(); // reset emails already being sent go out before the store closes
+      await stopped;
       await store.close();
       logger.info({ event: "server.stopped" });
     })());
