@@ -12,6 +12,7 @@ import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { REFUSALS } from "./refusals.js";
 import { emailPrefixSchema, emailSchema, roleSchema } from "./schemas.js";
+import type { WebhookDelivery } from "./store/event-store.js";
 import type { Store, UserRow } from "./store/store.js";
 
 /** Bad arguments: exit 2, with a pointer to --help. */
@@ -329,9 +330,61 @@ const commands: Record<string, Command> = {
       });
     },
   },
+
+  "webhooks failed": {
+    usage: "latchkey webhooks failed [--json]",
+    summary: "List webhook deliveries that gave up after WEBHOOK_MAX_AGE (endpoint, event, attempts, last error)",
+    options: { ...help, json: { type: "boolean" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const { publicDelivery } = await import("./routes/webhooks.js");
+      const failed: WebhookDelivery[] = await withStore(config, false, async (store) => {
+        const all: WebhookDelivery[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.webhooks.listFailed({ limit: 100, cursor });
+          all.push(...page.deliveries);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return all;
+      });
+      // The same shape as GET /admin/webhooks/failed.
+      const rows = failed.map(publicDelivery);
+      if (values.json) {
+        out(JSON.stringify(rows, null, 2));
+        return 0;
+      }
+      if (rows.length === 0) {
+        out("No failed webhook deliveries");
+        return 0;
+      }
+      const table = [["EVENT", "TYPE", "AT", "ENDPOINT", "ATTEMPTS", "LAST ERROR"], ...rows.map((d) => [d.event.id, d.event.type, d.event.at, d.endpoint, String(d.attempts), d.lastError ?? "-"])];
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+      for (const row of table) out(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+      return 0;
+    },
+  },
+
+  "webhooks redeliver": {
+    usage: "latchkey webhooks redeliver --event <id> | --all",
+    summary: "Put failed webhook deliveries (one event's, or all) back to pending; a running server sends them",
+    options: { ...help, event: { type: "string" }, all: { type: "boolean" } },
+    createsDatabase: false,
+    async run(values, config) {
+      if (values.all && values.event !== undefined) throw new UsageError("Give either --event or --all, not both");
+      if (!values.all && values.event === undefined) throw new UsageError("--event is required (or --all for every failed delivery)");
+      const target = values.all ? ("all" as const) : { eventId: required(values, "event") };
+      return withStore(config, false, async (store) => {
+        const n = await store.webhooks.redeliver(target, systemClock());
+        if (n === 0 && target !== "all") throw new CommandError(`No failed delivery of event ${target.eventId}`);
+        out(`${n} ${n === 1 ? "delivery" : "deliveries"} back to pending${config.webhooks ? "" : " (WEBHOOK_URL is not set here: a server with it sends them)"}`);
+        return 0;
+      });
+    },
+  },
 };
 
-const groups = ["users", "sessions"];
+const groups = ["users", "sessions", "webhooks"];
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
