@@ -1,0 +1,258 @@
+// Webhooks end to end: a running server (test/helpers/server.ts) delivering
+// to a real loopback receiver that verifies every signature with the
+// Standard Webhooks reference library. The server's clock is the test's:
+// retries become due when the test moves it, so nothing here waits on a
+// timer's length, only on things happening in order.
+import { randomBytes } from "node:crypto";
+import Database from "better-sqlite3";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createPostgresPool } from "../src/store/postgres/connection.js";
+import { BACKOFF } from "../src/webhooks/deliverer.js";
+import { cookiePair, request, uniqueEmail } from "./helpers/http.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+import { newWebhookSecret, startWebhookReceiver, type Received, type WebhookReceiver } from "./helpers/webhook-receiver.js";
+
+const ADMIN_PASSWORD = "admin passphrase 1";
+const HOUR = 3_600_000;
+/** The longest first retry delay: moving the clock this far makes it due. */
+const BACKOFF_FIRST_MAX = BACKOFF.floorMs + BACKOFF.baseMs;
+
+interface NewTestEvent {
+  userId: string | null;
+  type?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Writes event rows marked for webhooks straight into the server's database, as the event store does. */
+function eventWriter(srv: TestServer) {
+  const db = srv.latchkey.config.database;
+  const sqlite = db.kind === "sqlite" ? new Database(db.path) : undefined;
+  const pg = db.kind === "postgres" ? createPostgresPool(db.url).pool : undefined;
+  return {
+    async insert(e: NewTestEvent): Promise<string> {
+      const id = `evt_${randomBytes(10).toString("hex")}`;
+      const row = [id, srv.clock(), e.type ?? "test.event", e.userId, JSON.stringify(e.details ?? {})];
+      if (sqlite) {
+        sqlite.prepare("INSERT INTO events (id, at, type, user_id, ip, details, webhook_pending) VALUES (?, ?, ?, ?, '127.0.0.1', ?, 1)").run(...row);
+      } else {
+        await pg!.query("INSERT INTO events (id, at, type, user_id, ip, details, webhook_pending) VALUES ($1, $2, $3, $4, '127.0.0.1', $5, true)", row);
+      }
+      return id;
+    },
+    async close() {
+      sqlite?.close();
+      await pg?.end();
+    },
+  };
+}
+
+interface Ctx {
+  srv: TestServer;
+  receiver: WebhookReceiver;
+  secret: string;
+  events: ReturnType<typeof eventWriter>;
+  admin(): Promise<string>;
+}
+
+let open: Ctx[] = [];
+afterEach(async () => {
+  for (const c of open) {
+    await c.srv.destroy();
+    await c.receiver.close();
+    await c.events.close();
+  }
+  open = [];
+});
+
+async function setup(env: Record<string, string> = {}): Promise<Ctx> {
+  const secret = newWebhookSecret();
+  const receiver = await startWebhookReceiver(secret);
+  const adminEmail = uniqueEmail("admin");
+  const srv = await startTestServer({
+    env: {
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: secret,
+      WEBHOOK_POLL_INTERVAL: "20ms",
+      LATCHKEY_ADMIN_EMAIL: adminEmail,
+      LATCHKEY_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      ...env,
+    },
+  });
+  const ctx: Ctx = {
+    srv,
+    receiver,
+    secret,
+    events: eventWriter(srv),
+    async admin() {
+      const res = await request(srv.url, "POST", "/login", { body: { email: adminEmail, password: ADMIN_PASSWORD } });
+      expect(res.status).toBe(200);
+      return cookiePair(res.setCookie);
+    },
+  };
+  open.push(ctx);
+  return ctx;
+}
+
+const of = (id: string) => (r: Received) => r.id === id;
+const acked = (received: Received[], id: string) => received.some((r) => r.id === id && r.answered === 200);
+const stats = (c: Ctx) => c.srv.latchkey.webhooks.stats()!;
+
+describe("webhook delivery", () => {
+  it("signs each delivery per Standard Webhooks: the reference library verifies it, with the event's id as webhook-id", async () => {
+    const c = await setup();
+    const id = await c.events.insert({ userId: "usr_sign", type: "login.success", details: { method: "password" } });
+    await c.receiver.until((rs) => rs.some(of(id)));
+    const got = c.receiver.received.find(of(id))!;
+    expect(got.verified).toBe(true);
+    expect(got.signature).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    expect(got.payload).toEqual({
+      type: "login.success",
+      timestamp: new Date(c.srv.clock()).toISOString(),
+      data: {
+        id,
+        type: "login.success",
+        at: new Date(c.srv.clock()).toISOString(),
+        userId: "usr_sign",
+        actorId: null,
+        sessionId: null,
+        ip: "127.0.0.1",
+        userAgent: null,
+        details: { method: "password" },
+      },
+    });
+    // The signature is the secret's: another secret does not verify it.
+    const headers = { "webhook-id": got.id, "webhook-timestamp": got.timestamp, "webhook-signature": got.signature };
+    expect(() => new Webhook(newWebhookSecret()).verify(got.body, headers)).toThrow();
+    await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }));
+  });
+
+  it("a receiver answering 500 gets the event again, same webhook-id and body, until it answers 2xx", async () => {
+    const c = await setup();
+    let first = true;
+    c.receiver.respond(() => (first ? ((first = false), 500) : 200));
+    const id = await c.events.insert({ userId: "usr_retry" });
+    await c.receiver.until((rs) => rs.some(of(id)));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    c.srv.clock.advance(2 * BACKOFF_FIRST_MAX); // the first retry is due within this
+    await c.receiver.until((rs) => acked(rs, id));
+    const attempts = c.receiver.received.filter(of(id));
+    expect(attempts.map((r) => r.answered)).toEqual([500, 200]);
+    expect(attempts.every((r) => r.verified)).toBe(true);
+    expect(attempts[1]!.body).toBe(attempts[0]!.body);
+    await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }));
+  });
+
+  it("a receiver that is down for a while gets everything, once each user's in order, when it is back", async () => {
+    const c = await setup();
+    await c.receiver.down();
+    const ids: Record<string, string[]> = { usr_a: [], usr_b: [], usr_c: [] };
+    for (const user of ["usr_a", "usr_b", "usr_a", "usr_c", "usr_a", "usr_b"]) ids[user]!.push(await c.events.insert({ userId: user }));
+    // Every user's first event was tried and refused (the others wait behind them).
+    await vi.waitFor(() => expect(stats(c).retried).toBe(3));
+    expect(c.receiver.received).toEqual([]);
+    await c.receiver.up();
+    c.srv.clock.advance(2 * HOUR); // past the backoff cap: everything is due
+    const all = Object.values(ids).flat();
+    await c.receiver.until((rs) => all.every((id) => acked(rs, id)));
+    for (const user of Object.keys(ids)) {
+      const arrived = c.receiver.received.filter((r) => r.payload?.data.userId === user).map((r) => r.id);
+      expect(arrived).toEqual(ids[user]);
+    }
+    expect(c.receiver.received.every((r) => r.verified)).toBe(true);
+  });
+
+  it("per user, a later event never arrives before an earlier one is acknowledged; other users do not wait", async () => {
+    const c = await setup();
+    const e1 = await c.events.insert({ userId: "usr_slow" });
+    const e2 = await c.events.insert({ userId: "usr_slow" });
+    const e3 = await c.events.insert({ userId: "usr_slow" });
+    const other = await c.events.insert({ userId: "usr_other" });
+    let refusedOnce = false;
+    c.receiver.respond((r) => (r.id === e1 && !refusedOnce ? ((refusedOnce = true), 503) : 200));
+    // usr_other's event arrives while usr_slow's first is still waiting for its retry.
+    await c.receiver.until((rs) => acked(rs, other) && rs.some(of(e1)));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    expect(c.receiver.received.some((r) => r.id === e2 || r.id === e3)).toBe(false);
+    c.srv.clock.advance(2 * BACKOFF_FIRST_MAX);
+    await c.receiver.until((rs) => acked(rs, e3));
+    const slow = c.receiver.received.filter((r) => r.payload?.data.userId === "usr_slow").map((r) => [r.id, r.answered]);
+    expect(slow).toEqual([[e1, 503], [e1, 200], [e2, 200], [e3, 200]]);
+  });
+
+  it("past WEBHOOK_MAX_AGE it is failed, listed for admins, and redelivered on request", async () => {
+    const c = await setup({ WEBHOOK_MAX_AGE: "1h" });
+    c.receiver.respond(500);
+    const id = await c.events.insert({ userId: "usr_failed", type: "password.changed" });
+    await c.receiver.until((rs) => rs.some(of(id)));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    c.srv.clock.advance(2 * HOUR); // the next attempt fails too, and another would be past the hour
+    await vi.waitFor(() => expect(stats(c).failed).toBe(1));
+
+    const admin = await c.admin();
+    const list = await request(c.srv.url, "GET", "/admin/webhooks/failed", { cookie: admin });
+    expect(list.status).toBe(200);
+    const listed = list.body.deliveries.filter((d: { event: { id: string } }) => d.event.id === id);
+    expect(listed).toEqual([
+      {
+        endpoint: c.receiver.url,
+        event: expect.objectContaining({ id, type: "password.changed", userId: "usr_failed" }),
+        attempts: 2,
+        createdAt: expect.any(String),
+        lastError: "HTTP 500",
+      },
+    ]);
+    expect(list.body.nextCursor).toBeNull();
+
+    c.receiver.respond(200);
+    const before = c.receiver.received.filter(of(id)).length;
+    const again = await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: admin, body: { eventId: id } });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ redelivered: 1 });
+    await c.receiver.until((rs) => acked(rs, id));
+    const attempts = c.receiver.received.filter(of(id));
+    expect(attempts.slice(before).map((r) => r.answered)).toEqual([200]);
+    expect(new Set(attempts.map((r) => r.body)).size).toBe(1);
+    const empty = await request(c.srv.url, "GET", "/admin/webhooks/failed", { cookie: admin });
+    expect(empty.body.deliveries.filter((d: { event: { id: string } }) => d.event.id === id)).toEqual([]);
+  });
+
+  it("the request that caused an event is answered while the receiver holds a delivery and never responds", async () => {
+    const c = await setup();
+    c.receiver.respond("hang");
+    const stuck = await c.events.insert({ userId: "usr_hang" });
+    await c.receiver.hanging(); // a delivery is in flight and will not be answered
+    const signup = await request(c.srv.url, "POST", "/signup", { body: { email: uniqueEmail("hang"), password: "password123" } });
+    expect(signup.status).toBe(201);
+    const login = await request(c.srv.url, "POST", "/login", { body: { email: signup.body.user.email, password: "password123" } });
+    expect(login.status).toBe(200);
+    // Still held: both answers came while the delivery hung.
+    expect(c.receiver.received.filter(of(stuck)).map((r) => r.answered)).toEqual(["hang"]);
+    expect(acked(c.receiver.received, stuck)).toBe(false);
+  });
+});
+
+describe("admin webhook routes", () => {
+  it("answer 401 without a session, 403 to a non-admin, 400 to bad input (never 500)", async () => {
+    const c = await setup();
+    expect((await request(c.srv.url, "GET", "/admin/webhooks/failed")).status).toBe(401);
+    const email = uniqueEmail("plain");
+    await request(c.srv.url, "POST", "/signup", { body: { email, password: "password123" } });
+    const user = cookiePair((await request(c.srv.url, "POST", "/login", { body: { email, password: "password123" } })).setCookie);
+    expect((await request(c.srv.url, "GET", "/admin/webhooks/failed", { cookie: user })).status).toBe(403);
+    expect((await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: user, body: { all: true } })).status).toBe(403);
+
+    const admin = await c.admin();
+    const badCursor = await request(c.srv.url, "GET", "/admin/webhooks/failed?cursor=nonsense", { cookie: admin });
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.issues[0]).toMatchObject({ path: "cursor" });
+    for (const body of [{}, { all: false }, { eventId: "" }, { eventId: 5 }, { eventId: "evt_x", all: true }, []]) {
+      const res = await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: admin, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.issues.length).toBeGreaterThan(0);
+    }
+    expect((await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: admin, raw: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
+    const none = await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: admin, body: { all: true } });
+    expect(none.body).toEqual({ redelivered: 0 });
+  });
+});
