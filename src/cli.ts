@@ -10,6 +10,7 @@ import type { Accounts } from "./auth/accounts.js";
 import { iso } from "./auth/users.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import type { EventContext } from "./events.js";
 import { REFUSALS } from "./refusals.js";
 import { emailPrefixSchema, emailSchema, roleSchema } from "./schemas.js";
 import type { WebhookDelivery } from "./store/event-store.js";
@@ -35,6 +36,9 @@ interface Command {
   createsDatabase: boolean;
   run(values: Values, config: Config): Promise<number>;
 }
+
+/** Events recorded by a command say so (details.via = "cli"); the operator has no account id here. */
+const CLI: EventContext = { via: "cli" };
 
 const out = (line: string) => process.stdout.write(line + "\n");
 const err = (line: string) => process.stderr.write(line + "\n");
@@ -213,7 +217,7 @@ const commands: Record<string, Command> = {
         const taken = () => new CommandError(`An account with email ${email} already exists`);
         if (await store.findUserByEmail(email)) throw taken(); // before asking for a password
         const password = await readNewPassword();
-        const user = await (await accountsOf(store, config)).create({ email, password, role });
+        const user = await (await accountsOf(store, config)).create({ email, password, role }, CLI);
         if ("refused" in user) throw user.refused === "email_taken" ? taken() : new CommandError(user.reason);
         out(`Created ${role} ${user.email} (id ${user.id})`);
         return 0;
@@ -265,7 +269,7 @@ const commands: Record<string, Command> = {
       if (!role.success) throw new UsageError(`--role must be user or admin, got "${values.role}"`);
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
-        const result = await (await accountsOf(store, config)).changeRole(user.id, role.data);
+        const result = await (await accountsOf(store, config)).changeRole(user.id, role.data, CLI);
         if (result === "not_found") throw noAccount(email);
         if (result === "last_admin") throw new CommandError(REFUSALS.lastAdmin.message);
         out(result.changed ? `${email} is now ${role.data}; ${plural(result.revoked, "session")} revoked` : `${email} is already ${role.data}; nothing changed`);
@@ -283,7 +287,7 @@ const commands: Record<string, Command> = {
       const email = parseEmail(required(values, "email"));
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
-        const result = await (await accountsOf(store, config)).remove(user.id);
+        const result = await (await accountsOf(store, config)).remove(user.id, CLI);
         if (result === "not_found") throw noAccount(email);
         if (result === "last_admin") throw new CommandError(REFUSALS.lastAdmin.message);
         out(`Deleted ${email}`);
@@ -301,7 +305,7 @@ const commands: Record<string, Command> = {
       if (values.all) {
         if (values.user !== undefined) throw new UsageError("Give either --user or --all, not both");
         return withStore(config, false, async (store) => {
-          const { sessions, families } = await (await accountsOf(store, config)).endEverySession();
+          const { sessions, families } = await (await accountsOf(store, config)).endEverySession(CLI);
           out(`Revoked ${plural(sessions, "session")} and ${plural(families, "bearer login")} of every user`);
           return 0;
         });
@@ -310,7 +314,7 @@ const commands: Record<string, Command> = {
       const email = parseEmail(required(values, "user"));
       return withStore(config, false, async (store) => {
         const user = await findByEmail(store, email);
-        const revoked = await (await accountsOf(store, config)).endSessions(user.id);
+        const revoked = await (await accountsOf(store, config)).endSessions(user.id, { context: CLI });
         out(`Revoked ${plural(revoked, "session")} of ${email}`);
         return 0;
       });

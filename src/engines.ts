@@ -15,6 +15,8 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number | undefined;
   /** Apply pending migrations before returning (default true). */
   autoMigrate?: boolean | undefined;
+  /** Mark each new event for the webhook deliverer (WEBHOOK_URL is set). */
+  webhookEvents?: boolean | undefined;
 }
 
 export interface RedisStoreOptions {
@@ -29,6 +31,8 @@ export interface RedisStoreOptions {
 export interface SqliteStoreOptions {
   /** Session+user reads kept in process; 0 turns the cache off. */
   sessionCacheSize?: number | undefined;
+  /** Mark each new event for the webhook deliverer (WEBHOOK_URL is set). */
+  webhookEvents?: boolean | undefined;
 }
 
 const loadPostgres = () => importOptional("pg", "DATABASE_URL is a postgres:// URL", () => import("./store/postgres/index.js"));

@@ -195,7 +195,7 @@ function openConfiguredSqlite(config: Config): Store {
       "createLatchkey() opens only an SQLite DATABASE_URL by itself; for PostgreSQL or Redis pass { store: await openStore(config) }",
     );
   }
-  return createSqliteStore(config.database.path, { sessionCacheSize: config.session.cacheSize });
+  return createSqliteStore(config.database.path, { sessionCacheSize: config.session.cacheSize, webhookEvents: config.webhooks !== null });
 }
 
 export type Latchkey = ReturnType<typeof createLatchkey>;

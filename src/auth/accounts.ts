@@ -13,9 +13,13 @@
 //   endEverySession        the same, for every user
 //
 // test/accounts.test.ts holds this table and checks it on every engine.
+//
+// Each operation records its event (events.ts) in the transaction of the
+// change that makes it true; `context` says who acted and from where.
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
+import { newEvent, type EventContext } from "../events.js";
 import { newPasswordSchema } from "../schemas.js";
 import { EmailTakenError, type Role, type SessionRow, type Store, type UserRow } from "../store/store.js";
 import { passwordPolicyViolation } from "./password-policy.js";
@@ -48,10 +52,17 @@ export function createAccounts(deps: AccountsDeps) {
 
   const weak = (reason: string): WeakPassword => ({ refused: "weak_password", reason });
 
-  /** Every credential of the user but the kept session: cookie sessions, refresh families (access tokens), reset links. */
-  async function endSessions(userId: string, options: { keep?: SessionRow } = {}): Promise<number> {
+  /**
+   * Every credential of the user but the kept session: cookie sessions,
+   * refresh families (access tokens), reset links. With a context, records
+   * "sessions.revoked"; without one, it is a step of another operation that
+   * records its own event.
+   */
+  async function endSessions(userId: string, options: { keep?: SessionRow; context?: EventContext } = {}): Promise<number> {
+    const { keep, context } = options;
     await store.tokens.revokeUserCredentials(userId);
-    return options.keep ? sessions.revokeOthers(userId, options.keep.tokenHash) : sessions.revokeAllForUser(userId);
+    const event = context && newEvent("sessions.revoked", clock(), context, userId, { scope: keep ? "others" : "all" });
+    return store.deleteUserSessions(userId, keep?.tokenHash, event);
   }
 
   return {
@@ -59,13 +70,19 @@ export function createAccounts(deps: AccountsDeps) {
     endSessions,
 
     /** A new account. The password is checked before any lookup or hashing; a taken email is refused. */
-    async create(input: { email: string; password: string; role: Role }): Promise<UserRow | WeakPassword | { refused: "email_taken" }> {
+    async create(
+      input: { email: string; password: string; role: Role },
+      context: EventContext = {},
+    ): Promise<UserRow | WeakPassword | { refused: "email_taken" }> {
       const problem = passwordProblem(input.password, input.email);
       if (problem) return weak(problem);
       if (await store.findUserByEmail(input.email)) return { refused: "email_taken" };
       const passwordHash = await passwords.hash(input.password);
+      const id = randomUUID();
+      const now = clock();
       try {
-        return await store.createUser({ id: randomUUID(), email: input.email, passwordHash, role: input.role, createdAt: clock() });
+        const event = newEvent("signup", now, context, id, { role: input.role });
+        return await store.createUser({ id, email: input.email, passwordHash, role: input.role, createdAt: now }, event);
       } catch (err) {
         if (err instanceof EmailTakenError) return { refused: "email_taken" }; // lost a race with a concurrent signup
         throw err;
@@ -79,21 +96,24 @@ export function createAccounts(deps: AccountsDeps) {
      * change. Once more after the write, for a login that checked the old
      * password in between (logins re-check the hash after issuing, so none can
      * slip past the second pass). With `keep`, that session goes on under a
-     * brand-new token, returned; without it, every session ends.
+     * brand-new token, returned; without it, every session ends. Records
+     * "password.changed", or "password.reset" when `reset` is set.
      * Throws PasswordHasherBusyError before anything ended when the hasher is full.
      */
     async setPassword(
       user: UserRow,
       password: string,
-      options: { keep?: SessionRow; meta?: SessionMeta } = {},
+      options: { keep?: SessionRow; meta?: SessionMeta; context?: EventContext; reset?: boolean } = {},
     ): Promise<{ user: UserRow; token: string | null } | WeakPassword> {
       const problem = passwordProblem(password, user.email);
       if (problem) return weak(problem);
       const passwordHash = await passwords.hash(password);
-      await endSessions(user.id, options);
+      const keep = options.keep ? { keep: options.keep } : {};
+      await endSessions(user.id, keep);
       const now = clock();
-      await store.setPasswordHash(user.id, passwordHash, now);
-      await endSessions(user.id, options);
+      const event = newEvent(options.reset ? "password.reset" : "password.changed", now, options.context ?? {}, user.id);
+      await store.setPasswordHash(user.id, passwordHash, now, event);
+      await endSessions(user.id, keep);
       const token = options.keep ? (await sessions.rotate(options.keep, options.meta)).token : null;
       return { user: { ...user, passwordHash, updatedAt: now }, token };
     },
@@ -106,11 +126,13 @@ export function createAccounts(deps: AccountsDeps) {
     async changeRole(
       userId: string,
       role: Role,
+      context: EventContext = {},
     ): Promise<{ user: UserRow; changed: boolean; revoked: number } | "not_found" | "last_admin"> {
       const before = await store.findUserById(userId);
       if (!before) return "not_found";
       if (before.role === role) return { user: before, changed: false, revoked: 0 };
-      const result = await store.setUserRole(userId, role, clock());
+      const now = clock();
+      const result = await store.setUserRole(userId, role, now, newEvent("role.changed", now, context, userId, { from: before.role, to: role }));
       if (result !== "ok") return result;
       const revoked = await endSessions(userId);
       const after = await store.findUserById(userId);
@@ -122,14 +144,15 @@ export function createAccounts(deps: AccountsDeps) {
      * every engine the sessions, refresh families and reset links go with the
      * user row, by foreign key (Redis: the store deletes the user's sessions).
      */
-    remove(userId: string): Promise<"ok" | "not_found" | "last_admin"> {
-      return store.deleteUser(userId);
+    remove(userId: string, context: EventContext = {}): Promise<"ok" | "not_found" | "last_admin"> {
+      return store.deleteUser(userId, newEvent("account.deleted", clock(), context, userId));
     },
 
     /** Every session and bearer credential of every user (ASVS V7.4.5). */
-    async endEverySession(): Promise<{ sessions: number; families: number }> {
+    async endEverySession(context: EventContext = {}): Promise<{ sessions: number; families: number }> {
       const families = await store.tokens.revokeAllCredentials();
-      return { sessions: await store.deleteAllSessions(), families };
+      const sessionsEnded = await store.deleteAllSessions(newEvent("sessions.revoked_everywhere", clock(), context, null));
+      return { sessions: sessionsEnded, families };
     },
 
     /**

@@ -13,6 +13,7 @@
 // - Refresh token: 256 random bits, stored as SHA-256 only, rotated on every
 //   use inside a family (one family per login). A rotated token presented again
 //   means a copy leaked: the whole family is revoked.
+import { newEvent, type EventContext } from "../events.js";
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Clock } from "../clock.js";
@@ -166,7 +167,7 @@ export function createBearer(deps: BearerDeps) {
     },
 
     /** Rotates a refresh token: a new pair, or why not ("reused" has revoked the family). */
-    async refresh(refreshToken: string): Promise<TokenPair | { status: "reused" | "invalid" }> {
+    async refresh(refreshToken: string, context: EventContext = {}): Promise<TokenPair | { status: "reused" | "invalid" }> {
       if (!isWellFormedToken(refreshToken)) return { status: "invalid" };
       const tokens = store.tokens;
       const now = clock();
@@ -175,6 +176,7 @@ export function createBearer(deps: BearerDeps) {
         hashToken(refreshToken),
         { tokenHash: hashToken(next), expiresAt: now + settings.refreshTtlMs },
         now,
+        newEvent("token.reuse_detected", now, context, null),
       );
       if (result.status === "reused") {
         logger.warn({ event: "token.refresh_reuse", userId: result.userId, familyId: result.familyId });
@@ -189,9 +191,14 @@ export function createBearer(deps: BearerDeps) {
       return pair(await signAccessToken(user, result.familyId), next);
     },
 
-    /** Ends the refresh family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
-    async revoke(refreshToken: string): Promise<void> {
-      if (isWellFormedToken(refreshToken)) await store.tokens.revokeRefreshFamilyOf(hashToken(refreshToken));
+    /**
+     * Ends the refresh family the token belongs to; with a context, records
+     * the logout. Unknown tokens are ignored (logout is idempotent).
+     */
+    async revoke(refreshToken: string, context?: EventContext): Promise<void> {
+      if (!isWellFormedToken(refreshToken)) return;
+      const event = context && newEvent("logout", clock(), context, null, { client: "bearer" });
+      await store.tokens.revokeRefreshFamilyOf(hashToken(refreshToken), event);
     },
 
     verifyAccessToken,

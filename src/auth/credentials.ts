@@ -1,5 +1,6 @@
 // Checking an email and password, the one way every login path does it:
 // same work, same answer for an unknown email and a wrong password.
+import { newEvent, type EventContext, type EventType } from "../events.js";
 import { refuse, type RefusalCode } from "../refusals.js";
 import type { UserRow } from "../store/store.js";
 import type { PasswordHasher } from "./passwords.js";
@@ -10,11 +11,14 @@ export interface CredentialDeps extends LimiterDeps {
   passwords: PasswordHasher;
 }
 
-/** The user when the password is right; null otherwise, at the same cost either way. */
-async function checkCredentials(deps: CredentialDeps, email: string, password: string): Promise<UserRow | null> {
+/**
+ * The user when the password is right; otherwise whose it was (null: no such
+ * account), at the same cost either way.
+ */
+async function checkCredentials(deps: CredentialDeps, email: string, password: string): Promise<UserRow | { wrong: string | null }> {
   const user = await deps.store.findUserByEmail(email);
-  if (!user) return deps.passwords.verifyDummy(password).then(() => null);
-  if (!(await deps.passwords.verify(user.passwordHash, password))) return null;
+  if (!user) return deps.passwords.verifyDummy(password).then(() => ({ wrong: null }));
+  if (!(await deps.passwords.verify(user.passwordHash, password))) return { wrong: user.id };
   if (deps.passwords.needsRehash(user.passwordHash)) {
     // The configured parameters changed since this hash was made: upgrade it while we have the password.
     const passwordHash = await deps.passwords.hash(password);
@@ -36,23 +40,39 @@ export async function passwordStillCurrent(deps: Pick<CredentialDeps, "store">, 
   return current !== null && current.passwordHash === verified.passwordHash;
 }
 
+/** How a failed check is answered and recorded. */
+export interface FailureOptions {
+  refusal: RefusalCode;
+  event: EventType;
+  context: EventContext;
+}
+
+const LOGIN_FAILURE: Omit<FailureOptions, "context"> = { refusal: "invalidCredentials", event: "login.failure" };
+
 /**
  * A password check that counts toward the login limits (POST /login,
  * /token/login, and re-entering the current password): the user, or the 429
- * or 401 that ends the request. The limits are checked before any password work.
+ * or 401 that ends the request. The limits are checked before any password
+ * work. A wrong password records its event (and a lock it triggers, its own);
+ * a refusal by a limit records nothing (metrics count those: an attacker's
+ * flood must not grow the audit log).
  */
 export async function attemptLogin(
   deps: CredentialDeps,
   attempt: Attempt,
   password: string,
-  failure: RefusalCode = "invalidCredentials",
+  failure: Partial<FailureOptions> = {},
 ): Promise<UserRow | Response> {
+  const { refusal, event, context } = { ...LOGIN_FAILURE, context: { ip: attempt.ip }, ...failure };
   const limited = await checkLoginAllowed(deps, attempt);
   if (limited) return limited;
   const user = await checkCredentials(deps, attempt.email, password);
-  if (!user) {
-    await recordLoginFailure(deps, attempt);
-    return refuse(failure);
+  if ("wrong" in user) {
+    const now = deps.clock();
+    await deps.store.events.append(newEvent(event, now, context, user.wrong));
+    const locked = await recordLoginFailure(deps, attempt);
+    for (const scope of locked) await deps.store.events.append(newEvent("login.locked", now, context, user.wrong, { scope }));
+    return refuse(refusal);
   }
   await recordLoginSuccess(deps, attempt);
   return user;

@@ -129,25 +129,33 @@ export async function checkLoginAllowed(deps: LimiterDeps, attempt: Attempt): Pr
   return over ? refused(deps, "login", tooManyAttempts(retryAfterSeconds(over.resetAt, now))) : null;
 }
 
-/** A wrong password (or unknown email: counted the same, so counting reveals nothing). */
-export async function recordLoginFailure(deps: LimiterDeps, attempt: Attempt): Promise<void> {
+/**
+ * A wrong password (or unknown email: counted the same, so counting reveals
+ * nothing). Returns the locks this failure set: "client" (this address and
+ * email), "account" (the email from anywhere).
+ */
+export async function recordLoginFailure(deps: LimiterDeps, attempt: Attempt): Promise<("client" | "account")[]> {
   const { store, clock, config } = deps;
   const { lockout } = config.rateLimits;
   const now = clock();
   const ip = ipKey(attempt.ip);
+  const locked: ("client" | "account")[] = [];
 
   if (ip !== null) {
     const pair = await store.hitCounter(keys.pairFailures(ip, attempt.email), lockout.failureWindowMs, now);
     if (pair.count >= lockout.pairThreshold) {
       await store.hitCounter(keys.pairLock(ip, attempt.email), lockout.durationMs, now);
       await store.deleteCounter(keys.pairFailures(ip, attempt.email));
+      locked.push("client");
     }
   }
   const account = await store.hitCounter(keys.accountFailures(attempt.email), lockout.failureWindowMs, now);
   if (account.count >= lockout.accountThreshold) {
     await store.hitCounter(keys.accountLock(attempt.email), lockout.durationMs, now);
     await store.deleteCounter(keys.accountFailures(attempt.email));
+    locked.push("account");
   }
+  return locked;
 }
 
 /** The right password: the failures so far were the owner's typos, forget them. */

@@ -2,6 +2,7 @@
 // (only its SHA-256 is stored) that lives PASSWORD_RESET_TTL (1 h). Asking
 // for a link answers the same, at the same speed, whether or not the account
 // exists: the lookup, the token and the email happen after the response.
+import { newEvent, type EventContext } from "../events.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
@@ -39,7 +40,7 @@ export function createPasswordResets(deps: ResetDeps) {
     await store.tokens.createResetToken({ tokenHash, userId, createdAt: now, expiresAt: now + config.passwordReset.ttlMs });
   }
 
-  async function sendResetLink(email: string): Promise<void> {
+  async function sendResetLink(email: string, context: EventContext): Promise<void> {
     const user = await store.findUserByEmail(email);
     if (!user) {
       logger.info({ event: "password_reset.unknown_email" });
@@ -53,6 +54,7 @@ export function createPasswordResets(deps: ResetDeps) {
       createdAt: now,
       expiresAt: now + config.passwordReset.ttlMs,
     });
+    await store.events.append(newEvent("password.reset_requested", now, context, user.id));
     const link = `${resetLinkBase(config)}/reset-password?token=${token}`;
     const minutes = Math.round(config.passwordReset.ttlMs / 60_000);
     await mailer.send({
@@ -75,12 +77,12 @@ export function createPasswordResets(deps: ResetDeps) {
      * Starts sending a reset link (if the account exists) and returns at once,
      * so the caller's response cannot reveal whether it does.
      */
-    requestReset(email: string): void {
+    requestReset(email: string, context: EventContext = {}): void {
       // setImmediate: start only after the response is on its way. The SQLite
       // engine's reads are synchronous, so even the lookup would otherwise run
       // inside this request and make a known address measurably slower.
       const work = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => sendResetLink(email))
+        .then(() => sendResetLink(email, context))
         .catch((err: Error) => logger.error({ event: "password_reset.send_failed", message: err.message }))
         .finally(() => pending.delete(work));
       pending.add(work);
@@ -105,7 +107,7 @@ export function createPasswordResets(deps: ResetDeps) {
      * hasher be too busy for a real token, the token is given back, so the
      * owner can retry the same link.
      */
-    async resetPassword(token: string, newPassword: string): Promise<UserRow | { refused: string } | null> {
+    async resetPassword(token: string, newPassword: string, context: EventContext = {}): Promise<UserRow | { refused: string } | null> {
       if (!isWellFormedToken(token)) return null;
       const tokenHash = hashToken(token);
       const tokens = store.tokens;
@@ -115,7 +117,7 @@ export function createPasswordResets(deps: ResetDeps) {
       if (!user) return null;
       let changed: Awaited<ReturnType<Accounts["setPassword"]>>;
       try {
-        changed = await accounts.setPassword(user, newPassword);
+        changed = await accounts.setPassword(user, newPassword, { context, reset: true });
       } catch (err) {
         if (err instanceof PasswordHasherBusyError) await giveBack(tokenHash, userId);
         throw err;

@@ -2,6 +2,7 @@
 // functions over the store. The cookie carries the token; the store keeps
 // only SHA-256(token).
 import type { Clock } from "../clock.js";
+import type { NewEvent } from "../store/event-store.js";
 import type { SessionRow, SessionWithUser, Store } from "../store/store.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
@@ -69,22 +70,14 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
       return found;
     },
 
-    async revoke(token: string): Promise<void> {
-      if (isWellFormedToken(token)) await store.deleteSession(hashToken(token));
-    },
-
-    async revokeAllForUser(userId: string): Promise<number> {
-      return store.deleteUserSessions(userId);
-    },
-
-    /** Ends every session of the user but the one given (by its token hash). */
-    async revokeOthers(userId: string, keepTokenHash: string): Promise<number> {
-      return store.deleteUserSessions(userId, keepTokenHash);
+    /** Ends the session the token names, recording `event` (its user and id filled in) if there was one. */
+    async revoke(token: string, event?: NewEvent): Promise<void> {
+      if (isWellFormedToken(token)) await store.deleteSession(hashToken(token), event);
     },
 
     /** Ends one session by its public id, only if it belongs to the user. */
-    async revokeById(userId: string, sessionId: string): Promise<boolean> {
-      return store.deleteUserSession(userId, sessionId);
+    async revokeById(userId: string, sessionId: string, event?: NewEvent): Promise<boolean> {
+      return store.deleteUserSession(userId, sessionId, event);
     },
 
     /** The user's sessions that are still live (expired-but-unpruned rows are left out), newest first. */

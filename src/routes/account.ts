@@ -7,6 +7,7 @@ import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
 import { attemptLogin } from "../auth/credentials.js";
+import { eventContext } from "../http/event-context.js";
 import { json } from "../http/responses.js";
 import { CLEAR_COOKIE, COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, SET_COOKIE, userBody } from "../http/route.js";
 import { refuse, type RefusalCode } from "../refusals.js";
@@ -22,8 +23,9 @@ export function accountRoutes(deps: Deps) {
    * Counts toward the login limits, so a stolen session cannot be used to guess the password.
    */
   async function confirmPassword(c: Context<AppEnv>, auth: Authenticated, password: string, wrong: RefusalCode): Promise<UserRow | Response> {
-    const attempt = { email: auth.user.email, ip: deps.clientIp(c) };
-    const row = await attemptLogin(deps, attempt, password, wrong);
+    const context = eventContext(c, deps, auth);
+    const attempt = { email: auth.user.email, ip: context.ip ?? null };
+    const row = await attemptLogin(deps, attempt, password, { refusal: wrong, event: "password.confirm_failure", context });
     if (row instanceof Response || row.id !== auth.user.id) {
       logger.info({ event: "password.confirm_failure", requestId: c.get("requestId"), userId: auth.user.id });
       return row instanceof Response ? row : refuse(wrong);
@@ -53,8 +55,8 @@ export function accountRoutes(deps: Deps) {
       const row = await confirmPassword(c, auth, body.currentPassword, "wrongCurrentPassword");
       if (row instanceof Response) return row;
       // Every other session and bearer credential ends; this browser goes on under a new token.
-      const meta = { userAgent: c.req.header("user-agent"), ip: deps.clientIp(c) };
-      const changed = await accounts.setPassword(row, body.newPassword, { keep: auth.session, meta });
+      const context = eventContext(c, deps, auth);
+      const changed = await accounts.setPassword(row, body.newPassword, { keep: auth.session, meta: context, context });
       if ("refused" in changed) return invalidBody([{ path: "newPassword", message: changed.reason }]);
       logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
       return json({ user: toPublicUser(changed.user) }, 200, { "set-cookie": sessionCookie(changed.token!, cookies) });
@@ -83,7 +85,7 @@ export function accountRoutes(deps: Deps) {
       if (body instanceof Response) return body;
       const row = await confirmPassword(c, auth, body.password, "wrongPassword");
       if (row instanceof Response) return row;
-      const result = await accounts.remove(row.id); // refused atomically for the last admin
+      const result = await accounts.remove(row.id, eventContext(c, deps, auth)); // refused atomically for the last admin
       if (result === "last_admin") return refuse("lastAdmin");
       logger.info({ event: "account.deleted", requestId: c.get("requestId"), userId: row.id });
       return json({ message: "Account deleted" }, 200, { "set-cookie": clearSessionCookie(cookies) });

@@ -6,6 +6,7 @@ import { requireRole, type Authenticated } from "../auth/authenticate.js";
 import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
+import { eventContext } from "../http/event-context.js";
 import { parseJsonBody, toIssues } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
@@ -23,6 +24,9 @@ export function adminRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     return requireRole(auth, "admin") ?? auth;
   }
+
+  /** The event context of an admin's action: they are its actor. */
+  const asAdmin = (c: Context<AppEnv>, auth: Authenticated) => eventContext(c, deps, { session: auth.session, actorId: auth.user.id });
 
   /** An admin acting on their own account also loses this browser's session: clear its cookie too. */
   const clearIfSelf = (auth: Authenticated, userId: string) =>
@@ -92,7 +96,7 @@ export function adminRoutes(deps: Deps) {
       const body = await parseJsonBody(c.req.raw, setRoleBody);
       if (body instanceof Response) return body;
       const id = c.req.param("id");
-      const result = await accounts.changeRole(id, body.role); // a change ends every session of that user
+      const result = await accounts.changeRole(id, body.role, asAdmin(c, auth)); // a change ends every session of that user
       if (result === "not_found") return refuse("userNotFound");
       if (result === "last_admin") return refuse("lastAdmin");
       if (!result.changed) return json({ user: toPublicUser(result.user) });
@@ -118,7 +122,7 @@ export function adminRoutes(deps: Deps) {
     async (c) => {
       const auth = await signedInAdmin(c);
       if (auth instanceof Response) return auth;
-      const ended = await accounts.endEverySession();
+      const ended = await accounts.endEverySession(asAdmin(c, auth));
       logger.info({ event: "admin.all_sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, revoked: ended.sessions, families: ended.families });
       return json({ revoked: ended.sessions }, 200, { "set-cookie": clearSessionCookie(cookies) });
     },
@@ -141,7 +145,7 @@ export function adminRoutes(deps: Deps) {
       const auth = await signedInAdmin(c);
       if (auth instanceof Response) return auth;
       const id = c.req.param("id");
-      const result = await accounts.remove(id);
+      const result = await accounts.remove(id, asAdmin(c, auth));
       if (result === "not_found") return refuse("userNotFound");
       if (result === "last_admin") return refuse("lastAdmin");
       logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
@@ -165,7 +169,7 @@ export function adminRoutes(deps: Deps) {
       if (auth instanceof Response) return auth;
       const id = c.req.param("id");
       if (!(await store.findUserById(id))) return refuse("userNotFound");
-      const revoked = await accounts.endSessions(id);
+      const revoked = await accounts.endSessions(id, { context: asAdmin(c, auth) });
       logger.info({ event: "admin.sessions_revoked", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, revoked });
       return json({ revoked }, 200, clearIfSelf(auth, id));
     },

@@ -1,6 +1,8 @@
 // Sign up, log in, log out (who am I: routes/me.ts). Each handler reads top to bottom:
 // parse, check, act, answer.
 import { clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
+import { newEvent } from "../events.js";
+import { eventContext } from "../http/event-context.js";
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import { checkSignupAllowed } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
@@ -29,7 +31,7 @@ export function authRoutes(deps: Deps) {
       const ip = deps.clientIp(c);
       const limited = await checkSignupAllowed(deps, ip);
       if (limited) return limited;
-      const user = await accounts.create({ email: body.email, password: body.password, role: "user" });
+      const user = await accounts.create({ email: body.email, password: body.password, role: "user" }, eventContext(c, deps));
       if ("refused" in user) {
         return user.refused === "email_taken" ? refuse("emailTaken") : invalidBody([{ path: "password", message: user.reason }]);
       }
@@ -55,8 +57,9 @@ export function authRoutes(deps: Deps) {
     async (c) => {
       const body = await parseJsonBody(c.req.raw, loginBody);
       if (body instanceof Response) return body;
-      const attempt = { email: body.email, ip: deps.clientIp(c) };
-      const user = await attemptLogin(deps, attempt, body.password);
+      const context = eventContext(c, deps);
+      const attempt = { email: body.email, ip: context.ip ?? null };
+      const user = await attemptLogin(deps, attempt, body.password, { context });
       if (user instanceof Response) {
         logger.info({ event: user.status === 429 ? "login.rate_limited" : "login.failure", requestId: c.get("requestId") });
         deps.metrics.login("cookie", user.status === 429 ? "rate_limited" : "failure");
@@ -65,17 +68,14 @@ export function authRoutes(deps: Deps) {
       // Session fixation: whatever session the browser arrived with is ended, and a new one begins
       // (every one it presented: next to a planted cookie, the real one is among them).
       for (const previous of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(previous);
-      const { token } = await sessions.create(user.id, {
-        userAgent: c.req.header("user-agent"),
-        ip: attempt.ip,
-      });
+      const { token, session } = await sessions.create(user.id, context);
       if (!(await passwordStillCurrent(deps, user))) {
         await sessions.revoke(token); // the password changed under this login
         deps.metrics.login("cookie", "failure");
         return refuse("invalidCredentials");
       }
       const now = clock();
-      await store.recordLogin(user.id, now);
+      await store.recordLogin(user.id, now, newEvent("login.success", now, { ...context, sessionId: session.id }, user.id, { client: "cookie" }));
       logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
       deps.metrics.login("cookie", "success");
       return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookies) });
@@ -92,7 +92,8 @@ export function authRoutes(deps: Deps) {
       responses: { 200: { description: "Logged out", schema: messageBody, headers: CLEAR_COOKIE }, ...COMMON },
     },
     async (c) => {
-      for (const token of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(token);
+      const event = newEvent("logout", clock(), eventContext(c, deps), null, { client: "cookie" });
+      for (const token of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(token, event);
       logger.info({ event: "logout", requestId: c.get("requestId") });
       return json({ message: "Logged out" }, 200, { "set-cookie": clearSessionCookie(cookies) });
     },

@@ -1,4 +1,5 @@
 // Password reset by email: ask for a link, then set a new password with it.
+import { eventContext } from "../http/event-context.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { checkForgotPasswordAllowed, checkResetPasswordAllowed } from "../auth/rate-limit.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
@@ -34,7 +35,7 @@ export function passwordResetRoutes(deps: Deps) {
         logger.info({ event: "password_reset.rate_limited", requestId: c.get("requestId") });
         return limited;
       }
-      resets.requestReset(body.email); // after the response: same answer, same time for every address
+      resets.requestReset(body.email, eventContext(c, deps)); // after the response: same answer, same time for every address
       logger.info({ event: "password_reset.requested", requestId: c.get("requestId") });
       return json(LINK_SENT);
     },
@@ -75,7 +76,7 @@ export function passwordResetRoutes(deps: Deps) {
       // What can be judged without the account (a common password) is refused before the link is spent.
       const common = accounts.passwordProblem(body.newPassword, "");
       if (common) return invalidBody([{ path: "newPassword", message: common }]);
-      const user = await resets.resetPassword(body.token, body.newPassword);
+      const user = await resets.resetPassword(body.token, body.newPassword, eventContext(c, deps));
       if (!user) return refuse("invalidResetToken");
       if ("refused" in user) return invalidBody([{ path: "newPassword", message: `${user.refused}; request a new reset link` }]);
       return json({ message: "Password has been reset. Every session has been signed out; log in with the new password." });

@@ -4,6 +4,8 @@
 import { clearSessionCookie } from "../auth/cookies.js";
 import { iso } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
+import { newEvent } from "../events.js";
+import { eventContext } from "../http/event-context.js";
 import { json } from "../http/responses.js";
 import { CLEAR_COOKIE, COMMON, err, messageBody, revokedBody, routeGroup, UNAUTHORIZED } from "../http/route.js";
 import { z } from "zod";
@@ -65,7 +67,8 @@ export function sessionRoutes(deps: Deps) {
       if (auth instanceof Response) return auth;
       const id = c.req.param("id");
       // Another user's session id answers exactly like an unknown one: no probing.
-      if (!(await sessions.revokeById(auth.user.id, id))) return refuse("sessionNotFound");
+      const event = newEvent("session.revoked", deps.clock(), { ...eventContext(c, deps, auth), sessionId: id }, auth.user.id);
+      if (!(await sessions.revokeById(auth.user.id, id, event))) return refuse("sessionNotFound");
       logger.info({ event: "session.revoked", requestId: c.get("requestId"), userId: auth.user.id });
       const endedCurrent = id === auth.session.id;
       return json(
@@ -94,7 +97,7 @@ export function sessionRoutes(deps: Deps) {
       const refused = await refuseBody(c.req.raw);
       if (refused) return refused;
       // Bearer clients (refresh families, access tokens) are other sessions too.
-      const revoked = await accounts.endSessions(auth.user.id, { keep: auth.session });
+      const revoked = await accounts.endSessions(auth.user.id, { keep: auth.session, context: eventContext(c, deps, auth) });
       logger.info({ event: "sessions.revoked_others", requestId: c.get("requestId"), userId: auth.user.id, revoked });
       return json({ revoked });
     },
@@ -109,7 +112,7 @@ export function sessionRoutes(deps: Deps) {
     async (c) => {
       const auth = await deps.authenticate(c.req.raw);
       if (auth instanceof Response) return auth;
-      const revoked = await accounts.endSessions(auth.user.id);
+      const revoked = await accounts.endSessions(auth.user.id, { context: eventContext(c, deps, auth) });
       logger.info({ event: "logout_all", requestId: c.get("requestId"), userId: auth.user.id, revoked });
       return json({ message: "Logged out everywhere", revoked }, 200, { "set-cookie": clearSessionCookie(cookies) });
     },

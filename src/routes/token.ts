@@ -3,6 +3,8 @@
 // so these are exempt from the cross-site check.
 import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
 import type { AppEnv, Deps } from "../deps.js";
+import { newEvent } from "../events.js";
+import { eventContext } from "../http/event-context.js";
 import { parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, userBody } from "../http/route.js";
@@ -24,7 +26,8 @@ export function tokenRoutes(deps: Deps) {
     async (c) => {
       const body = await parseJsonBody(c.req.raw, loginBody);
       if (body instanceof Response) return body;
-      const user = await attemptLogin(deps, { email: body.email, ip: deps.clientIp(c) }, body.password);
+      const context = eventContext(c, deps);
+      const user = await attemptLogin(deps, { email: body.email, ip: context.ip ?? null }, body.password, { context });
       if (user instanceof Response) {
         logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
         deps.metrics.login("bearer", user.status === 429 ? "rate_limited" : "failure");
@@ -36,7 +39,8 @@ export function tokenRoutes(deps: Deps) {
         deps.metrics.login("bearer", "failure");
         return refuse("invalidCredentials");
       }
-      await store.recordLogin(user.id, clock());
+      const now = clock();
+      await store.recordLogin(user.id, now, newEvent("login.success", now, context, user.id, { client: "bearer" }));
       logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
       deps.metrics.login("bearer", "success");
       return json(tokens);
@@ -54,7 +58,7 @@ export function tokenRoutes(deps: Deps) {
     async (c) => {
       const body = await parseJsonBody(c.req.raw, refreshBody);
       if (body instanceof Response) return body;
-      const result = await bearer.refresh(body.refreshToken);
+      const result = await bearer.refresh(body.refreshToken, eventContext(c, deps));
       if ("status" in result) {
         logger.info({ event: "token.refresh_refused", requestId: c.get("requestId"), reason: result.status });
         return refuse("invalidRefreshToken");
@@ -91,7 +95,7 @@ export function tokenRoutes(deps: Deps) {
     async (c) => {
       const body = await parseJsonBody(c.req.raw, refreshBody);
       if (body instanceof Response) return body;
-      await bearer.revoke(body.refreshToken);
+      await bearer.revoke(body.refreshToken, eventContext(c, deps));
       logger.info({ event: "token.logout", requestId: c.get("requestId") });
       return json({ message: "Logged out" });
     },

@@ -8,6 +8,10 @@
 // engines that cannot share a transaction (PostgreSQL+Redis writes the event
 // to SQL first, then changes Redis). No password, token, hash or link ever
 // goes into an event: details hold small, non-secret facts only.
+import { randomBytes } from "node:crypto";
+
+/** A fresh public event id: "evt_" and 128 random bits. */
+export const newEventId = (): string => `evt_${randomBytes(16).toString("base64url")}`;
 
 /** Small, non-secret facts about an event (a role, a count, how it was done). */
 export type EventDetails = Record<string, string | number | boolean | null>;
@@ -49,7 +53,7 @@ export interface EventFilter {
   since?: number | undefined;
   /** at < until */
   until?: number | undefined;
-  /** From a previous page's nextCursor. */
+  /** From a previous page's nextCursor (the decimal seq of its last event). */
   cursor?: string | undefined;
   limit: number;
 }

@@ -4,7 +4,7 @@ import { createPostgresStore, createRedisStore, createSqliteStore } from "../eng
 import type { Store } from "./store.js";
 
 export type OpenStoreConfig = Pick<Config, "database"> &
-  Partial<Pick<Config, "store" | "redis">> & { session?: Partial<Pick<Config["session"], "idleTimeoutMs" | "cacheSize">> };
+  Partial<Pick<Config, "store" | "redis" | "webhooks">> & { session?: Partial<Pick<Config["session"], "idleTimeoutMs" | "cacheSize">> };
 
 /**
  * The store the configuration names, migrated and ready: SQLite or PostgreSQL
@@ -28,15 +28,18 @@ export async function openStore(config: OpenStoreConfig): Promise<Store> {
 }
 
 async function openSqlStore(config: OpenStoreConfig): Promise<Store> {
+  // With WEBHOOK_URL, each new event is marked for the webhook outbox as it is written.
+  const webhookEvents = config.webhooks != null;
   switch (config.database.kind) {
     case "sqlite":
-      return createSqliteStore(config.database.path, { sessionCacheSize: config.session?.cacheSize });
+      return createSqliteStore(config.database.path, { sessionCacheSize: config.session?.cacheSize, webhookEvents });
     case "postgres":
       return createPostgresStore(config.database.url, {
         autoMigrate: config.store?.autoMigrate,
         poolSize: config.store?.poolSize,
         connectTimeoutMs: config.store?.connectTimeoutMs,
         queryTimeoutMs: config.store?.queryTimeoutMs,
+        webhookEvents,
       });
   }
 }

@@ -1,7 +1,7 @@
 // The one storage interface. Every engine (SQLite now; PostgreSQL and Redis
 // later) implements it, and test/store/contract.ts runs unchanged against each.
 // Times are epoch milliseconds. Token hashes are lower-case hex SHA-256.
-import type { WebhookOutbox } from "./event-store.js";
+import type { EventStore, NewEvent, WebhookOutbox } from "./event-store.js";
 import type { TokenStore } from "./token-store.js";
 
 export type Role = "user" | "admin";
@@ -70,24 +70,32 @@ export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
 
+/**
+ * Every write method that records a security event takes it as its last
+ * argument and writes it in the same transaction as the change (see
+ * event-store.ts). A write that changes nothing (an unknown session, the last
+ * admin refused) writes no event.
+ */
 export interface Store {
   readonly engine: string;
   /** Bearer-token and password-reset storage (refresh families, reset links, settings). */
   readonly tokens: TokenStore;
   /** The webhook outbox over the events table (src/webhooks/deliverer.ts drains it). */
   readonly webhooks: WebhookOutbox;
+  /** The audit log. */
+  readonly events: EventStore;
 
-  createUser(user: NewUser): Promise<UserRow>;
+  createUser(user: NewUser, event?: NewEvent): Promise<UserRow>;
   findUserByEmail(email: string): Promise<UserRow | null>;
   findUserById(id: string): Promise<UserRow | null>;
-  setPasswordHash(userId: string, passwordHash: string, now: number): Promise<void>;
-  recordLogin(userId: string, now: number): Promise<void>;
+  setPasswordHash(userId: string, passwordHash: string, now: number, event?: NewEvent): Promise<void>;
+  recordLogin(userId: string, now: number, event?: NewEvent): Promise<void>;
   /** Users ordered by id; `cursor` is the last id of the previous page. */
   listUsers(options: { limit: number; cursor?: string | undefined; emailPrefix?: string | undefined }): Promise<UserPage>;
   /** Atomically refuses to demote the last admin. */
-  setUserRole(userId: string, role: Role, now: number): Promise<AdminGuardedResult>;
+  setUserRole(userId: string, role: Role, now: number, event?: NewEvent): Promise<AdminGuardedResult>;
   /** Deletes the user and every session of theirs; atomically refuses to delete the last admin. */
-  deleteUser(userId: string): Promise<AdminGuardedResult>;
+  deleteUser(userId: string, event?: NewEvent): Promise<AdminGuardedResult>;
 
   createSession(session: SessionRow): Promise<void>;
   /** The session and its user in one read, or null. Does not check expiry. */
@@ -97,18 +105,19 @@ export interface Store {
    * deleted session can never come back. Returns false when the row is gone.
    */
   touchSession(tokenHash: string, lastSeenAt: number): Promise<boolean>;
-  deleteSession(tokenHash: string): Promise<void>;
+  /** The event, if any, is written only when a session was deleted, with its user and public id filled in. */
+  deleteSession(tokenHash: string, event?: NewEvent): Promise<void>;
   /** Every session of the user (live or not yet pruned), newest first. */
   listUserSessions(userId: string): Promise<SessionRow[]>;
   /** Deletes the session with this public id only if it belongs to the user. */
-  deleteUserSession(userId: string, sessionId: string): Promise<boolean>;
+  deleteUserSession(userId: string, sessionId: string, event?: NewEvent): Promise<boolean>;
   /** Deletes every session of the user, except the one with `exceptTokenHash` if given. */
-  deleteUserSessions(userId: string, exceptTokenHash?: string): Promise<number>;
+  deleteUserSessions(userId: string, exceptTokenHash?: string, event?: NewEvent): Promise<number>;
   /**
    * Deletes every session of every user (ASVS V7.4.5: an operator ends them all);
    * returns how many. A session created while this runs may survive it.
    */
-  deleteAllSessions(): Promise<number>;
+  deleteAllSessions(event?: NewEvent): Promise<number>;
   /** Deletes at most `limit` sessions past either expiry; returns how many. */
   pruneSessions(now: number, idleTimeoutMs: number, limit: number): Promise<number>;
 

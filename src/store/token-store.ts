@@ -2,6 +2,7 @@
 // Store so each engine can add it without touching the session code.
 // Times are epoch milliseconds; token hashes are lower-case hex SHA-256 (the
 // tokens themselves are never stored).
+import type { NewEvent } from "./event-store.js";
 
 export interface NewRefreshFamily {
   familyId: string;
@@ -42,10 +43,12 @@ export interface TokenStore {
    * Of two concurrent uses of one token exactly one gets "ok"; the other gets
    * "reused" and revokes the family (including the winner's new token).
    * `next.expiresAt` is capped at the family's own expiry.
+   * `reuseEvent`, if given, is recorded (with the family's user) in the same
+   * transaction when the answer is "reused".
    */
-  rotateRefreshToken(tokenHash: string, next: { tokenHash: string; expiresAt: number }, now: number): Promise<RotateResult>;
-  /** Revokes the family the token belongs to (logout); false when the token is unknown. */
-  revokeRefreshFamilyOf(tokenHash: string): Promise<boolean>;
+  rotateRefreshToken(tokenHash: string, next: { tokenHash: string; expiresAt: number }, now: number, reuseEvent?: NewEvent): Promise<RotateResult>;
+  /** Revokes the family the token belongs to (logout), with its event; false when the token is unknown. */
+  revokeRefreshFamilyOf(tokenHash: string, event?: NewEvent): Promise<boolean>;
   /** Revokes every refresh-token family of the user; returns how many. */
   revokeUserRefreshFamilies(userId: string): Promise<number>;
   /** Live (unrevoked, unexpired) families of the user. */

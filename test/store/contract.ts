@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionManager } from "../../src/auth/sessions.js";
 import { generatePublicId, generateToken, hashToken } from "../../src/auth/tokens.js";
+import type { NewEvent } from "../../src/store/event-store.js";
 import { EmailTakenError, type NewUser, type SessionRow, type Store } from "../../src/store/store.js";
 import { createTestClock } from "../helpers/server.js";
 
@@ -386,7 +387,7 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         expect(await lastSeen()).toBe(session.createdAt + HOUR);
       });
 
-      it("revoke and revokeAllForUser end sessions for good", async () => {
+      it("revoke and deleteUserSessions end sessions for good", async () => {
         const clock = createTestClock(T0 + 500 * DAY);
         const sessions = createSessionManager(store, SETTINGS, clock);
         const user = await store.createUser(newUser());
@@ -396,7 +397,7 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         await sessions.revoke(a.token);
         expect(await sessions.validate(a.token)).toBeNull();
         expect(await sessions.validate(b.token)).not.toBeNull();
-        expect(await sessions.revokeAllForUser(user.id)).toBe(2);
+        expect(await store.deleteUserSessions(user.id)).toBe(2);
         clock.advance(2 * HOUR); // a touch would be due: it must not bring anything back
         expect(await sessions.validate(b.token)).toBeNull();
         expect(await sessions.validate(c.token)).toBeNull();
@@ -460,6 +461,101 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         expect(await store.peekCounter(live, T0 + 5000)).toEqual({ count: 2, resetAt: T0 + 10 * WINDOW });
         expect((await store.hitCounter(ended, 1000, T0 + 5000)).count).toBe(1);
         expect((await store.hitCounter(live, 10 * WINDOW, T0 + 5000)).count).toBe(3);
+      });
+    });
+
+    describe("events (each written with its change, or not at all)", () => {
+      const ev = (type: string, extra: Partial<NewEvent> = {}): NewEvent => ({ type, at: T0, ip: "192.0.2.7", userAgent: "contract", ...extra });
+      const eventsOf = async (userId: string) => (await store.events.list({ userId, limit: 100 })).events;
+      /** An event the store cannot write (NOT NULL type): the change it rides on must not happen either. */
+      const unwritable = { type: null as unknown as string, at: T0 };
+
+      it("each write records its event once, with every field, newest first", async () => {
+        const user = newUser();
+        await store.createUser(user, ev("signup", { userId: user.id, details: { role: "user" } }));
+        await store.recordLogin(user.id, T0 + 1, ev("login.success", { userId: user.id, sessionId: "s-1", at: T0 + 1 }));
+        await store.setPasswordHash(user.id, "$argon2id$new", T0 + 2, ev("password.changed", { userId: user.id, at: T0 + 2 }));
+        await store.setUserRole(user.id, "admin", T0 + 3, ev("role.changed", { userId: user.id, at: T0 + 3, actorId: "admin-1", details: { from: "user", to: "admin" } }));
+        const events = await eventsOf(user.id);
+        expect(events.map((e) => e.type)).toEqual(["role.changed", "password.changed", "login.success", "signup"]);
+        expect(events[0]).toMatchObject({ userId: user.id, actorId: "admin-1", at: T0 + 3, ip: "192.0.2.7", userAgent: "contract", details: { from: "user", to: "admin" } });
+        expect(events[2]).toMatchObject({ sessionId: "s-1", actorId: null, details: {} });
+        expect(new Set(events.map((e) => e.id)).size).toBe(4);
+        expect((await store.findUserById(user.id))?.passwordHash).toBe("$argon2id$new");
+      });
+
+      it("session deletions fill in the session's user and public id, and record nothing when there was no session", async () => {
+        const { user, session } = await userWithSession();
+        await store.deleteSession(hashToken(generateToken()), ev("logout")); // unknown: nothing
+        await store.deleteUserSession(user.id, "no-such-id", ev("session.revoked", { userId: user.id }));
+        expect(await eventsOf(user.id)).toEqual([]);
+        await store.deleteSession(session.tokenHash, ev("logout", { details: { client: "cookie" } }));
+        expect(await eventsOf(user.id)).toMatchObject([{ type: "logout", userId: user.id, sessionId: session.id, details: { client: "cookie" } }]);
+        const other = newSession(user.id);
+        await store.createSession(other);
+        expect(await store.deleteUserSession(user.id, other.id, ev("session.revoked", { userId: user.id, sessionId: other.id }))).toBe(true);
+        expect(await store.deleteUserSessions(user.id, undefined, ev("sessions.revoked", { userId: user.id, details: { scope: "all" } }))).toBe(0);
+        expect((await eventsOf(user.id)).map((e) => e.type)).toEqual(["sessions.revoked", "session.revoked", "logout"]);
+      });
+
+      it("a refused change records nothing (unknown user, last admin)", async () => {
+        const admin = await store.createUser(newUser({ role: "admin" }));
+        expect(await store.deleteUser(randomUUID(), ev("account.deleted"))).toBe("not_found");
+        expect(await store.setUserRole(randomUUID(), "admin", T0, ev("role.changed"))).toBe("not_found");
+        // Whether it is the last admin depends on the other tests' admins: only "no event unless ok" is checked.
+        const result = await store.setUserRole(admin.id, "user", T0, ev("role.changed", { userId: admin.id }));
+        expect((await eventsOf(admin.id)).length).toBe(result === "ok" ? 1 : 0);
+      });
+
+      it("a change whose event cannot be written does not happen", async () => {
+        const { user, session } = await userWithSession();
+        await expect(store.setPasswordHash(user.id, "$argon2id$lost", T0, unwritable)).rejects.toThrow();
+        expect((await store.findUserById(user.id))?.passwordHash).toBe(user.passwordHash);
+        const lost = newUser();
+        await expect(store.createUser(lost, { ...unwritable, userId: lost.id })).rejects.toThrow();
+        expect(await store.findUserById(lost.id)).toBeNull();
+        await expect(store.deleteUserSessions(user.id, undefined, unwritable)).rejects.toThrow();
+        await expect(store.deleteSession(session.tokenHash, unwritable)).rejects.toThrow();
+        expect((await store.findSession(session.tokenHash))?.session.id).toBe(session.id);
+        await expect(store.deleteUser(user.id, unwritable)).rejects.toThrow();
+        expect(await store.findUserById(user.id)).not.toBeNull();
+      });
+
+      it("an account's events outlive it", async () => {
+        const user = await store.createUser(newUser());
+        await store.deleteUser(user.id, ev("account.deleted", { userId: user.id }));
+        expect((await eventsOf(user.id)).map((e) => e.type)).toEqual(["account.deleted"]);
+      });
+
+      it("lists by type and time, and pages with a cursor", async () => {
+        const user = await store.createUser(newUser());
+        for (let i = 0; i < 5; i++) await store.events.append(ev(i % 2 ? "login.failure" : "login.success", { userId: user.id, at: T0 + i }));
+        const first = await store.events.list({ userId: user.id, limit: 2 });
+        expect(first.events.map((e) => e.at)).toEqual([T0 + 4, T0 + 3]);
+        const second = await store.events.list({ userId: user.id, limit: 2, cursor: first.nextCursor! });
+        expect(second.events.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+        const last = await store.events.list({ userId: user.id, limit: 2, cursor: second.nextCursor! });
+        expect(last).toMatchObject({ events: [{ at: T0 }], nextCursor: null });
+        const failures = await store.events.list({ userId: user.id, types: ["login.failure"], limit: 10 });
+        expect(failures.events.map((e) => e.at)).toEqual([T0 + 3, T0 + 1]);
+        const window = await store.events.list({ userId: user.id, since: T0 + 1, until: T0 + 3, limit: 10 });
+        expect(window.events.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+      });
+
+      it("prune deletes old events in bounded batches and keeps recent ones", async () => {
+        const user = await store.createUser(newUser());
+        const OLD = T0 - 400 * DAY; // older than anything the other tests write
+        for (let i = 0; i < 3; i++) await store.events.append(ev("login.success", { userId: user.id, at: OLD + i }));
+        await store.events.append(ev("login.success", { userId: user.id, at: T0 }));
+        let removed = 0;
+        let n: number;
+        do {
+          n = await store.events.prune(OLD + 10, 2);
+          expect(n).toBeLessThanOrEqual(2);
+          removed += n;
+        } while (n === 2);
+        expect(removed).toBe(3);
+        expect((await eventsOf(user.id)).map((e) => e.at)).toEqual([T0]);
       });
     });
   });

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteDatabase } from "../../src/store/sqlite/index.js";
+import { createSqliteEventStore } from "../../src/store/sqlite/events.js";
 import { createSqliteTokenStore } from "../../src/store/sqlite/tokens.js";
 import { tempDir } from "../helpers/server.js";
 import { tokenStoreContract } from "./token-store-contract.js";
@@ -17,8 +18,8 @@ tokenStoreContract("sqlite", async () => {
     "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, 'x', 'user', 0, 0)",
   );
   return {
-    tokens: createSqliteTokenStore(db),
-    other: createSqliteTokenStore(second),
+    tokens: createSqliteTokenStore(db, createSqliteEventStore(db, { webhookEvents: false })),
+    other: createSqliteTokenStore(second, createSqliteEventStore(second, { webhookEvents: false })),
     async createUser(id) {
       insertUser.run(id, `${id}@example.com`);
     },

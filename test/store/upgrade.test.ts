@@ -1,7 +1,9 @@
-// A database made by the previous release (schema versions 1 and 2, with
-// data in every table) is upgraded by opening it with this one: nothing is
-// lost, rows of users deleted before the upgrade go (PostgreSQL had no foreign
-// keys on token rows), and from then on deleting a user deletes its token rows.
+// Databases made by earlier releases (schema versions 1 and 2, and 1 to 3,
+// with data in every table) are upgraded by opening them with this one:
+// nothing is lost, rows of users deleted before migration 3 go (PostgreSQL had
+// no foreign keys on token rows), from then on deleting a user deletes its
+// token rows, and migration 4's events table records, and keeps an account's
+// history after the account is deleted.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -18,18 +20,21 @@ import { dropSchema, freshSchemaName, schemaUrl, servicesAvailable, TEST_DATABAS
 const NOW = 1_700_000_000_000;
 const LATER = NOW + 86_400_000;
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
-const shipped = (list: { version: number; sql: string }[]) => list.filter((m) => m.version <= 2);
+const shipped = (list: { version: number; sql: string }[], upTo: number) => list.filter((m) => m.version <= upTo);
+/** Every migration this release has. */
+const CURRENT = [1, 2, 3, 4];
 
-/** The previous release's data: one user with a session and every kind of token row, a setting, an access-token cutoff. */
-const SEED = [
+/** An earlier release's data: one user with a session and every kind of token row, a setting, (v2) an access-token cutoff. */
+const seed = (version: 2 | 3) => [
   `INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'users and sessions', ${NOW}), (2, 'bearer tokens and password resets', ${NOW})`,
+  ...(version === 3 ? [`INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'three', ${NOW})`] : []),
   `INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ('u1', 'kept@example.com', '$argon2id$x', 'user', ${NOW}, ${NOW})`,
   `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at) VALUES ('sh1', 's1', 'u1', ${NOW}, ${NOW}, ${LATER})`,
   `INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ('f1', 'u1', ${NOW}, ${LATER})`,
   `INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES ('rh1', 'f1', 'u1', ${NOW}, ${LATER})`,
   `INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ('ph1', 'u1', ${NOW}, ${LATER})`,
   `INSERT INTO settings (key, value) VALUES ('jwt.key', 'k1')`,
-  `INSERT INTO access_token_cutoffs (user_id, revoked_before) VALUES ('u1', ${NOW})`,
+  ...(version === 2 ? [`INSERT INTO access_token_cutoffs (user_id, revoked_before) VALUES ('u1', ${NOW})`] : []),
 ];
 
 /** What every engine must show after the upgrade, and what deleting the user must then remove. */
@@ -42,8 +47,14 @@ async function expectUpgraded(store: Store, count: (table: string) => Promise<nu
   expect(await count("refresh_tokens")).toBe(1);
   expect(await count("reset_tokens")).toBe(1);
 
-  expect(await store.deleteUser("u1")).toBe("ok");
+  expect(await count("events")).toBe(0);
+  const event = { type: "account.deleted", at: NOW, ip: "192.0.2.1", details: { by: "test" } };
+  expect(await store.deleteUser("u1", { ...event, userId: "u1" })).toBe("ok");
   for (const table of ["sessions", "refresh_families", "refresh_tokens", "reset_tokens"]) expect(await count(table)).toBe(0);
+  // No foreign key to users: the account's history outlives it.
+  const { events } = await store.events.list({ userId: "u1", limit: 10 });
+  expect(events).toMatchObject([{ type: "account.deleted", userId: "u1", at: NOW, ip: "192.0.2.1", details: { by: "test" } }]);
+  expect(events[0]!.id).toMatch(/^evt_[A-Za-z0-9_-]{22}$/);
 }
 
 describe("upgrading a SQLite database made by the previous release", () => {
@@ -51,22 +62,22 @@ describe("upgrading a SQLite database made by the previous release", () => {
   afterAll(() => dir.remove());
 
   it("keeps the shipped steps as they shipped", () => {
-    expect(shipped(sqliteMigrations).map((m) => sha(m.sql))).toEqual(["9205099934e403b1", "f7e9e1881e013481"]);
+    expect(shipped(sqliteMigrations, 3).map((m) => sha(m.sql))).toEqual(["9205099934e403b1", "f7e9e1881e013481", "5dfd219f83eff958"]);
   });
 
-  it("applies migration 3 and keeps every row", async () => {
-    const path = join(dir.path, "old.db");
+  it.each([2, 3] as const)("upgrades a version-%i database and keeps every row", async (version) => {
+    const path = join(dir.path, `old-${version}.db`);
     const old = new Database(path);
     old.pragma("foreign_keys = ON");
     old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    for (const m of shipped(sqliteMigrations)) old.exec(m.sql);
-    for (const sql of SEED) old.exec(sql);
+    for (const m of shipped(sqliteMigrations, version)) old.exec(m.sql);
+    for (const sql of seed(version)) old.exec(sql);
     old.close();
 
     const store = createSqliteStore(path);
     const count = async (table: string) => store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
     try {
-      expect(store.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual([1, 2, 3]);
+      expect(store.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual(CURRENT);
       expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'access_token_cutoffs'").get()).toBeUndefined();
       await expectUpgraded(store, count);
     } finally {
@@ -79,28 +90,30 @@ const pgUp = await servicesAvailable(["postgres"], "PostgreSQL upgrade from the 
 
 describe.skipIf(!pgUp)("upgrading a PostgreSQL schema made by the previous release", () => {
   it("keeps the shipped steps as they shipped", () => {
-    expect(shipped(postgresMigrations).map((m) => sha(m.sql))).toEqual(["1b5fd958f1885536", "641d53bcffad63ef"]);
+    expect(shipped(postgresMigrations, 3).map((m) => sha(m.sql))).toEqual(["1b5fd958f1885536", "641d53bcffad63ef", "7b45b387d8596e69"]);
   });
 
-  it("applies migration 3: keeps every row, drops token rows of users deleted before it, cascades after it", async () => {
+  it.each([2, 3] as const)("upgrades a version-%i schema: keeps every row, drops token rows of users deleted before migration 3, cascades after it", async (version) => {
     const schema = freshSchemaName();
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
     try {
       await admin.query(`CREATE SCHEMA "${schema}"; SET search_path TO "${schema}"`);
       await admin.query("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)");
-      for (const m of shipped(postgresMigrations)) await admin.query(m.sql);
-      for (const sql of SEED) await admin.query(sql);
-      // Rows of a user deleted under the previous release: it had no foreign key to stop them.
-      await admin.query(`INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ('f-ghost', 'ghost', ${NOW}, ${LATER})`);
-      await admin.query(`INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES ('rh-ghost', 'f-ghost', 'ghost', ${NOW}, ${LATER})`);
-      await admin.query(`INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ('ph-ghost', 'ghost', ${NOW}, ${LATER})`);
+      for (const m of shipped(postgresMigrations, version)) await admin.query(m.sql);
+      for (const sql of seed(version)) await admin.query(sql);
+      if (version === 2) {
+        // Rows of a user deleted under that release: it had no foreign key to stop them.
+        await admin.query(`INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ('f-ghost', 'ghost', ${NOW}, ${LATER})`);
+        await admin.query(`INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES ('rh-ghost', 'f-ghost', 'ghost', ${NOW}, ${LATER})`);
+        await admin.query(`INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ('ph-ghost', 'ghost', ${NOW}, ${LATER})`);
+      }
 
       const store = await createPostgresStore(schemaUrl(schema));
       const count = async (table: string) => Number((await store.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
       try {
         const versions = await store.pool.query("SELECT version FROM schema_migrations ORDER BY version");
-        expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+        expect(versions.rows.map((r) => r.version)).toEqual(CURRENT);
         expect((await store.pool.query("SELECT to_regclass('access_token_cutoffs') AS t")).rows[0].t).toBeNull();
         expect((await store.pool.query("SELECT count(*)::int AS n FROM refresh_families WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
         expect((await store.pool.query("SELECT count(*)::int AS n FROM reset_tokens WHERE user_id = 'ghost'")).rows[0].n).toBe(0);

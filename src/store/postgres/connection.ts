@@ -13,6 +13,8 @@ export interface PostgresOptions {
   queryTimeoutMs?: number;
   /** Apply pending migrations before returning (default true). */
   autoMigrate?: boolean;
+  /** Mark each new event for the webhook deliverer (WEBHOOK_URL is set). */
+  webhookEvents?: boolean;
 }
 
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

@@ -7,8 +7,10 @@ import { ConfigError } from "../../config.js";
 import { createBatchLoader } from "../batch.js";
 import { connectionOf, createPostgresPool, type PostgresOptions } from "./connection.js";
 import { migratePostgres, pendingPostgresMigrations } from "./migrate.js";
+import { createPostgresEventStore } from "./events.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { createPostgresOutbox } from "./outbox.js";
+import type { NewEvent } from "../event-store.js";
 import type { TokenStore } from "../token-store.js";
 import {
   EmailTakenError,
@@ -91,9 +93,29 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 
   const db = connectionOf(pool);
   const { query } = db;
+  const events = createPostgresEventStore(db, { webhookEvents: options.webhookEvents ?? false });
+
+  /**
+   * One statement and its event (if any) in one transaction; the event is
+   * written only when `happened` says the statement changed something.
+   */
+  const recorded = async (
+    text: string,
+    params: unknown[],
+    event: NewEvent | undefined,
+    happened: (r: pg.QueryResult) => boolean = () => true,
+  ): Promise<pg.QueryResult> => {
+    if (!event) return query(text, params);
+    return db.transaction(async (client) => {
+      const r = await client.query(text, params);
+      if (happened(r)) await events.insert(client, event);
+      return r;
+    });
+  };
+  const changedRows = (r: pg.QueryResult) => (r.rowCount ?? 0) > 0;
 
   /** Runs `write` only if an admin would remain, in one transaction holding the admins lock. */
-  const guardAdmins = (userId: string, write: (c: pg.PoolClient) => Promise<unknown>): Promise<AdminGuardedResult> =>
+  const guardAdmins = (userId: string, write: (c: pg.PoolClient) => Promise<unknown>, event: NewEvent | undefined): Promise<AdminGuardedResult> =>
     db.transaction(async (client) => {
       // Two admins demoting each other at once: the second waits here and then sees the first's commit.
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [adminLockKey]);
@@ -106,10 +128,11 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       if (!user) return "not_found";
       if (user.role === "admin" && Number(user.others) === 0) return "last_admin";
       await write(client);
+      if (event) await events.insert(client, event);
       return "ok";
     });
 
-  const tokens: TokenStore = createPostgresTokenStore(db);
+  const tokens: TokenStore = createPostgresTokenStore(db, events.insert);
 
   // Session reads, batched (see batch.ts): the hot path of every authenticated
   // request. One batch in flight at a time: the lookups that arrive during a
@@ -157,12 +180,14 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     schema,
     tokens,
     webhooks: createPostgresOutbox(db),
+    events: { append: events.append, list: events.list, prune: events.prune },
 
-    async createUser(user) {
+    async createUser(user, event) {
       try {
-        await query(
+        await recorded(
           `INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
           [user.id, user.email, user.passwordHash, user.role, user.createdAt],
+          event,
         );
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
@@ -176,11 +201,11 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       return rows[0] ? toUser(rows[0]) : null;
     },
     findUserById: findUsers,
-    async setPasswordHash(userId, passwordHash, now) {
-      await query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3", [passwordHash, now, userId]);
+    async setPasswordHash(userId, passwordHash, now, event) {
+      await recorded("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3", [passwordHash, now, userId], event);
     },
-    async recordLogin(userId, now) {
-      await query("UPDATE users SET last_login_at = $1 WHERE id = $2", [now, userId]);
+    async recordLogin(userId, now, event) {
+      await recorded("UPDATE users SET last_login_at = $1 WHERE id = $2", [now, userId], event);
     },
     async listUsers({ limit, cursor, emailPrefix }) {
       const { rows } = await query<UserRecord>(
@@ -190,16 +215,16 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       const users = rows.slice(0, limit).map(toUser);
       return { users, nextCursor: rows.length > limit ? users[users.length - 1]!.id : null };
     },
-    async setUserRole(userId, role, now) {
+    async setUserRole(userId, role, now, event) {
       if (role === "admin") {
-        const r = await query("UPDATE users SET role = 'admin', updated_at = $1 WHERE id = $2", [now, userId]);
-        return (r.rowCount ?? 0) > 0 ? "ok" : "not_found";
+        const r = await recorded("UPDATE users SET role = 'admin', updated_at = $1 WHERE id = $2", [now, userId], event, changedRows);
+        return changedRows(r) ? "ok" : "not_found";
       }
-      return guardAdmins(userId, (c) => c.query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", [role, now, userId]));
+      return guardAdmins(userId, (c) => c.query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", [role, now, userId]), event);
     },
-    async deleteUser(userId) {
+    async deleteUser(userId, event) {
       // Sessions go by ON DELETE CASCADE.
-      return guardAdmins(userId, (c) => c.query("DELETE FROM users WHERE id = $1", [userId]));
+      return guardAdmins(userId, (c) => c.query("DELETE FROM users WHERE id = $1", [userId]), event);
     },
 
     async createSession(s) {
@@ -215,8 +240,16 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       const r = await query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", [lastSeenAt, tokenHash]);
       return (r.rowCount ?? 0) > 0;
     },
-    async deleteSession(tokenHash) {
-      await query("DELETE FROM sessions WHERE token_hash = $1", [tokenHash]);
+    async deleteSession(tokenHash, event) {
+      if (!event) return void (await query("DELETE FROM sessions WHERE token_hash = $1", [tokenHash]));
+      await db.transaction(async (client) => {
+        const { rows } = await client.query<{ id: string; user_id: string }>(
+          "DELETE FROM sessions WHERE token_hash = $1 RETURNING id, user_id",
+          [tokenHash],
+        );
+        const gone = rows[0];
+        if (gone) await events.insert(client, { ...event, userId: event.userId ?? gone.user_id, sessionId: event.sessionId ?? gone.id });
+      });
     },
     async listUserSessions(userId) {
       const { rows } = await query<SessionRecord>(
@@ -225,19 +258,20 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       );
       return rows.map(toSession);
     },
-    async deleteUserSession(userId, sessionId) {
-      const r = await query("DELETE FROM sessions WHERE user_id = $1 AND id = $2", [userId, sessionId]);
-      return (r.rowCount ?? 0) > 0;
+    async deleteUserSession(userId, sessionId, event) {
+      const r = await recorded("DELETE FROM sessions WHERE user_id = $1 AND id = $2", [userId, sessionId], event, changedRows);
+      return changedRows(r);
     },
-    async deleteUserSessions(userId, exceptTokenHash) {
-      const r = await query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2", [
-        userId,
-        exceptTokenHash ?? null,
-      ]);
+    async deleteUserSessions(userId, exceptTokenHash, event) {
+      const r = await recorded(
+        "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2",
+        [userId, exceptTokenHash ?? null],
+        event,
+      );
       return r.rowCount ?? 0;
     },
-    async deleteAllSessions() {
-      const r = await query("DELETE FROM sessions");
+    async deleteAllSessions(event) {
+      const r = await recorded("DELETE FROM sessions", [], event);
       return r.rowCount ?? 0;
     },
     async pruneSessions(now, idleTimeoutMs, limit) {

@@ -14,11 +14,12 @@
 import type pg from "pg";
 import type { RotateResult, TokenStore } from "../token-store.js";
 import type { Connection } from "./connection.js";
+import type { InsertEvent } from "./events.js";
 
 /** BIGINT columns arrive as strings from pg; times fit a double exactly. */
 const num = (v: string | number) => Number(v);
 
-export function createPostgresTokenStore(db: Connection): TokenStore {
+export function createPostgresTokenStore(db: Connection, insertEvent: InsertEvent): TokenStore {
   const { query, transaction } = db;
   return {
     async createRefreshFamily(f) {
@@ -37,7 +38,7 @@ export function createPostgresTokenStore(db: Connection): TokenStore {
       });
     },
 
-    async rotateRefreshToken(tokenHash, next, now): Promise<RotateResult> {
+    async rotateRefreshToken(tokenHash, next, now, reuseEvent): Promise<RotateResult> {
       return transaction(async (db) => {
         // The family row first (see the lock order above). A revocation that
         // holds it makes us wait, and then the family is gone: no row.
@@ -67,20 +68,22 @@ export function createPostgresTokenStore(db: Connection): TokenStore {
         if (seen.rows[0] && seen.rows[0].used_at !== null) {
           // A rotated token came back: someone holds a copy. End the whole family (its row is ours already).
           await db.query("DELETE FROM refresh_families WHERE id = $1", [family.id]);
+          if (reuseEvent) await insertEvent(db, { ...reuseEvent, userId: family.user_id });
           return { status: "reused", userId: family.user_id, familyId: family.id };
         }
         return { status: "invalid" };
       });
     },
 
-    async revokeRefreshFamilyOf(tokenHash) {
+    async revokeRefreshFamilyOf(tokenHash, event) {
       // One statement: the family row, then (by the cascade) its tokens; retried like the rest if it is a deadlock victim.
       return transaction(async (db) => {
-        const r = await db.query(
-          "DELETE FROM refresh_families WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
+        const { rows } = await db.query<{ user_id: string }>(
+          "DELETE FROM refresh_families WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) RETURNING user_id",
           [tokenHash],
         );
-        return (r.rowCount ?? 0) > 0;
+        if (rows[0] && event) await insertEvent(db, { ...event, userId: rows[0].user_id });
+        return rows.length > 0;
       });
     },
     async revokeUserRefreshFamilies(userId) {

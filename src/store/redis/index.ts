@@ -11,9 +11,16 @@
 //
 // Every read-modify-write is one Lua script, so it is atomic: a touch only
 // updates a session that exists, so a deleted session can never come back.
+//
+// Events stay in SQL. Redis and SQL share no transaction, so the event of a
+// session change is written to SQL first, then Redis changes: a change that
+// was acknowledged always has its event (should the Redis step then fail, the
+// client gets a 503 and the event records an attempt that may not have ended
+// the session; it can simply be repeated).
 // Scripts build some key names from the prefix, so this targets a single
 // Redis (or a primary with replicas), not Redis Cluster.
 import { Redis } from "ioredis";
+import type { NewEvent } from "../event-store.js";
 import { StoreUnavailableError, type SessionRow, type Store } from "../store.js";
 
 export interface RedisStoreOptions {
@@ -245,8 +252,28 @@ export async function createRedisStore(
     }
   };
 
-  const deleteUserSessions = (userId: string, exceptTokenHash?: string) =>
-    r(() => scripts.deleteUserSessions(k.userSessions(userId), k.bySeen, k.byExpiry, prefix, exceptTokenHash ?? ""));
+  const listUserSessions = async (userId: string): Promise<SessionRow[]> => {
+    const hashes = await r(() => client.smembers(k.userSessions(userId)));
+    if (hashes.length === 0) return [];
+    const pipeline = client.pipeline();
+    for (const th of hashes) pipeline.hgetall(k.session(th));
+    const results = (await r(() => pipeline.exec())) ?? [];
+    const sessions: SessionRow[] = [];
+    const stale: string[] = [];
+    results.forEach(([err, h], i) => {
+      const fields = h as Record<string, string>;
+      if (!err && fields.id) sessions.push(toSession(hashes[i]!, fields));
+      else if (!err) stale.push(hashes[i]!);
+    });
+    // Keys that expired natively leave their name in the set; tidy up as we go.
+    if (stale.length > 0) await r(() => client.srem(k.userSessions(userId), ...stale));
+    return sessions.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  };
+
+  const deleteUserSessions = async (userId: string, exceptTokenHash?: string, event?: NewEvent) => {
+    if (event) await sql.events.append(event);
+    return r(() => scripts.deleteUserSessions(k.userSessions(userId), k.bySeen, k.byExpiry, prefix, exceptTokenHash ?? ""));
+  };
 
   return {
     engine: `${sql.engine}+redis`,
@@ -255,16 +282,17 @@ export async function createRedisStore(
     // Bearer and reset tokens are durable records: they stay in SQL.
     tokens: sql.tokens,
     webhooks: sql.webhooks, // events live in SQL
+    events: sql.events,
 
-    createUser: (user) => sql.createUser(user),
+    createUser: (user, event) => sql.createUser(user, event),
     findUserByEmail: (email) => sql.findUserByEmail(email),
     findUserById: (id) => sql.findUserById(id),
-    setPasswordHash: (userId, hash, now) => sql.setPasswordHash(userId, hash, now),
-    recordLogin: (userId, now) => sql.recordLogin(userId, now),
+    setPasswordHash: (userId, hash, now, event) => sql.setPasswordHash(userId, hash, now, event),
+    recordLogin: (userId, now, event) => sql.recordLogin(userId, now, event),
     listUsers: (options) => sql.listUsers(options),
-    setUserRole: (userId, role, now) => sql.setUserRole(userId, role, now),
-    async deleteUser(userId) {
-      const result = await sql.deleteUser(userId);
+    setUserRole: (userId, role, now, event) => sql.setUserRole(userId, role, now, event),
+    async deleteUser(userId, event) {
+      const result = await sql.deleteUser(userId, event);
       // The user row is gone first, so findSession already refuses these sessions even if this step fails.
       if (result === "ok") await deleteUserSessions(userId);
       return result;
@@ -294,31 +322,25 @@ export async function createRedisStore(
     async touchSession(tokenHash, lastSeenAt) {
       return (await r(() => scripts.touchSession(k.session(tokenHash), k.bySeen, lastSeenAt, tokenHash, idleMs, prefix))) === 1;
     },
-    async deleteSession(tokenHash) {
+    async deleteSession(tokenHash, event) {
+      if (event) {
+        const [id, userId] = await r(() => client.hmget(k.session(tokenHash), "id", "userId"));
+        if (id === null || userId === null) return; // no such session: nothing to end, nothing to record
+        await sql.events.append({ ...event, userId: event.userId ?? userId, sessionId: event.sessionId ?? id });
+      }
       await r(() => scripts.deleteSession(k.session(tokenHash), k.bySeen, k.byExpiry, tokenHash, prefix));
     },
-    async listUserSessions(userId) {
-      const hashes = await r(() => client.smembers(k.userSessions(userId)));
-      if (hashes.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const th of hashes) pipeline.hgetall(k.session(th));
-      const results = (await r(() => pipeline.exec())) ?? [];
-      const sessions: SessionRow[] = [];
-      const stale: string[] = [];
-      results.forEach(([err, h], i) => {
-        const fields = h as Record<string, string>;
-        if (!err && fields.id) sessions.push(toSession(hashes[i]!, fields));
-        else if (!err) stale.push(hashes[i]!);
-      });
-      // Keys that expired natively leave their name in the set; tidy up as we go.
-      if (stale.length > 0) await r(() => client.srem(k.userSessions(userId), ...stale));
-      return sessions.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    },
-    async deleteUserSession(userId, sessionId) {
+    listUserSessions,
+    async deleteUserSession(userId, sessionId, event) {
+      if (event) {
+        if (!(await listUserSessions(userId)).some((s) => s.id === sessionId)) return false;
+        await sql.events.append(event);
+      }
       return (await r(() => scripts.deleteUserSession(k.userSessions(userId), k.bySeen, k.byExpiry, prefix, sessionId))) === 1;
     },
     deleteUserSessions,
-    async deleteAllSessions() {
+    async deleteAllSessions(event) {
+      if (event) await sql.events.append(event);
       // SCAN in batches, each deleted by one short script (key, user set and
       // index entries together): Redis is never blocked for the whole keyspace,
       // and a session's index entries never outlive it or it them.

@@ -7,8 +7,10 @@ import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations.js";
 import { createBatchLoader } from "../batch.js";
 import { attachSessionCache } from "./cache.js";
+import { createSqliteEventStore } from "./events.js";
 import { createSqliteTokenStore } from "./tokens.js";
 import { createSqliteOutbox } from "./outbox.js";
+import type { NewEvent } from "../event-store.js";
 import {
   EmailTakenError,
   StoreUnavailableError,
@@ -131,6 +133,8 @@ export function migrateSqlite(db: Database.Database): number[] {
 export interface SqliteStoreOptions {
   /** Session+user reads kept in process (see cache.ts); 0 turns the cache off. */
   sessionCacheSize?: number;
+  /** Mark each new event for the webhook deliverer (WEBHOOK_URL is set). */
+  webhookEvents?: boolean;
 }
 
 export const DEFAULT_SESSION_CACHE_SIZE = 10_000;
@@ -142,6 +146,18 @@ export function createSqliteStore(
   const db = openSqliteDatabase(path);
   // Every write method below states its effect on the cache.
   const cache = attachSessionCache(db, options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE);
+  const events = createSqliteEventStore(db, { webhookEvents: options.webhookEvents ?? false });
+  /** The write and its event (if any) in one transaction: both commit or neither. */
+  const recorded = <T>(write: () => T, event: NewEvent | undefined, happened: (result: T) => boolean = () => true): T => {
+    if (!event) return write();
+    return db
+      .transaction(() => {
+        const result = write();
+        if (happened(result)) events.insert(event);
+        return result;
+      })
+      .immediate();
+  };
 
   const insertUser = db.prepare(
     `INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
@@ -163,7 +179,7 @@ export function createSqliteStore(
       WHERE s.token_hash = ?`,
   );
   const touch = db.prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
-  const deleteByHash = db.prepare("DELETE FROM sessions WHERE token_hash = ?");
+  const deleteByHash = db.prepare("DELETE FROM sessions WHERE token_hash = ? RETURNING id, user_id");
   const deleteByUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?");
   const sessionsOfUser = db.prepare("SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id");
   const deleteOneOfUser = db.prepare("DELETE FROM sessions WHERE user_id = ? AND id = ?");
@@ -188,14 +204,18 @@ export function createSqliteStore(
     "DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE reset_at <= ? LIMIT ?)",
   );
 
-  /** Runs a role-changing write only if an admin would remain; one transaction, so two admins cannot demote each other. */
-  const guardAdmins = (userId: string, write: () => void): AdminGuardedResult =>
+  /**
+   * Runs a role-changing write only if an admin would remain, with its event;
+   * one transaction, so two admins cannot demote each other.
+   */
+  const guardAdmins = (userId: string, write: () => void, event: NewEvent | undefined): AdminGuardedResult =>
     db
       .transaction((): AdminGuardedResult => {
         const user = userById.get(userId) as UserRecord | undefined;
         if (!user) return "not_found";
         if (user.role === "admin" && (otherAdmins.get(userId) as number) === 0) return "last_admin";
         write();
+        if (event) events.insert(event);
         return "ok";
       })
       .immediate();
@@ -225,12 +245,13 @@ export function createSqliteStore(
   return mappingSqliteErrors({
     engine: "sqlite" as const,
     db,
-    tokens: mappingSqliteErrors(createSqliteTokenStore(db)),
+    tokens: mappingSqliteErrors(createSqliteTokenStore(db, events)),
     webhooks: mappingSqliteErrors(createSqliteOutbox(db)),
+    events: mappingSqliteErrors({ append: events.append, list: events.list, prune: events.prune }),
 
-    async createUser(user) {
+    async createUser(user, event) {
       try {
-        insertUser.run(user);
+        recorded(() => insertUser.run(user), event);
       } catch (err) {
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new EmailTakenError();
         throw err;
@@ -245,12 +266,12 @@ export function createSqliteStore(
       const r = userById.get(id) as UserRecord | undefined;
       return r ? toUser(r) : null;
     },
-    async setPasswordHash(userId, passwordHash, now) {
-      setPassword.run(passwordHash, now, userId);
+    async setPasswordHash(userId, passwordHash, now, event) {
+      recorded(() => setPassword.run(passwordHash, now, userId), event);
       cache.forgetUser(userId);
     },
-    async recordLogin(userId, now) {
-      setLastLogin.run(now, userId);
+    async recordLogin(userId, now, event) {
+      recorded(() => setLastLogin.run(now, userId), event);
       cache.forgetUser(userId);
     },
     async listUsers({ limit, cursor, emailPrefix }) {
@@ -258,17 +279,18 @@ export function createSqliteStore(
       const users = rows.slice(0, limit).map(toUser);
       return { users, nextCursor: rows.length > limit ? users[users.length - 1]!.id : null };
     },
-    async setUserRole(userId, role, now) {
+    async setUserRole(userId, role, now, event) {
       cache.forgetUser(userId);
       if (role === "admin") {
-        return setRole.run(role, now, userId).changes > 0 ? "ok" : "not_found";
+        const promoted = recorded(() => setRole.run(role, now, userId).changes > 0, event, (changed) => changed);
+        return promoted ? "ok" : "not_found";
       }
-      return guardAdmins(userId, () => setRole.run(role, now, userId));
+      return guardAdmins(userId, () => setRole.run(role, now, userId), event);
     },
-    async deleteUser(userId) {
+    async deleteUser(userId, event) {
       cache.forgetUser(userId);
       // Sessions, refresh families and reset links go by ON DELETE CASCADE.
-      return guardAdmins(userId, () => deleteUserRow.run(userId));
+      return guardAdmins(userId, () => deleteUserRow.run(userId), event);
     },
 
     async createSession(session) {
@@ -281,24 +303,28 @@ export function createSqliteStore(
       else cache.forget(tokenHash);
       return touched;
     },
-    async deleteSession(tokenHash) {
+    async deleteSession(tokenHash, event) {
       cache.forget(tokenHash);
-      deleteByHash.run(tokenHash);
+      if (!event) return void deleteByHash.run(tokenHash);
+      db.transaction(() => {
+        const gone = deleteByHash.get(tokenHash) as { id: string; user_id: string } | undefined;
+        if (gone) events.insert({ ...event, userId: event.userId ?? gone.user_id, sessionId: event.sessionId ?? gone.id });
+      }).immediate();
     },
     async listUserSessions(userId) {
       return (sessionsOfUser.all(userId) as SessionRecord[]).map(toSession);
     },
-    async deleteUserSession(userId, sessionId) {
+    async deleteUserSession(userId, sessionId, event) {
       cache.forgetUser(userId);
-      return deleteOneOfUser.run(userId, sessionId).changes > 0;
+      return recorded(() => deleteOneOfUser.run(userId, sessionId).changes > 0, event, (deleted) => deleted);
     },
-    async deleteUserSessions(userId, exceptTokenHash) {
+    async deleteUserSessions(userId, exceptTokenHash, event) {
       cache.forgetUser(userId);
-      return deleteByUser.run(userId, exceptTokenHash ?? null).changes;
+      return recorded(() => deleteByUser.run(userId, exceptTokenHash ?? null).changes, event);
     },
-    async deleteAllSessions() {
+    async deleteAllSessions(event) {
       cache.clear();
-      return deleteEverySession.run().changes;
+      return recorded(() => deleteEverySession.run().changes, event);
     },
     async pruneSessions(now, idleTimeoutMs, limit) {
       const removed = prune.run({ now, idle: idleTimeoutMs, limit }).changes;

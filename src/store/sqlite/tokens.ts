@@ -3,9 +3,11 @@
 // it holds the write lock from the start, which also serialises it against
 // other processes on the same file.
 import type Database from "better-sqlite3";
+import type { NewEvent } from "../event-store.js";
 import type { RotateResult, TokenStore } from "../token-store.js";
+import type { SqliteEvents } from "./events.js";
 
-export function createSqliteTokenStore(db: Database.Database): TokenStore {
+export function createSqliteTokenStore(db: Database.Database, events: Pick<SqliteEvents, "insert">): TokenStore {
   const insertFamily = db.prepare(
     "INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
   );
@@ -48,7 +50,7 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
     "DELETE FROM reset_tokens WHERE token_hash IN (SELECT token_hash FROM reset_tokens WHERE expires_at <= ? LIMIT ?)",
   );
 
-  const rotate = db.transaction((hash: string, next: { tokenHash: string; expiresAt: number }, now: number): RotateResult => {
+  const rotate = db.transaction((hash: string, next: { tokenHash: string; expiresAt: number }, now: number, reuse?: NewEvent): RotateResult => {
     const won = markUsed.get({ hash, now }) as { family_id: string; user_id: string } | undefined;
     if (won) {
       const cap = familyExpiry.get(won.family_id) as number;
@@ -59,14 +61,17 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
     if (seen?.used_at != null) {
       // A rotated token came back: someone holds a copy. End the whole family.
       deleteFamily.run(seen.family_id);
+      if (reuse) events.insert({ ...reuse, userId: seen.user_id });
       return { status: "reused", userId: seen.user_id, familyId: seen.family_id };
     }
     return { status: "invalid" };
   });
 
-  const revokeFamilyOf = db.transaction((hash: string): boolean => {
-    const seen = refreshByHash.get(hash) as { family_id: string } | undefined;
-    return seen ? deleteFamily.run(seen.family_id).changes > 0 : false;
+  const revokeFamilyOf = db.transaction((hash: string, event?: NewEvent): boolean => {
+    const seen = refreshByHash.get(hash) as { family_id: string; user_id: string } | undefined;
+    const revoked = seen ? deleteFamily.run(seen.family_id).changes > 0 : false;
+    if (revoked && event) events.insert({ ...event, userId: seen!.user_id });
+    return revoked;
   });
   // One transaction each, like PostgreSQL: a failure leaves nothing half revoked.
   const revokeUser = db.transaction((userId: string): number => {
@@ -92,11 +97,11 @@ export function createSqliteTokenStore(db: Database.Database): TokenStore {
         insertRefresh.run(f.tokenHash, f.familyId, f.userId, f.now, Math.min(f.expiresAt, f.familyExpiresAt));
       }).immediate();
     },
-    async rotateRefreshToken(tokenHash, next, now) {
-      return rotate.immediate(tokenHash, next, now);
+    async rotateRefreshToken(tokenHash, next, now, reuseEvent) {
+      return rotate.immediate(tokenHash, next, now, reuseEvent);
     },
-    async revokeRefreshFamilyOf(tokenHash) {
-      return revokeFamilyOf.immediate(tokenHash);
+    async revokeRefreshFamilyOf(tokenHash, event) {
+      return revokeFamilyOf.immediate(tokenHash, event);
     },
     async revokeUserRefreshFamilies(userId) {
       return deleteFamiliesOfUser.run(userId).changes;

@@ -1,0 +1,59 @@
+// The security events Latchkey records (README "Events" has this table),
+// and how a request's context becomes part of one. The store writes them
+// (store/event-store.ts); the account lifecycle and the routes say which.
+import type { EventDetails, NewEvent } from "./store/event-store.js";
+
+/** Every event type, with what it means. */
+export const EVENT_TYPES = {
+  signup: "An account was created (details.via: signup, cli or bootstrap)",
+  "login.success": "A password was accepted and a session or token pair issued (details.client: cookie or bearer)",
+  "login.failure": "A wrong password for an existing account, or an unknown email (userId null)",
+  "login.locked": "Repeated failures locked sign-in for the account (details.scope: account, or client for one address)",
+  logout: "A session was ended by logging out (details.client: cookie or bearer)",
+  "session.revoked": "One session was ended from the session list",
+  "sessions.revoked": "Every session of the account ended (details.scope: all, or others: all but the current one)",
+  "sessions.revoked_everywhere": "Every session of every account ended (userId null)",
+  "password.changed": "The password was changed by its owner",
+  "password.reset": "The password was set through a reset link",
+  "password.reset_requested": "A reset link was sent",
+  "password.confirm_failure": "A wrong current password was given for a password change or an account deletion",
+  "role.changed": "The role changed (details.from, details.to)",
+  "account.deleted": "The account was deleted",
+  "token.reuse_detected": "A refresh token that had already been used came back: its family was ended",
+} as const;
+
+export type EventType = keyof typeof EVENT_TYPES;
+
+/** Who acted and from where: what a request (or the CLI) knows about an event. */
+export interface EventContext {
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  /** The admin acting on someone else's account. */
+  actorId?: string | null | undefined;
+  /** The current session's public id. */
+  sessionId?: string | null | undefined;
+  /** "cli" for the command line, "bootstrap" for the first admin from ADMIN_EMAIL. */
+  via?: "cli" | "bootstrap" | undefined;
+}
+
+const MAX_USER_AGENT = 512;
+
+/** An event of `type` about `userId` at `at`, in this context. */
+export function newEvent(
+  type: EventType,
+  at: number,
+  context: EventContext,
+  userId: string | null,
+  details: EventDetails = {},
+): NewEvent {
+  return {
+    type,
+    at,
+    userId,
+    actorId: context.actorId ?? null,
+    sessionId: context.sessionId ?? null,
+    ip: context.ip ?? null,
+    userAgent: context.userAgent ? context.userAgent.slice(0, MAX_USER_AGENT) : null,
+    details: context.via ? { ...details, via: context.via } : details,
+  };
+}
