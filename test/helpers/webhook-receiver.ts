@@ -34,6 +34,10 @@ export const newWebhookSecret = () => `whsec_${randomBytes(32).toString("base64"
 export interface WebhookReceiver {
   url: string;
   received: Received[];
+  /** Requests that arrived while another with the same webhook-id was still being answered (two senders at once). */
+  overlaps: string[];
+  /** Answers are sent this long after a request arrived (widens the window overlaps are seen in). */
+  delay(ms: number): void;
   /** Changes how later requests are answered. */
   respond(responder: Responder | number | "hang"): void;
   /** Resolves once `check(received)` holds (re-checked on every request); the test's timeout bounds the wait. */
@@ -54,6 +58,9 @@ export async function startWebhookReceiver(secret: string, path = "/hook"): Prom
   let waiters: { check: (r: Received[]) => boolean; resolve: () => void }[] = [];
   let hangWaiters: (() => void)[] = [];
   const held = new Set<ServerResponse>();
+  const overlaps: string[] = [];
+  const inFlight = new Map<string, number>();
+  let delayMs = 0;
   const sockets = new Set<Socket>();
 
   const notify = () => {
@@ -61,6 +68,11 @@ export async function startWebhookReceiver(secret: string, path = "/hook"): Prom
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const arriving = String(req.headers["webhook-id"] ?? "");
+    if ((inFlight.get(arriving) ?? 0) > 0) overlaps.push(arriving);
+    inFlight.set(arriving, (inFlight.get(arriving) ?? 0) + 1);
+    const done = () => inFlight.set(arriving, inFlight.get(arriving)! - 1);
+    res.on("close", done);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -78,15 +90,22 @@ export async function startWebhookReceiver(secret: string, path = "/hook"): Prom
       }
       const entry = { id: headers["webhook-id"], timestamp: headers["webhook-timestamp"], signature: headers["webhook-signature"], body, payload, verified: payload !== null };
       const answer = req.method === "POST" && req.url === path ? responder(entry, received.length) : 404;
-      received.push({ ...entry, answered: answer });
       if (answer === "hang") {
+        received.push({ ...entry, answered: answer });
         held.add(res);
         for (const w of hangWaiters) w();
         hangWaiters = [];
-      } else {
-        res.writeHead(answer, { "content-type": "text/plain" }).end("ok");
+        notify();
+        return;
       }
-      notify();
+      // Recorded once answered: a test that sees it acknowledged knows the sender got the 2xx (unless cut).
+      const reply = () => {
+        res.writeHead(answer, { "content-type": "text/plain" }).end("ok");
+        received.push({ ...entry, answered: answer });
+        notify();
+      };
+      if (delayMs > 0) setTimeout(reply, delayMs);
+      else reply();
     });
   };
 
@@ -115,6 +134,10 @@ export async function startWebhookReceiver(secret: string, path = "/hook"): Prom
   return {
     url: `http://127.0.0.1:${port}${path}`,
     received,
+    overlaps,
+    delay(ms) {
+      delayMs = ms;
+    },
     respond(r) {
       responder = typeof r === "function" ? r : () => r;
     },
