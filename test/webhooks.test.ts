@@ -3,14 +3,18 @@
 // Standard Webhooks reference library. The server's clock is the test's:
 // retries become due when the test moves it, so nothing here waits on a
 // timer's length, only on things happening in order.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPostgresPool } from "../src/store/postgres/connection.js";
 import { BACKOFF } from "../src/webhooks/deliverer.js";
 import { cookiePair, request, uniqueEmail } from "./helpers/http.js";
-import { startTestServer, type TestServer } from "./helpers/server.js";
+import { ROOT } from "./helpers/process.js";
+import { FAST_ARGON2, startTestServer, type TestServer } from "./helpers/server.js";
 import { newWebhookSecret, startWebhookReceiver, type Received, type WebhookReceiver } from "./helpers/webhook-receiver.js";
 
 const ADMIN_PASSWORD = "admin passphrase 1";
@@ -158,6 +162,19 @@ describe("webhook delivery", () => {
     await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }));
   });
 
+  it("a redirect is a failed attempt, never followed (it could lead to another host)", async () => {
+    const c = await setup();
+    c.receiver.respond((r) => (r.path.includes("followed") ? 200 : 307));
+    const id = await c.events.insert({ userId: "usr_redirect" });
+    await c.receiver.until((rs) => rs.some(of(id)));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    expect(c.receiver.received.filter(of(id)).map((r) => [r.path, r.answered])).toEqual([["/hook", 307]]);
+    // Due again once the clock moves: sent to the configured URL again, not to the Location.
+    c.srv.clock.advance(2 * BACKOFF_FIRST_MAX);
+    await c.receiver.until((rs) => rs.filter(of(id)).length === 2);
+    expect(c.receiver.received.filter(of(id)).map((r) => r.path)).toEqual(["/hook", "/hook"]);
+  });
+
   it("a receiver that is down for a while gets everything, once each user's in order, when it is back", async () => {
     const c = await setup();
     await c.receiver.down();
@@ -276,6 +293,54 @@ describe("webhook delivery", () => {
     // Still held: both answers came while the delivery hung.
     expect(c.receiver.received.filter(of(stuck)).map((r) => r.answered)).toEqual(["hang"]);
     expect(acked(c.receiver.received, stuck)).toBe(false);
+  });
+});
+
+/** `latchkey ...args` (the built CLI, as an operator runs it) on the server's database. */
+async function cli(srv: TestServer, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const db = srv.latchkey.config.database;
+  const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: "test", LOG_LEVEL: "silent", ...FAST_ARGON2 };
+  for (const name of ["LATCHKEY_ADMIN_EMAIL", "LATCHKEY_ADMIN_PASSWORD", "WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL"]) delete env[name];
+  env.DATABASE_URL = db.kind === "sqlite" ? `sqlite:${db.path}` : db.url;
+  const child = spawn(process.execPath, [join(ROOT, "bin/latchkey.js"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const [code] = await once(child, "exit");
+  return { code: code as number | null, stdout, stderr };
+}
+
+describe("latchkey webhooks (CLI)", () => {
+  it("lists failed deliveries and redelivers one, which the server then sends", async () => {
+    const c = await setup({ WEBHOOK_MAX_AGE: "1h" });
+    c.receiver.respond(500);
+    const id = await c.events.insert({ userId: "usr_cli", type: "role.changed" });
+    await c.receiver.until((rs) => rs.some(of(id)));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    c.srv.clock.advance(2 * HOUR);
+    await vi.waitFor(() => expect(stats(c).failed).toBe(1));
+
+    const listed = await cli(c.srv, ["webhooks", "failed", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ endpoint: c.receiver.url, attempts: 2, lastError: "HTTP 500", event: expect.objectContaining({ id, type: "role.changed" }) })]);
+    const table = await cli(c.srv, ["webhooks", "failed"]);
+    expect(table.stdout).toContain(id);
+
+    expect((await cli(c.srv, ["webhooks", "redeliver"])).code).toBe(2); // neither --event nor --all
+    expect((await cli(c.srv, ["webhooks", "redeliver", "--event", id, "--all"])).code).toBe(2);
+    const unknown = await cli(c.srv, ["webhooks", "redeliver", "--event", "evt_nope"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("No failed delivery of event evt_nope");
+
+    c.receiver.respond(200);
+    const again = await cli(c.srv, ["webhooks", "redeliver", "--event", id]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^1 delivery back to pending/);
+    // The CLI stamps the redelivery with the real time; the server's clock catches up with it.
+    c.srv.clock.set(Date.now() + 1000);
+    await c.receiver.until((rs) => acked(rs, id));
+    expect((await cli(c.srv, ["webhooks", "failed"])).stdout.trim()).toBe("No failed webhook deliveries");
   });
 });
 

@@ -15,6 +15,8 @@ export interface Received {
   /** The parsed body, when its signature verified (else null). */
   payload: WebhookPayload | null;
   verified: boolean;
+  /** The request target (path and query). */
+  path: string;
   /** What this receiver answered (the status, or "hang"). */
   answered: number | "hang";
 }
@@ -27,6 +29,7 @@ export interface WebhookPayload {
 
 /** The answer to the nth request (0-based) or for this delivery. */
 export type Responder = (r: Omit<Received, "answered">, n: number) => number | "hang";
+// A 3xx answer carries `location: <this receiver's url>?followed=1`, so a followed redirect would show.
 
 /** A fresh secret in Standard Webhooks form. */
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
@@ -88,8 +91,8 @@ export async function startWebhookReceiver(secret: string, path = "/hook"): Prom
       } catch {
         payload = null;
       }
-      const entry = { id: headers["webhook-id"], timestamp: headers["webhook-timestamp"], signature: headers["webhook-signature"], body, payload, verified: payload !== null };
-      const answer = req.method === "POST" && req.url === path ? responder(entry, received.length) : 404;
+      const entry = { path: req.url ?? "", id: headers["webhook-id"], timestamp: headers["webhook-timestamp"], signature: headers["webhook-signature"], body, payload, verified: payload !== null };
+      const answer = req.method === "POST" && (req.url ?? "").split("?")[0] === path ? responder(entry, received.length) : 404;
       if (answer === "hang") {
         received.push({ ...entry, answered: answer });
         held.add(res);
@@ -100,7 +103,8 @@ export async function startWebhookReceiver(secret: string, path = "/hook"): Prom
       }
       // Recorded once answered: a test that sees it acknowledged knows the sender got the 2xx (unless cut).
       const reply = () => {
-        res.writeHead(answer, { "content-type": "text/plain" }).end("ok");
+        const redirect = answer >= 300 && answer < 400 ? { location: `http://127.0.0.1:${port}${path}?followed=1` } : {};
+        res.writeHead(answer, { "content-type": "text/plain", ...redirect }).end("ok");
         received.push({ ...entry, answered: answer });
         notify();
       };
