@@ -130,6 +130,11 @@ export function connectionOf(pool: pg.Pool): Connection {
         throw unavailable(err);
       }
       let broken: Error | undefined;
+      // pg-pool listens for a client's 'error' only while it is idle; a checked-out
+      // client whose connection dies emits one too (besides failing its query), and
+      // without a listener that is an uncaught exception that ends the process.
+      const onError = (e: Error) => (broken ??= e);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await work(client);
@@ -145,6 +150,7 @@ export function connectionOf(pool: pg.Pool): Connection {
         }
         throw unavailable(err);
       } finally {
+        client.off("error", onError);
         client.release(broken); // a client that failed mid-transaction may be dead: destroy it rather than reuse it
       }
     }
