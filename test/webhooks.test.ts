@@ -11,10 +11,14 @@ import Database from "better-sqlite3";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPostgresPool } from "../src/store/postgres/connection.js";
-import { BACKOFF } from "../src/webhooks/deliverer.js";
+import type { StoreUrl } from "../src/config.js";
+import { createLogger } from "../src/log.js";
+import { createPostgresStore } from "../src/store/postgres/index.js";
+import { BACKOFF, leaseFor } from "../src/webhooks/deliverer.js";
 import { cookiePair, request, uniqueEmail } from "./helpers/http.js";
 import { ROOT } from "./helpers/process.js";
-import { FAST_ARGON2, startTestServer, type TestServer } from "./helpers/server.js";
+import { FAST_ARGON2, startTestServer, type TestServer, type TestServerOptions } from "./helpers/server.js";
+import { dropSchema, freshSchemaName, schemaUrl, servicesAvailable, startTcpProxy, TEST_DATABASE_URL, viaPort } from "./helpers/services.js";
 import { newWebhookSecret, startWebhookReceiver, type Received, type WebhookReceiver } from "./helpers/webhook-receiver.js";
 
 const ADMIN_PASSWORD = "admin passphrase 1";
@@ -29,14 +33,13 @@ interface NewTestEvent {
 }
 
 /** Writes event rows marked for webhooks straight into the server's database, as the event store does. */
-function eventWriter(srv: TestServer) {
-  const db = srv.latchkey.config.database;
+function eventWriter(db: StoreUrl, clock: () => number) {
   const sqlite = db.kind === "sqlite" ? new Database(db.path) : undefined;
   const pg = db.kind === "postgres" ? createPostgresPool(db.url).pool : undefined;
   return {
     async insert(e: NewTestEvent): Promise<string> {
       const id = `evt_${randomBytes(10).toString("hex")}`;
-      const row = [id, srv.clock(), e.type ?? "test.event", e.userId, JSON.stringify(e.details ?? {})];
+      const row = [id, clock(), e.type ?? "test.event", e.userId, JSON.stringify(e.details ?? {})];
       if (sqlite) {
         sqlite.prepare("INSERT INTO events (id, at, type, user_id, ip, details, webhook_pending) VALUES (?, ?, ?, ?, '127.0.0.1', ?, 1)").run(...row);
       } else {
@@ -73,11 +76,12 @@ afterEach(async () => {
   open = [];
 });
 
-async function setup(env: Record<string, string> = {}): Promise<Ctx> {
+async function setup(env: Record<string, string> = {}, options: Omit<TestServerOptions, "env"> = {}): Promise<Ctx> {
   const secret = newWebhookSecret();
   const receiver = await startWebhookReceiver(secret);
   const adminEmail = uniqueEmail("admin");
   const srv = await startTestServer({
+    ...options,
     env: {
       WEBHOOK_URL: receiver.url,
       WEBHOOK_SECRET: secret,
@@ -92,7 +96,7 @@ async function setup(env: Record<string, string> = {}): Promise<Ctx> {
     srv,
     receiver,
     secret,
-    events: eventWriter(srv),
+    events: eventWriter(srv.latchkey.config.database, srv.clock),
     async admin() {
       const res = await request(srv.url, "POST", "/login", { body: { email: adminEmail, password: ADMIN_PASSWORD } });
       expect(res.status).toBe(200);
@@ -112,6 +116,8 @@ async function setup(env: Record<string, string> = {}): Promise<Ctx> {
   await ctx.drained();
   return ctx;
 }
+
+const pgUp = await servicesAvailable(["postgres"], "webhook deliverer with PostgreSQL going away");
 
 const of = (id: string) => (r: Received) => r.id === id;
 const acked = (received: Received[], id: string) => received.some((r) => r.id === id && r.answered === 200);
@@ -341,6 +347,49 @@ describe("latchkey webhooks (CLI)", () => {
     c.srv.clock.set(Date.now() + 1000);
     await c.receiver.until((rs) => acked(rs, id));
     expect((await cli(c.srv, ["webhooks", "failed"])).stdout.trim()).toBe("No failed webhook deliveries");
+  });
+});
+
+describe("webhook deliverer lifecycle", () => {
+  it("a graceful stop does not wait for a hanging receiver; after the restart the abandoned delivery goes out with the same id", async () => {
+    const c = await setup({ WEBHOOK_TIMEOUT: "1h", WEBHOOK_MAX_AGE: "3h" });
+    c.receiver.respond("hang");
+    const id = await c.events.insert({ userId: "usr_stop" });
+    await c.receiver.hanging();
+    // close() resolves while the receiver still holds the request: the attempt was abandoned, not awaited for an hour.
+    const restarted = await c.srv.restart();
+    expect(c.receiver.received.filter(of(id)).map((r) => r.answered)).toEqual(["hang"]);
+    open.push({ ...c, srv: restarted, events: { insert: c.events.insert, close: async () => {} }, receiver: { ...c.receiver, close: async () => {} } });
+    c.receiver.respond(200);
+    // Its lease (2 x WEBHOOK_TIMEOUT + 1 s) still holds it; once run out, the new process sends it.
+    restarted.clock.advance(leaseFor(3_600_000));
+    await c.receiver.until((rs) => acked(rs, id));
+    const attempts = c.receiver.received.filter(of(id));
+    expect(attempts.map((r) => r.answered)).toEqual(["hang", 200]);
+    expect(new Set(attempts.map((r) => r.body)).size).toBe(1);
+  });
+
+  it.skipIf(!pgUp)("goes on after the database goes away and comes back (PostgreSQL through a proxy)", async () => {
+    const schema = freshSchemaName();
+    await (await createPostgresStore(schemaUrl(schema))).close(); // migrated; the server reaches it only through the proxy
+    const target = new URL(TEST_DATABASE_URL);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const lines: string[] = [];
+    const logger = createLogger("warn", { write: (line: string) => void lines.push(line) });
+    const direct = eventWriter({ kind: "postgres", url: schemaUrl(schema) }, Date.now);
+    try {
+      const c = await setup({ DATABASE_URL: viaPort(schemaUrl(schema), proxy.port), STORE_CONNECT_TIMEOUT: "500ms", STORE_QUERY_TIMEOUT: "500ms" }, { logger });
+      proxy.setMode("refuse");
+      await vi.waitFor(() => expect(lines.some((l) => l.includes('"webhook.loop_failed"'))).toBe(true), { timeout: 10_000 });
+      const id = await direct.insert({ userId: "usr_outage" }); // written while the server cannot reach the database
+      proxy.setMode("up");
+      await c.receiver.until((rs) => acked(rs, id));
+    } finally {
+      await direct.close();
+      await proxy.close();
+      for (const c of open) await c.srv.destroy().catch(() => {});
+      await dropSchema(schema);
+    }
   });
 });
 
