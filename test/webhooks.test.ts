@@ -67,13 +67,17 @@ interface Ctx {
 }
 
 let open: Ctx[] = [];
+/** Run after the servers are gone (a restarted server's predecessor owns the temp directory). */
+let later: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of open) {
     await c.srv.destroy();
     await c.receiver.close();
     await c.events.close();
   }
+  for (const f of later) await f();
   open = [];
+  later = [];
 });
 
 async function setup(env: Record<string, string> = {}, options: Omit<TestServerOptions, "env"> = {}): Promise<Ctx> {
@@ -357,9 +361,11 @@ describe("webhook deliverer lifecycle", () => {
     const id = await c.events.insert({ userId: "usr_stop" });
     await c.receiver.hanging();
     // close() resolves while the receiver still holds the request: the attempt was abandoned, not awaited for an hour.
-    const restarted = await c.srv.restart();
+    const first = c.srv;
+    const restarted = await first.restart();
+    c.srv = restarted;
+    later.push(() => first.destroy());
     expect(c.receiver.received.filter(of(id)).map((r) => r.answered)).toEqual(["hang"]);
-    open.push({ ...c, srv: restarted, events: { insert: c.events.insert, close: async () => {} }, receiver: { ...c.receiver, close: async () => {} } });
     c.receiver.respond(200);
     // Its lease (2 x WEBHOOK_TIMEOUT + 1 s) still holds it; once run out, the new process sends it.
     restarted.clock.advance(leaseFor(3_600_000));
