@@ -327,8 +327,10 @@ const commands: Record<string, Command> = {
     createsDatabase: false,
     async run(_values, config) {
       return withStore(config, false, async (store) => {
-        const { sessions, counters, tokens } = await (await accountsOf(store, config)).prune();
-        out(`Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")} and ${plural(tokens, "expired token")}`);
+        const { sessions, counters, tokens, events } = await (await accountsOf(store, config)).prune();
+        out(
+          `Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")}, ${plural(tokens, "expired token")} and ${plural(events, "event")} older than EVENTS_RETENTION`,
+        );
         return 0;
       });
     },

@@ -109,7 +109,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const pruneNow = async () => {
     try {
       const pruned = await accounts.prune();
-      if (pruned.sessions + pruned.counters + pruned.tokens > 0) logger.info({ event: "store.pruned", ...pruned });
+      if (pruned.sessions + pruned.counters + pruned.tokens + pruned.events > 0) logger.info({ event: "store.pruned", ...pruned });
     } catch (err) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
     }

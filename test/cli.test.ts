@@ -248,7 +248,7 @@ describe("migrate and users", () => {
       const res = await cli(["sessions", "prune"], { env: db });
       expect(res.code, res.stderr).toBe(0);
       // The message names tokens since the CLI prunes them too (it used to prune sessions and counters only).
-      expect(res.stdout).toMatch(/^Pruned [1-9]\d* expired sessions?, \d+ expired counters? and [1-9]\d* expired tokens?\n$/);
+      expect(res.stdout).toMatch(/^Pruned [1-9]\d* expired sessions?, \d+ expired counters?, [1-9]\d* expired tokens? and \d+ events? older than EVENTS_RETENTION\n$/);
       expect((await request(srv.url, "POST", "/token/refresh", { body: { refreshToken: liveBearer.body.refreshToken } })).status).toBe(200);
       const bobId = (await srv.latchkey.store.findUserByEmail(bob))!.id;
       expect(await srv.latchkey.store.listUserSessions(bobId)).toHaveLength(1);
