@@ -43,7 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => dir.remove());
 
-const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users delete", "sessions revoke", "sessions prune"];
+const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users delete", "sessions revoke", "sessions prune", "events list"];
 
 describe("arguments and help", () => {
   it("--help lists every command and exits 0; no arguments prints usage to stderr and exits 2", async () => {
@@ -254,6 +254,35 @@ describe("migrate and users", () => {
       expect(await srv.latchkey.store.listUserSessions(bobId)).toHaveLength(1);
       expect(await me(live)).toBe(200);
       expect(await me(expired)).toBe(401);
+    });
+
+    it("events list shows what the CLI and the server recorded, by email, type and time, as a table or JSON", async () => {
+      const roles = await cli(["events", "list", "--email", bob, "--type", "role.changed", "--json"], { env: db });
+      expect(roles.code, roles.stderr).toBe(0);
+      const changes = JSON.parse(roles.stdout);
+      expect(changes.map((e: any) => [e.details.from, e.details.to, e.details.via, e.email])).toEqual([
+        ["admin", "user", "cli", bob],
+        ["user", "admin", "cli", bob],
+      ]);
+      const everywhere = JSON.parse((await cli(["events", "list", "--type", "sessions.revoked_everywhere", "--json"], { env: db })).stdout);
+      expect(everywhere).toMatchObject([{ userId: null, details: { via: "cli" } }]);
+
+      const table = await cli(["events", "list", "--email", bob, "--since", "1d", "--limit", "5"], { env: db });
+      expect(table.code, table.stderr).toBe(0);
+      const lines = table.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/^AT\s+TYPE\s+USER\s+BY\s+IP\s+DETAILS$/);
+      expect(lines).toHaveLength(6);
+      expect(table.stdout).toContain("login.success");
+      expect(table.stdout).toContain(bob);
+      expect(table.stdout).not.toContain("bob password 1");
+      const future = await cli(["events", "list", "--email", bob, "--since", new Date(Date.now() + 86_400_000).toISOString()], { env: db });
+      expect(future.stdout).toBe("No events\n");
+
+      for (const bad of [["--type", "nope"], ["--since", "yesterday"], ["--limit", "0"], ["--since", "2026-99-99T00:00:00Z"]]) {
+        const res = await cli(["events", "list", ...bad], { env: db });
+        expect(res.code, bad.join(" ")).toBe(2);
+        expect(res.stderr, bad.join(" ")).toContain(bad[0]);
+      }
     });
 
     it("users delete removes the account and its sessions; the last admin is kept", async () => {
