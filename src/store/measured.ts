@@ -44,7 +44,7 @@ function measuring<T extends object>(target: T, methods: string[], prefix: strin
   const out = Object.create(target) as T;
   for (const name of methods) {
     const original = (target as Record<string, unknown>)[name];
-    if (typeof original !== "function") continue; // declared optional by an engine's type, say: nothing to time
+    if (typeof original !== "function") continue; // not on this object: nothing to time, reads still go through
     Object.defineProperty(out, name, { value: timed(target, original as Method, metrics.storeOperation(prefix + name)), enumerable: true });
   }
   return out;
