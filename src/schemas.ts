@@ -149,7 +149,7 @@ export const eventSchema = z.object({
   sessionId: z.string().nullable().describe("public id of the session concerned"),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
-  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  details: z.record(z.string(), z.unknown()).describe("a few non-secret facts (strings, numbers, booleans); see README \"Security events\""),
 });
 export type PublicEvent = z.infer<typeof eventSchema>;
 
