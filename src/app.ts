@@ -11,6 +11,7 @@ import { registerRoutes, type Declaration } from "./http/route.js";
 import { bodyTooLargeMessage, refuse } from "./refusals.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
+import { eventRoutes } from "./routes/events.js";
 import { authRoutes } from "./routes/auth.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
@@ -54,6 +55,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     ...accountRoutes(deps),
     ...adminRoutes(deps),
     ...webhookRoutes(deps), // /admin/webhooks/*: the failed list and redelivery
+    ...eventRoutes(deps),
     ...tokenRoutes(deps),
     ...passwordResetRoutes(deps),
     ...healthRoutes(deps),

@@ -9,8 +9,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Accounts } from "./auth/accounts.js";
 import { iso } from "./auth/users.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
-import type { EventContext } from "./events.js";
+import { ConfigError, loadConfig, parseDuration, type Config } from "./config.js";
+import { EVENT_TYPES, toPublicEvent, type EventContext } from "./events.js";
+import type { PublicEvent } from "./schemas.js";
 import { REFUSALS } from "./refusals.js";
 import { emailPrefixSchema, emailSchema, roleSchema } from "./schemas.js";
 import type { WebhookDelivery } from "./store/event-store.js";
@@ -107,6 +108,33 @@ async function accountsOf(store: Store, config: Config): Promise<Accounts> {
   ]);
   const sessions = createSessionManager(store, config.session, systemClock);
   return createAccounts({ store, sessions, passwords: createPasswordHasher(config.argon2), clock: systemClock, config });
+}
+
+/** --type: known event types, comma-separated. */
+function parseTypes(raw: string): string[] {
+  const types = raw.split(",").map((t) => t.trim());
+  const unknown = types.filter((t) => !(t in EVENT_TYPES));
+  if (unknown.length > 0) throw new UsageError(`--type: unknown event type "${unknown[0]}" (one of ${Object.keys(EVENT_TYPES).join(", ")})`);
+  return types;
+}
+
+/** --since: an ISO 8601 time, or a duration back from now ("7d", "12h"). */
+function parseSince(raw: string): number {
+  if (/^\d{4}-\d{2}-\d{2}/.test(raw)) {
+    const at = Date.parse(raw);
+    if (Number.isNaN(at)) throw new UsageError(`--since: not a valid date-time: "${raw}"`);
+    return at;
+  }
+  try {
+    return Date.now() - parseDuration("--since", raw);
+  } catch {
+    throw new UsageError(`--since: give an ISO 8601 time (2026-12-01T00:00:00Z) or a duration such as 7d, got "${raw}"`);
+  }
+}
+
+function parseLimit(raw: string): number {
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new UsageError("--limit must be a whole number between 1 and 1000");
+  return Number(raw);
 }
 
 const noAccount = (email: string) => new CommandError(`No account with email ${email}`);
@@ -328,10 +356,53 @@ const commands: Record<string, Command> = {
     createsDatabase: false,
     async run(_values, config) {
       return withStore(config, false, async (store) => {
-        const { sessions, counters, tokens } = await (await accountsOf(store, config)).prune();
-        out(`Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")} and ${plural(tokens, "expired token")}`);
+        const { sessions, counters, tokens, events } = await (await accountsOf(store, config)).prune();
+        out(
+          `Pruned ${plural(sessions, "expired session")}, ${plural(counters, "expired counter")}, ${plural(tokens, "expired token")} and ${plural(events, "event")} older than EVENTS_RETENTION`,
+        );
         return 0;
       });
+    },
+  },
+
+  "events list": {
+    usage: "latchkey events list [--email <email>] [--type <type>[,<type>...]] [--since <ISO time | duration, e.g. 7d>] [--limit <n>] [--json]",
+    summary: "Security events, newest first (default the last 50): sign-ins, failures, revocations, changes, admin actions",
+    options: { ...help, email: { type: "string" }, type: { type: "string" }, since: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const types = typeof values.type === "string" ? parseTypes(values.type) : undefined;
+      const since = typeof values.since === "string" ? parseSince(values.since) : undefined;
+      const limit = typeof values.limit === "string" ? parseLimit(values.limit) : 50;
+      const email = typeof values.email === "string" ? parseEmail(values.email) : undefined;
+      const { events, emails } = await withStore(config, false, async (store) => {
+        const userId = email === undefined ? undefined : (await findByEmail(store, email)).id;
+        const { events } = await store.events.list({ userId, types, since, limit });
+        // Name the accounts still there by email; deleted ones keep their id.
+        const emails = new Map<string, string>();
+        for (const id of new Set(events.flatMap((e) => [e.userId, e.actorId]).filter((v): v is string => v !== null))) {
+          const user = await store.findUserById(id);
+          if (user) emails.set(id, user.email);
+        }
+        return { events: events.map(toPublicEvent), emails };
+      });
+      if (values.json) {
+        out(JSON.stringify(events.map((e) => ({ ...e, email: e.userId ? (emails.get(e.userId) ?? null) : null })), null, 2));
+        return 0;
+      }
+      if (events.length === 0) {
+        out("No events");
+        return 0;
+      }
+      const who = (id: string | null) => (id === null ? "-" : (emails.get(id) ?? id));
+      const details = (e: PublicEvent) => Object.entries(e.details).map(([k, v]) => `${k}=${v}`).join(" ");
+      const table = [
+        ["AT", "TYPE", "USER", "BY", "IP", "DETAILS"],
+        ...events.map((e) => [e.at, e.type, who(e.userId), e.actorId === null ? "-" : who(e.actorId), e.ip ?? "-", details(e) || "-"]),
+      ];
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+      for (const row of table) out(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+      return 0;
     },
   },
 
@@ -388,7 +459,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-const groups = ["users", "sessions", "webhooks"];
+const groups = ["users", "sessions", "events", "webhooks"];
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));

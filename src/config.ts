@@ -79,6 +79,8 @@ export interface Config {
   };
   passwordReset: { ttlMs: number };
   mail: { smtpUrl: string | undefined; from: string };
+  /** EVENTS_RETENTION: security events older than this are pruned in the background. */
+  events: { retentionMs: number };
   /** METRICS_TOKEN: the bearer token GET /metrics asks for; undefined: no /metrics and nothing recorded. */
   metricsToken: string | undefined;
   /** WEBHOOK_URL and friends (src/webhooks/config.ts); null: no webhooks. */
@@ -500,6 +502,7 @@ function readConfig(env: Env): Config {
     },
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
+    events: { retentionMs: duration(env, "EVENTS_RETENTION", "90d", 60_000) },
     metricsToken: metricsToken(env),
     webhooks: parseWebhookConfig(env, nodeEnv === "production"),
   };

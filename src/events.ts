@@ -1,7 +1,9 @@
 // The security events Latchkey records (README "Events" has this table),
 // and how a request's context becomes part of one. The store writes them
 // (store/event-store.ts); the account lifecycle and the routes say which.
-import type { EventDetails, NewEvent } from "./store/event-store.js";
+import { iso } from "./auth/users.js";
+import type { PublicEvent } from "./schemas.js";
+import type { EventDetails, EventRow, NewEvent } from "./store/event-store.js";
 
 /** Every event type, with what it means. */
 export const EVENT_TYPES = {
@@ -55,5 +57,20 @@ export function newEvent(
     ip: context.ip ?? null,
     userAgent: context.userAgent ? context.userAgent.slice(0, MAX_USER_AGENT) : null,
     details: context.via ? { ...details, via: context.via } : details,
+  };
+}
+
+/** The event as the API, the CLI and webhooks show it: ISO time, no internal sequence number. */
+export function toPublicEvent(e: EventRow): PublicEvent {
+  return {
+    id: e.id,
+    type: e.type,
+    at: iso(e.at),
+    userId: e.userId,
+    actorId: e.actorId,
+    sessionId: e.sessionId,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    details: e.details,
   };
 }

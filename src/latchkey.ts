@@ -19,10 +19,11 @@ import type { AppEnv, Deps } from "./deps.js";
 import { createClientIpResolver, type PeerAddressHook } from "./http/client-ip.js";
 import { fixedHeaders } from "./http/headers.js";
 import { createNodeListener } from "./http/node-listener.js";
-import { createMetrics, noMetrics } from "./metrics.js";
+import { createMetrics, noMetrics, sessionCacheSource } from "./metrics.js";
 import { refuse } from "./refusals.js";
 import { createLogger, type Logger } from "./log.js";
 import { prettyStdout, wantsPrettyLogs } from "./log-pretty.js";
+import { measuredStore } from "./store/measured.js";
 import type { Store } from "./store/store.js";
 import { createDeliverer } from "./webhooks/deliverer.js";
 
@@ -66,13 +67,22 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel, wantsPrettyLogs(config) ? prettyStdout() : undefined);
   const ownsStore = !options.store;
-  const store = options.store ?? openConfiguredSqlite(config);
+  const engineStore = options.store ?? openConfiguredSqlite(config);
+  const passwords = options.passwords ?? createPasswordHasher(config.argon2);
+  const metrics = config.metricsToken
+    ? createMetrics({
+        hasherQueued: () => passwords.queued ?? 0,
+        sessionCache: sessionCacheSource(engineStore),
+        webhookBacklog: config.webhooks ? () => engineStore.webhooks.backlog() : undefined,
+      })
+    : noMetrics;
+  // Timed only with metrics on: without METRICS_TOKEN every call goes straight to the engine's object.
+  const store = metrics.enabled ? measuredStore(engineStore, metrics) : engineStore;
   const cookies: Required<CookieOptions> = {
     secure: config.secureCookies,
     maxAgeSeconds: Math.floor(config.session.absoluteLifetimeMs / 1000),
   };
   const sessions = createSessionManager(store, config.session, clock);
-  const passwords = options.passwords ?? createPasswordHasher(config.argon2);
   const checkSession = createSessionCheck(sessions, cookies);
   const authenticate = createAuthenticator(checkSession, cookies);
   const bearer = createBearer({ config, store, clock, logger });
@@ -90,7 +100,6 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const metrics = config.metricsToken ? createMetrics({ hasherQueued: () => passwords.queued ?? 0 }) : noMetrics;
   const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, clientIp, metrics };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
@@ -113,7 +122,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const pruneNow = async () => {
     try {
       const pruned = await accounts.prune();
-      if (pruned.sessions + pruned.counters + pruned.tokens > 0) logger.info({ event: "store.pruned", ...pruned });
+      if (pruned.sessions + pruned.counters + pruned.tokens + pruned.events > 0) logger.info({ event: "store.pruned", ...pruned });
     } catch (err) {
       logger.warn({ event: "sessions.prune_failed", message: (err as Error).message });
     }

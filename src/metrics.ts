@@ -27,9 +27,18 @@ export interface Metrics {
   rateLimited(limit: string): void;
   /** A request answered 5xx by the error mapping, and why. */
   refused(reason: RefusalReason): void;
+  /** The series of one Store method (see store/measured.ts), looked up once when the store is wrapped. */
+  storeOperation(operation: string): StoreOperationSeries;
   /** The Prometheus text exposition of every series. */
   render(): Promise<{ contentType: string; body: string }>;
 }
+
+export interface StoreOperationSeries {
+  /** One call that settled: its duration since `started` (performance.now()), and whether it counts as an error. */
+  record(started: number, failed: boolean): void;
+}
+
+const noStoreSeries: StoreOperationSeries = { record() {} };
 
 export const noMetrics: Metrics = {
   enabled: false,
@@ -37,6 +46,7 @@ export const noMetrics: Metrics = {
   login() {},
   rateLimited() {},
   refused() {},
+  storeOperation: () => noStoreSeries,
   render: async () => ({ contentType: "text/plain", body: "" }),
 };
 
@@ -44,6 +54,16 @@ export const noMetrics: Metrics = {
 export interface MetricSources {
   /** Hashes waiting for an Argon2 slot. */
   hasherQueued(): number;
+  /** The SQLite engine's session cache (absent on engines without one): lookups since start. */
+  sessionCache?: () => { hits: number; misses: number };
+  /** Webhook deliveries waiting to be sent and those that gave up; a rejection leaves the series out of that scrape. */
+  webhookBacklog?: () => Promise<{ pending: number; failed: number }>;
+}
+
+/** The engine's session-cache counts if it keeps a cache (SQLite's sessionCacheStats()); other engines have none. */
+export function sessionCacheSource(store: object): MetricSources["sessionCache"] {
+  const engine = store as { sessionCacheStats?: () => { hits: number; misses: number } };
+  return typeof engine.sessionCacheStats === "function" ? () => engine.sessionCacheStats!() : undefined;
 }
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -78,8 +98,30 @@ export function createMetrics(sources: MetricSources): Metrics {
       this.set(sources.hasherQueued());
     },
   });
+  const { webhookBacklog } = sources;
+  if (webhookBacklog) {
+    new Gauge({
+      name: "latchkey_webhook_backlog",
+      help: "Webhook deliveries by state: pending (waiting to be sent or retried), failed (gave up)",
+      labelNames: ["state"] as const,
+      registers: [registry],
+      async collect() {
+        try {
+          const { pending, failed } = await webhookBacklog();
+          this.labels("pending").set(pending);
+          this.labels("failed").set(failed);
+        } catch {
+          // The store is down, say: the rest of the scrape is what the operator needs
+          // then, so this gauge is left out (absent, not a stale or zero value).
+          this.reset();
+        }
+      },
+    });
+  }
 
   const requests = createRequestSeries();
+  const storeOperations = createStoreSeries();
+  const { sessionCache } = sources;
   return {
     enabled: true,
     request(route, method, status, started) {
@@ -94,13 +136,36 @@ export function createMetrics(sources: MetricSources): Metrics {
     refused(reason) {
       refusals.labels(reason).inc();
     },
+    storeOperation: storeOperations.series,
     async render() {
-      return { contentType: registry.contentType, body: requests.render() + (await registry.metrics()) };
+      const plain = requests.render() + storeOperations.render() + (sessionCache ? renderSessionCache(sessionCache()) : "");
+      return { contentType: registry.contentType, body: plain + (await registry.metrics()) };
     },
   };
 }
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+// Store calls start lower: a cached findSession or a SQLite read takes tens of microseconds.
+const STORE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** The index of the first bucket holding `seconds`, or `bounds.length` (only +Inf holds it). */
+function bucketOf(bounds: readonly number[], seconds: number): number {
+  let i = 0;
+  while (i < bounds.length && seconds > bounds[i]!) i++;
+  return i;
+}
+
+/** One histogram's _bucket (cumulative), _sum and _count lines; `counts` holds one slot per bound (not cumulative). */
+function histogramLines(out: string[], name: string, labels: string, bounds: readonly number[], counts: readonly number[], count: number, sum: number) {
+  let cumulative = 0;
+  bounds.forEach((le, i) => {
+    cumulative += counts[i]!;
+    out.push(`${name}_bucket{${labels},le="${le}"} ${cumulative}`);
+  });
+  out.push(`${name}_bucket{${labels},le="+Inf"} ${count}`);
+  out.push(`${name}_sum{${labels}} ${sum}`);
+  out.push(`${name}_count{${labels}} ${count}`);
+}
 
 /**
  * latchkey_http_requests_total and latchkey_http_request_duration_seconds,
@@ -120,8 +185,8 @@ function createRequestSeries() {
       if (!s) series.set(key, (s = { route, method, status, count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
       s.count++;
       s.sum += seconds;
-      const i = BUCKETS.findIndex((le) => seconds <= le);
-      if (i >= 0) s.buckets[i]!++;
+      const i = bucketOf(BUCKETS, seconds);
+      if (i < BUCKETS.length) s.buckets[i]!++;
     },
     render(): string {
       const counts = ["# HELP latchkey_http_requests_total HTTP requests answered, by route pattern, method and status", "# TYPE latchkey_http_requests_total counter"];
@@ -137,17 +202,59 @@ function createRequestSeries() {
         h.sum += s.sum;
         s.buckets.forEach((n, i) => (h!.buckets[i]! += n));
       }
-      for (const h of byRoute.values()) {
-        let cumulative = 0;
-        BUCKETS.forEach((le, i) => {
-          cumulative += h.buckets[i]!;
-          hist.push(`latchkey_http_request_duration_seconds_bucket{${h.labels},le="${le}"} ${cumulative}`);
-        });
-        hist.push(`latchkey_http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
-        hist.push(`latchkey_http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
-        hist.push(`latchkey_http_request_duration_seconds_count{${h.labels}} ${h.count}`);
-      }
+      for (const h of byRoute.values()) histogramLines(hist, "latchkey_http_request_duration_seconds", h.labels, BUCKETS, h.buckets, h.count, h.sum);
       return `${counts.join("\n")}\n${hist.join("\n")}\n`;
     },
   };
+}
+
+/**
+ * latchkey_store_operation_duration_seconds and latchkey_store_errors_total,
+ * plain numbers like the request series: findSession is timed on every
+ * authenticated request. Each operation's series object is created once, when
+ * the store is wrapped, so recording is two additions and a short bucket scan.
+ * Operations never called are left out of the exposition.
+ */
+function createStoreSeries() {
+  type Series = { operation: string; count: number; sum: number; errors: number; buckets: number[] };
+  const all = new Map<string, Series>();
+
+  return {
+    series(operation: string): StoreOperationSeries {
+      let s = all.get(operation);
+      if (!s) all.set(operation, (s = { operation, count: 0, sum: 0, errors: 0, buckets: STORE_BUCKETS.map(() => 0) }));
+      const series = s;
+      return {
+        record(started, failed) {
+          const seconds = (performance.now() - started) / 1000;
+          series.count++;
+          series.sum += seconds;
+          if (failed) series.errors++;
+          const i = bucketOf(STORE_BUCKETS, seconds);
+          if (i < STORE_BUCKETS.length) series.buckets[i]!++;
+        },
+      };
+    },
+    render(): string {
+      const errors = ["# HELP latchkey_store_errors_total Store calls that failed (the database unavailable, or any other rejection), by operation", "# TYPE latchkey_store_errors_total counter"];
+      const hist = ["# HELP latchkey_store_operation_duration_seconds Time a Store call took, failed ones included, by operation", "# TYPE latchkey_store_operation_duration_seconds histogram"];
+      for (const s of all.values()) {
+        if (s.count === 0) continue;
+        const labels = `operation="${s.operation}"`;
+        errors.push(`latchkey_store_errors_total{${labels}} ${s.errors}`);
+        histogramLines(hist, "latchkey_store_operation_duration_seconds", labels, STORE_BUCKETS, s.buckets, s.count, s.sum);
+      }
+      return `${errors.join("\n")}\n${hist.join("\n")}\n`;
+    },
+  };
+}
+
+function renderSessionCache({ hits, misses }: { hits: number; misses: number }): string {
+  return [
+    "# HELP latchkey_session_cache_lookups_total Session lookups by the SQLite engine's in-process cache: answered from it (hit) or from the database (miss)",
+    "# TYPE latchkey_session_cache_lookups_total counter",
+    `latchkey_session_cache_lookups_total{result="hit"} ${hits}`,
+    `latchkey_session_cache_lookups_total{result="miss"} ${misses}`,
+    "",
+  ].join("\n");
 }

@@ -138,3 +138,48 @@ export const sessionSchema = z.object({
   ip: z.string().nullable(),
 });
 export type PublicSession = z.infer<typeof sessionSchema>;
+
+/** A security event as the API shows it (README "Events"). */
+export const eventSchema = z.object({
+  id: z.string().describe("stable id, `evt_...`: also the webhook-id of its deliveries"),
+  type: z.string(),
+  at: z.string(),
+  userId: z.string().nullable(),
+  actorId: z.string().nullable().describe("the admin who acted on the account, if not its owner"),
+  sessionId: z.string().nullable().describe("public id of the session concerned"),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).describe("a few non-secret facts (strings, numbers, booleans); see README \"Security events\""),
+});
+export type PublicEvent = z.infer<typeof eventSchema>;
+
+const pageLimit = z
+  .string()
+  .regex(/^\d{1,3}$/, "limit must be a whole number between 1 and 100")
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 100, "limit must be a whole number between 1 and 100")
+  .default(20);
+const eventCursor = z.string().regex(/^[1-9]\d{0,17}$/, "cursor must be a nextCursor from a previous page").optional();
+const instant = (name: string) =>
+  z
+    .string()
+    .datetime({ offset: true, message: `${name} must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z` })
+    .transform((s) => Date.parse(s))
+    .optional();
+
+/** GET /account/activity query. */
+export const activityQuery = z.object({ limit: pageLimit, cursor: eventCursor });
+
+/** GET /admin/events query: every filter optional; `type` may list several, comma-separated. */
+export const adminEventsQuery = z.object({
+  limit: pageLimit,
+  cursor: eventCursor,
+  userId: z.string().min(1).max(200).optional(),
+  type: z
+    .string()
+    .regex(/^[a-z_.]+(,[a-z_.]+)*$/, "type must be one or more event types, comma-separated")
+    .transform((s) => s.split(","))
+    .optional(),
+  since: instant("since"),
+  until: instant("until"),
+});

@@ -43,7 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => dir.remove());
 
-const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users delete", "sessions revoke", "sessions prune"];
+const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users delete", "sessions revoke", "sessions prune", "events list"];
 
 describe("arguments and help", () => {
   it("--help lists every command and exits 0; no arguments prints usage to stderr and exits 2", async () => {
@@ -248,12 +248,41 @@ describe("migrate and users", () => {
       const res = await cli(["sessions", "prune"], { env: db });
       expect(res.code, res.stderr).toBe(0);
       // The message names tokens since the CLI prunes them too (it used to prune sessions and counters only).
-      expect(res.stdout).toMatch(/^Pruned [1-9]\d* expired sessions?, \d+ expired counters? and [1-9]\d* expired tokens?\n$/);
+      expect(res.stdout).toMatch(/^Pruned [1-9]\d* expired sessions?, \d+ expired counters?, [1-9]\d* expired tokens? and \d+ events? older than EVENTS_RETENTION\n$/);
       expect((await request(srv.url, "POST", "/token/refresh", { body: { refreshToken: liveBearer.body.refreshToken } })).status).toBe(200);
       const bobId = (await srv.latchkey.store.findUserByEmail(bob))!.id;
       expect(await srv.latchkey.store.listUserSessions(bobId)).toHaveLength(1);
       expect(await me(live)).toBe(200);
       expect(await me(expired)).toBe(401);
+    });
+
+    it("events list shows what the CLI and the server recorded, by email, type and time, as a table or JSON", async () => {
+      const roles = await cli(["events", "list", "--email", bob, "--type", "role.changed", "--json"], { env: db });
+      expect(roles.code, roles.stderr).toBe(0);
+      const changes = JSON.parse(roles.stdout);
+      expect(changes.map((e: any) => [e.details.from, e.details.to, e.details.via, e.email])).toEqual([
+        ["admin", "user", "cli", bob],
+        ["user", "admin", "cli", bob],
+      ]);
+      const everywhere = JSON.parse((await cli(["events", "list", "--type", "sessions.revoked_everywhere", "--json"], { env: db })).stdout);
+      expect(everywhere).toMatchObject([{ userId: null, details: { via: "cli" } }]);
+
+      const table = await cli(["events", "list", "--email", bob, "--since", "1d", "--limit", "5"], { env: db });
+      expect(table.code, table.stderr).toBe(0);
+      const lines = table.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/^AT\s+TYPE\s+USER\s+BY\s+IP\s+DETAILS$/);
+      expect(lines).toHaveLength(6);
+      expect(table.stdout).toContain("login.success");
+      expect(table.stdout).toContain(bob);
+      expect(table.stdout).not.toContain("bob password 1");
+      const future = await cli(["events", "list", "--email", bob, "--since", new Date(Date.now() + 86_400_000).toISOString()], { env: db });
+      expect(future.stdout).toBe("No events\n");
+
+      for (const bad of [["--type", "nope"], ["--since", "yesterday"], ["--limit", "0"], ["--since", "2026-99-99T00:00:00Z"]]) {
+        const res = await cli(["events", "list", ...bad], { env: db });
+        expect(res.code, bad.join(" ")).toBe(2);
+        expect(res.stderr, bad.join(" ")).toContain(bad[0]);
+      }
     });
 
     it("users delete removes the account and its sessions; the last admin is kept", async () => {

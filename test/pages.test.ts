@@ -85,6 +85,24 @@ describe("pages", () => {
     expect(home.headers.get("location")).toBe("/account");
   });
 
+  it("/account lists recent activity in words, newest first: failures as one line, device and address", async () => {
+    const email = "activity@example.com";
+    const firefox = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" };
+    await request(srv.url, "POST", "/signup", { body: { email, password: "password123" } });
+    for (let i = 0; i < 3; i++) await request(srv.url, "POST", "/login", { body: { email, password: "wrong one" }, headers: firefox });
+    const c = client(srv.url);
+    await c.post("/login", { email, password: "password123" }, { headers: firefox });
+    await c.post("/password", { currentPassword: "password123", newPassword: "password456" });
+    const page = await c.get("/account");
+    expect(page.status).toBe(200);
+    const section = page.text.slice(page.text.indexOf('id="activity"'));
+    const lines = [...section.matchAll(/<li><strong>([^<]+)<\/strong>\s*<p class="meta">(.*?)<\/p>/g)].map((m) => [m[1], m[2]!.replace(/<[^>]+>/g, "")]);
+    expect(lines.map(([text]) => text)).toEqual(["Password changed", "Signed in", "3 failed sign-in attempts", "Account created"]);
+    expect(lines[1]![1]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC · Firefox on Linux · 127\.0\.0\.1$/);
+    expect(lines[2]![1]).toContain("Firefox on Linux");
+    expect(page.text).not.toContain("wrong one");
+  });
+
   it("every form on the pages, and every call app.js makes, names a declared route", async () => {
     const c = await signedIn(`features-${Date.now()}@example.com`);
     const pages = (await c.get("/account")).text + (await request(srv.url, "GET", "/")).text;

@@ -127,6 +127,13 @@ describe("the reset flow", () => {
     expect((await request(srv.url, "POST", "/token/refresh", { body: { refreshToken: bearer.refreshToken } })).status).toBe(401);
     expect((await login(email, PASSWORD)).status).toBe(401);
     expect((await login(email, NEW_PASSWORD)).status).toBe(200);
+
+    // The audit log has the request and the reset, and no token or link in it.
+    const user = (await srv.latchkey.store.findUserByEmail(email))!;
+    const { events } = await srv.latchkey.store.events.list({ userId: user.id, types: ["password.reset_requested", "password.reset"], limit: 10 });
+    expect(events.map((e) => e.type)).toEqual(["password.reset", "password.reset_requested"]);
+    expect(events.every((e) => e.ip === "127.0.0.1")).toBe(true);
+    expect(JSON.stringify(events)).not.toContain(token);
   });
 
   it("uses a token once", async () => {

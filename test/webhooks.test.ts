@@ -399,6 +399,25 @@ describe("webhook deliverer lifecycle", () => {
   });
 });
 
+describe("webhook metrics", () => {
+  it("GET /metrics shows the outbox backlog: pending while the receiver is down, failed once given up", async () => {
+    const token = "m".repeat(40);
+    const c = await setup({ METRICS_TOKEN: token, WEBHOOK_MAX_AGE: "1h" });
+    const scrape = async () => (await request(c.srv.url, "GET", "/metrics", { headers: { authorization: `Bearer ${token}` } })).text;
+    await c.receiver.down();
+    await c.events.insert({ userId: "usr_metrics" });
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    const pending = await scrape();
+    expect(pending).toContain('latchkey_webhook_backlog{state="pending"} 1');
+    expect(pending).toContain('latchkey_webhook_backlog{state="failed"} 0');
+    c.srv.clock.advance(2 * HOUR);
+    await vi.waitFor(() => expect(stats(c).failed).toBe(1));
+    const failed = await scrape();
+    expect(failed).toContain('latchkey_webhook_backlog{state="pending"} 0');
+    expect(failed).toContain('latchkey_webhook_backlog{state="failed"} 1');
+  });
+});
+
 describe("admin webhook routes", () => {
   it("answer 401 without a session, 403 to a non-admin, 400 to bad input (never 500)", async () => {
     const c = await setup();

@@ -31,7 +31,7 @@ export interface AccountsDeps {
   sessions: SessionManager;
   passwords: Pick<PasswordHasher, "hash">;
   clock: Clock;
-  config: Pick<Config, "rejectCommonPasswords"> & { session: Pick<Config["session"], "pruneBatchSize"> };
+  config: Pick<Config, "rejectCommonPasswords" | "events"> & { session: Pick<Config["session"], "pruneBatchSize"> };
 }
 
 /** A refused new password, with the sentence that says why. */
@@ -157,15 +157,22 @@ export function createAccounts(deps: AccountsDeps) {
 
     /**
      * Deletes everything that has expired, in bounded batches: sessions,
-     * rate-limit counters, bearer and reset tokens. The server's background
-     * pruner and `latchkey sessions prune` both call it.
+     * rate-limit counters, bearer and reset tokens, events older than
+     * EVENTS_RETENTION (at most ten batches a run: a first run over a large
+     * backlog goes on at the next interval rather than hold the database).
+     * The server's background pruner and `latchkey sessions prune` both call it.
      */
-    async prune(): Promise<{ sessions: number; counters: number; tokens: number }> {
+    async prune(): Promise<{ sessions: number; counters: number; tokens: number; events: number }> {
       const batch = config.session.pruneBatchSize;
       const removed = await sessions.prune(batch);
       const counters = await store.pruneCounters(clock(), batch);
       const tokens = await store.tokens.pruneTokens(clock(), batch);
-      return { sessions: removed, counters, tokens };
+      let events = 0;
+      for (let i = 0, n = batch; i < 10 && n === batch; i++) {
+        n = await store.events.prune(clock() - config.events.retentionMs, batch);
+        events += n;
+      }
+      return { sessions: removed, counters, tokens, events };
     },
   };
 }

@@ -20,7 +20,7 @@ export type BootstrapOutcome = "disabled" | "created" | "exists" | "done";
 export const ADMIN_BOOTSTRAP_SETTING = "admin_bootstrap";
 
 export interface BootstrapOptions {
-  config: Pick<Config, "adminBootstrap" | "argon2" | "rejectCommonPasswords" | "session">;
+  config: Pick<Config, "adminBootstrap" | "argon2" | "rejectCommonPasswords" | "session" | "events">;
   store: Store;
   clock: Clock;
   logger: Logger;

@@ -48,3 +48,10 @@ export type Authenticate = ReturnType<typeof createAuthenticator>;
 export function requireRole(auth: Authenticated, ...roles: Role[]): Response | null {
   return roles.includes(auth.user.role) ? null : refuse("forbidden");
 }
+
+/** The signed-in admin, or the 401/403 that ends the request. */
+export async function authenticateAdmin(authenticate: Authenticate, request: Request): Promise<Authenticated | Response> {
+  const auth = await authenticate(request);
+  if (auth instanceof Response) return auth;
+  return requireRole(auth, "admin") ?? auth;
+}

@@ -2,6 +2,7 @@
 // /assets/app.js; errors from the API's `issues` land next to their field.
 import type { User } from "../schemas.js";
 import type { OpenApiDocument, Operation, SecurityScheme } from "../openapi.js";
+import type { ActivityItem } from "./activity.js";
 import { ASSETS } from "./assets.js";
 import { html, type Html } from "./html.js";
 
@@ -97,7 +98,24 @@ function dateTime(iso: string): Html {
   return html`<time datetime="${iso}">${iso.slice(0, 10)}</time>`;
 }
 
-export function accountPage(user: User): Html {
+/** "2026-12-04 02:58 UTC" */
+const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
+function activitySection(items: ActivityItem[]): Html {
+  const rows = items.map(
+    (item) => html`
+        <li><strong>${item.text}</strong>
+          <p class="meta"><time datetime="${item.at}">${minute(item.at)}</time>${item.device ? html` · ${item.device}` : ""}${item.ip ? html` · ${item.ip}` : ""}</p></li>`,
+  );
+  return html`
+    <section id="activity" aria-labelledby="activity-title" class="panel">
+      <h2 id="activity-title">Recent activity</h2>
+      ${items.length === 0 ? html`<p>Nothing yet.</p>` : html`<ol class="sessions activity">${rows}
+      </ol>`}
+    </section>`;
+}
+
+export function accountPage(user: User, activity: ActivityItem[]): Html {
   const sessions = html`
     <section id="sessions" aria-labelledby="sessions-title" class="panel" data-sessions hidden>
       <h2 id="sessions-title">Where you are signed in</h2>
@@ -134,7 +152,7 @@ export function accountPage(user: User): Html {
         <dt>Role</dt><dd>${user.role}</dd>
         <dt>Member since</dt><dd>${dateTime(user.createdAt)}</dd>
       </dl>
-    </section>${sessions}${password}`,
+    </section>${sessions}${activitySection(activity)}${password}`,
   );
 }
 

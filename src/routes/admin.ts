@@ -2,7 +2,7 @@
 // answers 401 without a session and 403 without the admin role; the store
 // refuses atomically to demote or delete the last admin (409).
 import type { Context } from "hono";
-import { requireRole, type Authenticated } from "../auth/authenticate.js";
+import { authenticateAdmin, type Authenticated } from "../auth/authenticate.js";
 import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
@@ -18,12 +18,7 @@ export function adminRoutes(deps: Deps) {
   const { store, accounts, cookies, logger } = deps;
   const r = routeGroup<AppEnv>();
 
-  /** The signed-in admin, or the 401/403 that ends the request. */
-  async function signedInAdmin(c: Context<AppEnv>): Promise<Authenticated | Response> {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    return requireRole(auth, "admin") ?? auth;
-  }
+  const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps.authenticate, c.req.raw);
 
   /** The event context of an admin's action: they are its actor. */
   const asAdmin = (c: Context<AppEnv>, auth: Authenticated) => eventContext(c, deps, { session: auth.session, actorId: auth.user.id });

@@ -20,7 +20,7 @@ export function metricsRoutes(deps: Deps) {
     {
       path: "/metrics", tag: "Operations", auth: "none",
       summary: "Metrics in Prometheus text format (METRICS_TOKEN)",
-      description: "Served only when METRICS_TOKEN is set, to `Authorization: Bearer <METRICS_TOKEN>`. Requests by route pattern and status, latency histograms, logins by outcome, rate-limit refusals, 5xx by reason, the Argon2 queue, and the process's own figures.",
+      description: "Served only when METRICS_TOKEN is set, to `Authorization: Bearer <METRICS_TOKEN>`. Requests by route pattern and status, latency histograms, logins by outcome, rate-limit refusals, 5xx by reason, the Argon2 queue, session-cache lookups, store latency and errors, the webhook backlog, and the process's own figures.",
       responses: {
         200: { description: "The exposition (text/plain; version=0.0.4)" },
         401: err("Missing or wrong METRICS_TOKEN", { "WWW-Authenticate": "Bearer" }),

@@ -8,6 +8,7 @@ import type { User } from "../schemas.js";
 import { ASSET_CACHE_CONTROL, ASSETS } from "../pages/assets.js";
 import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
+import { describeActivity } from "../pages/activity.js";
 import { accountPage, homePage } from "../pages/views.js";
 
 /** The signed-in user, or null plus the clearing Set-Cookie for a dead session cookie. */
@@ -22,6 +23,9 @@ function redirect(location: string, setCookie: string | null): Response {
   if (setCookie) headers.set("set-cookie", setCookie);
   return new Response(null, { status: 303, headers });
 }
+
+/** Events the account page reads (a run of failures shows as one line). */
+const RECENT_EVENTS = 30;
 
 export function pageRoutes(deps: Deps) {
   const r = routeGroup<AppEnv>();
@@ -39,7 +43,8 @@ export function pageRoutes(deps: Deps) {
   r.page({ path: "/account", auth: "cookie" }, async (c) => {
     const { user, setCookie } = await pageUser(deps, c.req.raw);
     if (!user) return redirect(homePath(base), setCookie);
-    return htmlResponse(underBasePath(accountPage(user), base));
+    const { events } = await deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS });
+    return htmlResponse(underBasePath(accountPage(user, describeActivity(events)), base));
   });
 
   r.page({ path: "/assets/:name", auth: "none" }, (c) => {

@@ -13,6 +13,25 @@ import { randomBytes } from "node:crypto";
 /** A fresh public event id: "evt_" and 128 random bits. */
 export const newEventId = (): string => `evt_${randomBytes(16).toString("base64url")}`;
 
+/** The columns every engine inserts an event with, in this order. */
+export const EVENT_INSERT_COLUMNS = "id, at, type, user_id, actor_id, session_id, ip, user_agent, details, webhook_pending";
+
+/** A new row's values for EVENT_INSERT_COLUMNS: a fresh id, the details as JSON, the webhook mark as given. */
+export function eventInsertValues(e: NewEvent, webhookPending: boolean | number): unknown[] {
+  return [
+    newEventId(),
+    e.at,
+    e.type,
+    e.userId ?? null,
+    e.actorId ?? null,
+    e.sessionId ?? null,
+    e.ip ?? null,
+    e.userAgent ?? null,
+    JSON.stringify(e.details ?? {}),
+    webhookPending,
+  ];
+}
+
 /** Small, non-secret facts about an event (a role, a count, how it was done). */
 export type EventDetails = Record<string, string | number | boolean | null>;
 

@@ -85,6 +85,10 @@ describe.skipIf(browserMissing)("built-in pages in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.waitForURL(base + "/account");
     expect(await page.locator("#user-email").textContent()).toBe(email);
+    // Recent activity: this sign-in (in this browser, from this address), the wrong password, the sign-up; found by its heading.
+    const activity = page.getByRole("region", { name: "Recent activity" });
+    expect(await activity.locator("li strong").allTextContents()).toEqual(["Signed in", "Failed sign-in attempt", "Account created"]);
+    expect(await activity.locator("li .meta").first().textContent()).toMatch(/ · Chrome on Linux · 127\.0\.0\.1$/);
     await screenshot(page, "03-account");
 
     // The session cookie: in the jar with the expected attributes, invisible to scripts.

@@ -1,7 +1,7 @@
 // EventStore on PostgreSQL (migration 4). `insertEvent` takes the client of
 // the caller's transaction, so the change and its event commit together.
 import type pg from "pg";
-import { newEventId, type EventDetails, type EventRow, type EventStore, type NewEvent } from "../event-store.js";
+import { EVENT_INSERT_COLUMNS, eventInsertValues, type EventDetails, type EventRow, type EventStore, type NewEvent } from "../event-store.js";
 import type { Connection } from "./connection.js";
 
 interface EventRecord {
@@ -38,21 +38,9 @@ export type InsertEvent = (client: pg.PoolClient, event: NewEvent) => Promise<vo
 export function createPostgresEventStore(db: Connection, options: { webhookEvents: boolean }): EventStore & { insert: InsertEvent } {
   const INSERT = {
     name: "latchkey.insert_event",
-    text: `INSERT INTO events (id, at, type, user_id, actor_id, session_id, ip, user_agent, details, webhook_pending)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    text: `INSERT INTO events (${EVENT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
   };
-  const values = (e: NewEvent) => [
-    newEventId(),
-    e.at,
-    e.type,
-    e.userId ?? null,
-    e.actorId ?? null,
-    e.sessionId ?? null,
-    e.ip ?? null,
-    e.userAgent ?? null,
-    JSON.stringify(e.details ?? {}),
-    options.webhookEvents,
-  ];
+  const values = (e: NewEvent) => eventInsertValues(e, options.webhookEvents);
   const insert: InsertEvent = async (client, e) => {
     await client.query({ ...INSERT, values: values(e) });
   };

@@ -31,6 +31,13 @@ export interface SessionCache {
   touched(tokenHash: string, lastSeenAt: number): void;
   clear(): void;
   readonly size: number;
+  /** Lookups answered from the cache (hits) and from the database (misses), since start. */
+  readonly stats: SessionCacheStats;
+}
+
+export interface SessionCacheStats {
+  readonly hits: number;
+  readonly misses: number;
 }
 
 /**
@@ -46,6 +53,10 @@ export function attachSessionCache(db: Database.Database, maxEntries: number): S
   const entries = new Map<string, SessionWithUser>();
   const dataVersion = db.prepare("PRAGMA data_version").pluck();
   let seenVersion = dataVersion.get() as number;
+  // Plain integers, read at scrape time (GET /metrics): a cached GET /me costs
+  // a few us, and a `++` is all the hit path can afford.
+  let hits = 0;
+  let misses = 0;
 
   const clear = () => {
     entries.clear();
@@ -82,7 +93,13 @@ export function attachSessionCache(db: Database.Database, maxEntries: number): S
       // it stale also makes the next look see a different version.
       const trusted = maxEntries > 0 && unchangedElsewhere();
       for (const tokenHash of tokenHashes) {
-        const value = (trusted && entries.get(tokenHash)) || loadEntry(tokenHash, load);
+        let value = trusted ? entries.get(tokenHash) : undefined;
+        if (value) hits++;
+        else {
+          // A miss whatever the reason: not cached, stale after a commit elsewhere, or the cache is off.
+          misses++;
+          value = loadEntry(tokenHash, load) ?? undefined;
+        }
         if (value) found.set(tokenHash, value);
       }
       return found;
@@ -100,6 +117,9 @@ export function attachSessionCache(db: Database.Database, maxEntries: number): S
     clear,
     get size() {
       return entries.size;
+    },
+    get stats() {
+      return { hits, misses };
     },
   };
 

@@ -2,7 +2,7 @@
 // the store's write methods can call it inside their own transaction: the
 // change and its event commit together or not at all.
 import type Database from "better-sqlite3";
-import { newEventId, type EventDetails, type EventRow, type EventStore, type NewEvent } from "../event-store.js";
+import { EVENT_INSERT_COLUMNS, eventInsertValues, type EventDetails, type EventRow, type EventStore, type NewEvent } from "../event-store.js";
 
 interface EventRecord {
   seq: number;
@@ -36,27 +36,11 @@ export interface SqliteEvents extends EventStore {
 }
 
 export function createSqliteEventStore(db: Database.Database, options: { webhookEvents: boolean }): SqliteEvents {
-  const insertEvent = db.prepare(
-    `INSERT INTO events (id, at, type, user_id, actor_id, session_id, ip, user_agent, details, webhook_pending)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insertEvent = db.prepare(`INSERT INTO events (${EVENT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const pruneOld = db.prepare("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)");
   const pending = options.webhookEvents ? 1 : 0;
 
-  const insert = (e: NewEvent): void => {
-    insertEvent.run(
-      newEventId(),
-      e.at,
-      e.type,
-      e.userId ?? null,
-      e.actorId ?? null,
-      e.sessionId ?? null,
-      e.ip ?? null,
-      e.userAgent ?? null,
-      JSON.stringify(e.details ?? {}),
-      pending,
-    );
-  };
+  const insert = (e: NewEvent): void => void insertEvent.run(...eventInsertValues(e, pending));
 
   return {
     insert,

@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations.js";
 import { createBatchLoader } from "../batch.js";
-import { attachSessionCache } from "./cache.js";
+import { attachSessionCache, type SessionCacheStats } from "./cache.js";
 import { createSqliteEventStore } from "./events.js";
 import { createSqliteTokenStore } from "./tokens.js";
 import { createSqliteOutbox } from "./outbox.js";
@@ -142,7 +142,12 @@ export const DEFAULT_SESSION_CACHE_SIZE = 10_000;
 export function createSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
-): Store & { /** For bulk seeding (bench) and fault tests only: the session cache does not see writes made through it. */ db: Database.Database } {
+): Store & {
+  /** For bulk seeding (bench) and fault tests only: the session cache does not see writes made through it. */
+  db: Database.Database;
+  /** The session cache's hit and miss counts, for GET /metrics (only this engine has the cache). */
+  sessionCacheStats(): SessionCacheStats;
+} {
   const db = openSqliteDatabase(path);
   // Every write method below states its effect on the cache.
   const cache = attachSessionCache(db, options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE);
@@ -242,7 +247,7 @@ export function createSqliteStore(
     { maxInFlight: 1, maxBatch: 256 },
   );
 
-  return mappingSqliteErrors({
+  const store: Store & { db: Database.Database } = mappingSqliteErrors({
     engine: "sqlite" as const,
     db,
     tokens: mappingSqliteErrors(createSqliteTokenStore(db, events)),
@@ -354,4 +359,6 @@ export function createSqliteStore(
       if (db.open) db.close();
     },
   });
+  // Added after the error mapping, which makes every method async: this one is a synchronous read.
+  return Object.assign(store, { sessionCacheStats: () => cache.stats });
 }
