@@ -504,6 +504,9 @@ function readConfig(env: Env): Config {
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
     events: { retentionMs: duration(env, "EVENTS_RETENTION", "90d", 60_000) },
     metricsToken: metricsToken(env),
-    webhooks: parseWebhookConfig(env, nodeEnv === "production"),
+    webhooks: parseWebhookConfig(env, {
+      production: nodeEnv === "production",
+      eventsRetentionMs: parseDuration("EVENTS_RETENTION", env.EVENTS_RETENTION || "90d"),
+    }),
   };
 }

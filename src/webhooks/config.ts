@@ -63,7 +63,8 @@ function duration(env: Env, name: string, fallback: string, minMs: number): numb
 }
 
 /** null: webhooks off (no WEBHOOK_URL). */
-export function parseWebhookConfig(env: Env, production: boolean): WebhookConfig | null {
+export function parseWebhookConfig(env: Env, context: { production: boolean; eventsRetentionMs: number }): WebhookConfig | null {
+  const { production } = context;
   const entries = (env.WEBHOOK_URL ?? "").split(/[\s,]+/).filter(Boolean);
   if (entries.length === 0) {
     if (env.WEBHOOK_SECRET) throw new ConfigError("WEBHOOK_SECRET is set but WEBHOOK_URL is not: set both, or neither");
@@ -73,6 +74,10 @@ export function parseWebhookConfig(env: Env, production: boolean): WebhookConfig
   const timeoutMs = duration(env, "WEBHOOK_TIMEOUT", "10s", 100);
   const maxAgeMs = duration(env, "WEBHOOK_MAX_AGE", "24h", 1000);
   if (maxAgeMs < timeoutMs) throw new ConfigError("WEBHOOK_MAX_AGE must not be shorter than WEBHOOK_TIMEOUT");
+  // Pruning an event deletes its deliveries (ON DELETE CASCADE): one still being retried would vanish unsent.
+  if (maxAgeMs >= context.eventsRetentionMs) {
+    throw new ConfigError("WEBHOOK_MAX_AGE must be shorter than EVENTS_RETENTION: a pruned event takes its pending deliveries with it");
+  }
   return {
     urls,
     key: signingKey(env.WEBHOOK_SECRET),

@@ -67,5 +67,7 @@ describe("webhook configuration", () => {
     const env = { WEBHOOK_URL: "https://a.example.com/", WEBHOOK_SECRET: secret() };
     expect(problem({ ...env, WEBHOOK_MAX_AGE: "soon" })).toMatch(/^WEBHOOK_MAX_AGE must be a duration/);
     expect(problem({ ...env, WEBHOOK_TIMEOUT: "1m", WEBHOOK_MAX_AGE: "30s" })).toMatch(/WEBHOOK_MAX_AGE must not be shorter than WEBHOOK_TIMEOUT/);
+    expect(problem({ ...env, WEBHOOK_MAX_AGE: "7d", EVENTS_RETENTION: "7d" })).toMatch(/WEBHOOK_MAX_AGE must be shorter than EVENTS_RETENTION/);
+    expect(loadConfig({ ...env, WEBHOOK_MAX_AGE: "7d", EVENTS_RETENTION: "8d" }).webhooks?.maxAgeMs).toBe(7 * 86_400_000);
   });
 });
