@@ -1,6 +1,9 @@
 // The webhook outbox on SQLite (tables of migration 4). One process writes
 // at a time (the database's write lock), so IMMEDIATE transactions are all
 // the exclusion fanOut and claim need, across processes on one file too.
+// Each first looks without the lock (a WAL read never waits): an idle
+// deliverer polling every second then never takes the write lock, which
+// requests' writes (and the CLI) would otherwise queue behind.
 import type Database from "better-sqlite3";
 import type { EventDetails, EventRow, WebhookDelivery, WebhookOutbox } from "../event-store.js";
 import { decodeDeliveryCursor, encodeDeliveryCursor, InvalidCursorError } from "../outbox-cursor.js";
@@ -44,6 +47,7 @@ const DELIVERY_COLUMNS = `d.endpoint, d.event_seq, d.attempts, d.created_at, d.n
 
 export function createSqliteOutbox(db: Database.Database): WebhookOutbox {
   const marked = db.prepare("SELECT seq, user_id FROM events WHERE webhook_pending = 1 ORDER BY seq LIMIT ?");
+  const anyMarked = db.prepare("SELECT 1 FROM events WHERE webhook_pending = 1 LIMIT 1");
   const insertDelivery = db.prepare(
     `INSERT INTO webhook_deliveries (endpoint, event_seq, user_id, created_at, next_attempt_at)
      VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -90,7 +94,7 @@ export function createSqliteOutbox(db: Database.Database): WebhookOutbox {
   return {
     async fanOut(endpoints, now, limit) {
       // No endpoint: leave the marks, so events wait for one rather than being dropped.
-      if (endpoints.length === 0) return 0;
+      if (endpoints.length === 0 || !anyMarked.get()) return 0;
       return db
         .transaction(() => {
           const events = marked.all(limit) as { seq: number; user_id: string | null }[];
@@ -103,6 +107,7 @@ export function createSqliteOutbox(db: Database.Database): WebhookOutbox {
         .immediate();
     },
     async claim(now, leaseMs, limit) {
+      if (due.all({ now, limit: 1 }).length === 0) return [];
       return db
         .transaction(() => {
           const rows = due.all({ now, limit }) as DeliveryRecord[];
