@@ -98,7 +98,7 @@ export function webhookRoutes(deps: Deps) {
     {
       path: "/admin/webhooks/redeliver", tag: "Admin", auth: "cookie",
       summary: "Redeliver failed webhooks (admin)",
-      description: "`{eventId}`: that event's failed deliveries; `{all: true}`: every failed delivery. They go back to pending with a fresh WEBHOOK_MAX_AGE, in order with the user's other events.",
+      description: "`{eventId}`: that event's failed deliveries; `{all: true}`: every failed delivery. They go back to pending with a fresh WEBHOOK_MAX_AGE; that user's events not yet sent wait behind them again (those already sent are not sent again).",
       body: redeliverBody,
       responses: {
         200: { description: "How many deliveries went back to pending", schema: z.object({ redelivered: z.number().int() }) },
