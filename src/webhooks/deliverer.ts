@@ -91,7 +91,9 @@ export function createDeliverer(deps: DelivererDeps) {
   }
 
   async function attempt(d: WebhookDelivery, stop: AbortSignal): Promise<void> {
-    // A row left from an endpoint since removed from WEBHOOK_URL is not sent anywhere.
+    // A row for an endpoint not in this instance's WEBHOOK_URL is not sent from here, but
+    // retried like a failure rather than failed at once: during a rolling change of
+    // WEBHOOK_URL another instance may still have it; otherwise WEBHOOK_MAX_AGE ends it.
     const outcome = config.urls.includes(d.endpoint) ? await post(d, stop) : "endpoint no longer in WEBHOOK_URL";
     if (outcome === undefined) return; // abandoned: the lease runs out and the row is claimed again
     if (outcome === null) {
@@ -104,6 +106,7 @@ export function createDeliverer(deps: DelivererDeps) {
     if (next - d.createdAt <= config.maxAgeMs) {
       await outbox.retry(d.endpoint, d.event.seq, next, outcome);
       stats.retried++;
+      logger.debug({ event: "webhook.retry", endpoint: shownEndpoint(d.endpoint), eventId: d.event.id, attempts: d.attempts + 1, error: outcome, retryInMs: next - now });
       return;
     }
     await outbox.fail(d.endpoint, d.event.seq, outcome);
