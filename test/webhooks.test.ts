@@ -172,6 +172,24 @@ describe("webhook delivery", () => {
     await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }));
   });
 
+  it("with two endpoints, each gets every event on its own: one being down does not hold the other back", async () => {
+    const secret = newWebhookSecret();
+    const up = await startWebhookReceiver(secret, "/up");
+    const down = await startWebhookReceiver(secret, "/down");
+    later.push(() => up.close(), () => down.close());
+    const c = await setup({ WEBHOOK_URL: `${up.url} , ${down.url}`, WEBHOOK_SECRET: secret });
+    await down.down();
+    const id = await c.events.insert({ userId: "usr_two" });
+    await up.until((rs) => acked(rs, id));
+    expect(up.received.find(of(id))!.verified).toBe(true);
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1)); // the refused attempt is recorded, its retry scheduled
+    await down.up();
+    c.srv.clock.advance(2 * HOUR);
+    await down.until((rs) => acked(rs, id));
+    expect(down.received.filter(of(id)).map((r) => r.answered)).toEqual([200]);
+    expect(up.received.filter(of(id))).toHaveLength(1); // delivered once there, not again with the other's retry
+  });
+
   it("a redirect is a failed attempt, never followed (it could lead to another host)", async () => {
     const c = await setup();
     c.receiver.respond((r) => (r.path.includes("followed") ? 200 : 307));
