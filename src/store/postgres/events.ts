@@ -4,7 +4,7 @@ import type pg from "pg";
 import { EVENT_INSERT_COLUMNS, eventInsertValues, type EventDetails, type EventRow, type EventStore, type NewEvent } from "../event-store.js";
 import type { Connection } from "./connection.js";
 
-interface EventRecord {
+export interface EventRecord {
   seq: string;
   id: string;
   at: string;

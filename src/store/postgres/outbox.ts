@@ -4,45 +4,24 @@
 // other; fanOut runs on one instance at a time (an advisory lock), so events
 // enter the outbox in seq order and a user's later event cannot overtake an
 // earlier one that another instance is still fanning out.
-import type { EventDetails, EventRow, WebhookDelivery, WebhookOutbox } from "../event-store.js";
+import type { WebhookDelivery, WebhookOutbox } from "../event-store.js";
 import { decodeDeliveryCursor, encodeDeliveryCursor, InvalidCursorError } from "../outbox-cursor.js";
 import type { Connection } from "./connection.js";
+import { EVENT_COLUMNS as EVENT_SELECT, toEvent, type EventRecord } from "./events.js";
 
 // pg returns bigint as a string; seq and epoch milliseconds stay below 2^53.
-interface DeliveryRecord {
+type DeliveryRecord = EventRecord & {
   endpoint: string;
-  event_seq: string;
   attempts: number;
   created_at: string;
   next_attempt_at: string;
   last_error: string | null;
-  id: string;
-  at: string;
-  type: string;
-  user_id: string | null;
-  actor_id: string | null;
-  session_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: EventDetails;
-}
+};
 
 function toDelivery(r: DeliveryRecord): WebhookDelivery {
-  const event: EventRow = {
-    seq: Number(r.event_seq),
-    id: r.id,
-    type: r.type,
-    at: Number(r.at),
-    userId: r.user_id,
-    actorId: r.actor_id,
-    sessionId: r.session_id,
-    ip: r.ip,
-    userAgent: r.user_agent,
-    details: r.details,
-  };
   return {
     endpoint: r.endpoint,
-    event,
+    event: toEvent(r),
     attempts: r.attempts,
     createdAt: Number(r.created_at),
     nextAttemptAt: Number(r.next_attempt_at),
@@ -50,7 +29,8 @@ function toDelivery(r: DeliveryRecord): WebhookDelivery {
   };
 }
 
-const EVENT_COLUMNS = "e.id, e.at, e.type, e.user_id, e.actor_id, e.session_id, e.ip, e.user_agent, e.details";
+/** The event's columns (events.ts), from the `e` alias. */
+const EVENT_COLUMNS = EVENT_SELECT.split(", ").map((c) => `e.${c}`).join(", ");
 
 export function createPostgresOutbox(db: Connection): WebhookOutbox {
   const { query } = db;
@@ -98,7 +78,7 @@ export function createPostgresOutbox(db: Connection): WebhookOutbox {
                FROM due WHERE w.endpoint = due.endpoint AND w.event_seq = due.event_seq
              RETURNING w.endpoint, w.event_seq, w.attempts, w.created_at, w.next_attempt_at, w.last_error
            )
-           SELECT l.*, ${EVENT_COLUMNS} FROM leased l JOIN events e ON e.seq = l.event_seq ORDER BY l.event_seq`,
+           SELECT l.endpoint, l.attempts, l.created_at, l.next_attempt_at, l.last_error, ${EVENT_COLUMNS} FROM leased l JOIN events e ON e.seq = l.event_seq ORDER BY l.event_seq`,
           [now, leaseMs, limit],
         );
         return rows.map(toDelivery);
@@ -126,7 +106,7 @@ export function createPostgresOutbox(db: Connection): WebhookOutbox {
       const from = cursor === undefined ? { seq: 0, endpoint: "" } : decodeDeliveryCursor(cursor);
       if (!from) throw new InvalidCursorError();
       const { rows } = await query<DeliveryRecord>(
-        `SELECT d.endpoint, d.event_seq, d.attempts, d.created_at, d.next_attempt_at, d.last_error, ${EVENT_COLUMNS}
+        `SELECT d.endpoint, d.attempts, d.created_at, d.next_attempt_at, d.last_error, ${EVENT_COLUMNS}
            FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
           WHERE d.status = 'failed' AND (d.event_seq, d.endpoint) > ($1::bigint, $2::text)
           ORDER BY d.event_seq, d.endpoint LIMIT $3`,

@@ -4,7 +4,7 @@
 import type Database from "better-sqlite3";
 import { EVENT_INSERT_COLUMNS, eventInsertValues, type EventDetails, type EventRow, type EventStore, type NewEvent } from "../event-store.js";
 
-interface EventRecord {
+export interface EventRecord {
   seq: number;
   id: string;
   at: number;
@@ -16,6 +16,8 @@ interface EventRecord {
   user_agent: string | null;
   details: string;
 }
+
+export const EVENT_COLUMNS = "seq, id, at, type, user_id, actor_id, session_id, ip, user_agent, details";
 
 export const toEvent = (r: EventRecord): EventRow => ({
   seq: r.seq,
@@ -55,7 +57,7 @@ export function createSqliteEventStore(db: Database.Database, options: { webhook
       if (types && types.length > 0) where.push(`type IN (${types.map(() => "?").join(", ")})`), params.push(...types);
       if (since !== undefined) where.push("at >= ?"), params.push(since);
       if (until !== undefined) where.push("at < ?"), params.push(until);
-      const sql = `SELECT seq, id, at, type, user_id, actor_id, session_id, ip, user_agent, details FROM events
+      const sql = `SELECT ${EVENT_COLUMNS} FROM events
         ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
       const rows = db.prepare(sql).all(...params, limit + 1) as EventRecord[];
       const events = rows.slice(0, limit).map(toEvent);

@@ -5,45 +5,24 @@
 // deliverer polling every second then never takes the write lock, which
 // requests' writes (and the CLI) would otherwise queue behind.
 import type Database from "better-sqlite3";
-import type { EventDetails, EventRow, WebhookDelivery, WebhookOutbox } from "../event-store.js";
+import type { WebhookDelivery, WebhookOutbox } from "../event-store.js";
+import { EVENT_COLUMNS, toEvent, type EventRecord } from "./events.js";
 import { decodeDeliveryCursor, encodeDeliveryCursor, InvalidCursorError } from "../outbox-cursor.js";
 
-interface DeliveryRecord {
+type DeliveryRecord = EventRecord & {
   endpoint: string;
-  event_seq: number;
   attempts: number;
   created_at: number;
   next_attempt_at: number;
   last_error: string | null;
-  id: string;
-  at: number;
-  type: string;
-  user_id: string | null;
-  actor_id: string | null;
-  session_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: string;
+};
+
+function toDelivery(r: DeliveryRecord): WebhookDelivery {
+  return { endpoint: r.endpoint, event: toEvent(r), attempts: r.attempts, createdAt: r.created_at, nextAttemptAt: r.next_attempt_at, lastError: r.last_error };
 }
 
-export function toDelivery(r: DeliveryRecord): WebhookDelivery {
-  const event: EventRow = {
-    seq: r.event_seq,
-    id: r.id,
-    type: r.type,
-    at: r.at,
-    userId: r.user_id,
-    actorId: r.actor_id,
-    sessionId: r.session_id,
-    ip: r.ip,
-    userAgent: r.user_agent,
-    details: JSON.parse(r.details) as EventDetails,
-  };
-  return { endpoint: r.endpoint, event, attempts: r.attempts, createdAt: r.created_at, nextAttemptAt: r.next_attempt_at, lastError: r.last_error };
-}
-
-const DELIVERY_COLUMNS = `d.endpoint, d.event_seq, d.attempts, d.created_at, d.next_attempt_at, d.last_error,
-  e.id, e.at, e.type, e.user_id, e.actor_id, e.session_id, e.ip, e.user_agent, e.details`;
+const DELIVERY_COLUMNS = `d.endpoint, d.attempts, d.created_at, d.next_attempt_at, d.last_error,
+  ${EVENT_COLUMNS.split(", ").map((c) => `e.${c}`).join(", ")}`;
 
 export function createSqliteOutbox(db: Database.Database): WebhookOutbox {
   const marked = db.prepare("SELECT seq, user_id FROM events WHERE webhook_pending = 1 ORDER BY seq LIMIT ?");
@@ -111,7 +90,7 @@ export function createSqliteOutbox(db: Database.Database): WebhookOutbox {
       return db
         .transaction(() => {
           const rows = due.all({ now, limit }) as DeliveryRecord[];
-          for (const r of rows) lease.run(now + leaseMs, r.endpoint, r.event_seq);
+          for (const r of rows) lease.run(now + leaseMs, r.endpoint, r.seq);
           return rows.map(toDelivery);
         })
         .immediate();
