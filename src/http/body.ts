@@ -17,6 +17,12 @@ export function toIssues(error: z.ZodError): Issue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
 }
 
+/** The validated query (c.req.query()), or the 400 `Invalid query` with its issues. */
+export function parseQuery<S extends z.ZodType>(query: Record<string, string>, schema: S): z.infer<S> | Response {
+  const parsed = schema.safeParse(query);
+  return parsed.success ? parsed.data : refuse("invalidQuery", { issues: toIssues(parsed.error) });
+}
+
 export function invalidBody(issues: Issue[]): Response {
   return refuse("invalidBody", { issues });
 }

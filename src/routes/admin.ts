@@ -7,9 +7,9 @@ import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { eventContext } from "../http/event-context.js";
-import { parseJsonBody, toIssues } from "../http/body.js";
+import { parseJsonBody, parseQuery } from "../http/body.js";
 import { json } from "../http/responses.js";
-import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
+import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, INVALID_QUERY, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
 import { z } from "zod";
 import { refuse } from "../refusals.js";
 import { listUsersQuery, setRoleBody, userSchema } from "../schemas.js";
@@ -39,7 +39,7 @@ export function adminRoutes(deps: Deps) {
       ],
       responses: {
         200: { description: "A page of users", schema: z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }) },
-        400: err("Invalid query (`issues: [{path, message}]`)"),
+        ...INVALID_QUERY,
         ...UNAUTHORIZED,
         ...FORBIDDEN,
         ...COMMON,
@@ -48,9 +48,9 @@ export function adminRoutes(deps: Deps) {
     async (c) => {
       const auth = await signedInAdmin(c);
       if (auth instanceof Response) return auth;
-      const query = listUsersQuery.safeParse(c.req.query());
-      if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
-      const { limit, cursor, email } = query.data;
+      const query = parseQuery(c.req.query(), listUsersQuery);
+      if (query instanceof Response) return query;
+      const { limit, cursor, email } = query;
       const page = await store.listUsers({ limit, cursor, emailPrefix: email || undefined });
       return json({ users: page.users.map(toPublicUser), nextCursor: page.nextCursor });
     },

@@ -3,11 +3,10 @@
 import { authenticateAdmin } from "../auth/authenticate.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { toPublicEvent } from "../events.js";
-import { toIssues } from "../http/body.js";
+import { parseQuery } from "../http/body.js";
 import { json } from "../http/responses.js";
-import { COMMON, err, FORBIDDEN, routeGroup, UNAUTHORIZED } from "../http/route.js";
+import { COMMON, FORBIDDEN, INVALID_QUERY, routeGroup, UNAUTHORIZED } from "../http/route.js";
 import { z } from "zod";
-import { refuse } from "../refusals.js";
 import { activityQuery, adminEventsQuery, eventSchema } from "../schemas.js";
 import type { EventPage } from "../store/event-store.js";
 
@@ -29,14 +28,14 @@ export function eventRoutes(deps: Deps) {
       summary: "My account's security events",
       description: "Sign-ins, failed sign-ins, sign-outs, password and role changes, admin actions on the account; newest first.",
       query: PAGING,
-      responses: { 200: { description: "A page of events", schema: eventPage }, 400: err("Invalid query (`issues: [{path, message}]`)"), ...UNAUTHORIZED, ...COMMON },
+      responses: { 200: { description: "A page of events", schema: eventPage }, ...INVALID_QUERY, ...UNAUTHORIZED, ...COMMON },
     },
     async (c) => {
       const auth = await deps.authenticate(c.req.raw);
       if (auth instanceof Response) return auth;
-      const query = activityQuery.safeParse(c.req.query());
-      if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
-      return answer(await store.events.list({ userId: auth.user.id, ...query.data }));
+      const query = parseQuery(c.req.query(), activityQuery);
+      if (query instanceof Response) return query;
+      return answer(await store.events.list({ userId: auth.user.id, ...query }));
     },
   );
 
@@ -54,7 +53,7 @@ export function eventRoutes(deps: Deps) {
       ],
       responses: {
         200: { description: "A page of events", schema: eventPage },
-        400: err("Invalid query (`issues: [{path, message}]`)"),
+        ...INVALID_QUERY,
         ...UNAUTHORIZED,
         ...FORBIDDEN,
         ...COMMON,
@@ -63,9 +62,9 @@ export function eventRoutes(deps: Deps) {
     async (c) => {
       const auth = await authenticateAdmin(deps.authenticate, c.req.raw);
       if (auth instanceof Response) return auth;
-      const query = adminEventsQuery.safeParse(c.req.query());
-      if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
-      const { type, ...filter } = query.data;
+      const query = parseQuery(c.req.query(), adminEventsQuery);
+      if (query instanceof Response) return query;
+      const { type, ...filter } = query;
       return answer(await store.events.list({ ...filter, types: type }));
     },
   );

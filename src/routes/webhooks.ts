@@ -3,13 +3,14 @@
 // routes: 401 without a session, 403 without the admin role.
 import type { Context } from "hono";
 import { z } from "zod";
-import { requireRole, type Authenticated } from "../auth/authenticate.js";
+import { authenticateAdmin } from "../auth/authenticate.js";
 import { iso } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { parseJsonBody, toIssues } from "../http/body.js";
+import { toPublicEvent } from "../events.js";
+import { parseJsonBody, parseQuery } from "../http/body.js";
 import { json } from "../http/responses.js";
-import { ADMIN_WRITE, COMMON, err, FORBIDDEN, JSON_BODY_ERRORS, routeGroup, UNAUTHORIZED } from "../http/route.js";
-import { refuse } from "../refusals.js";
+import { ADMIN_WRITE, COMMON, FORBIDDEN, INVALID_QUERY, JSON_BODY_ERRORS, routeGroup, UNAUTHORIZED } from "../http/route.js";
+import { eventSchema } from "../schemas.js";
 import type { WebhookDelivery } from "../store/event-store.js";
 import { decodeDeliveryCursor } from "../store/outbox-cursor.js";
 import { shownEndpoint } from "../webhooks/deliverer.js";
@@ -29,17 +30,6 @@ export const redeliverBody = z.union([
   z.object({ all: z.literal(true) }).strict(),
 ]);
 
-const eventSchema = z.object({
-  id: z.string(),
-  type: z.string(),
-  at: z.string().describe("ISO 8601"),
-  userId: z.string().nullable(),
-  actorId: z.string().nullable(),
-  sessionId: z.string().nullable(),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()).describe("Small, non-secret facts: string, number, boolean or null values"),
-});
 const failedDelivery = z.object({
   endpoint: z.string().describe("The receiver's URL (its query string, which may hold a token, shown as ?…)"),
   event: eventSchema,
@@ -50,10 +40,9 @@ const failedDelivery = z.object({
 
 /** A failed delivery as admins see it. */
 export function publicDelivery(d: WebhookDelivery) {
-  const e = d.event;
   return {
     endpoint: shownEndpoint(d.endpoint),
-    event: { id: e.id, type: e.type, at: iso(e.at), userId: e.userId, actorId: e.actorId, sessionId: e.sessionId, ip: e.ip, userAgent: e.userAgent, details: e.details },
+    event: toPublicEvent(d.event),
     attempts: d.attempts,
     createdAt: iso(d.createdAt),
     lastError: d.lastError,
@@ -64,11 +53,7 @@ export function webhookRoutes(deps: Deps) {
   const { store, clock, logger } = deps;
   const r = routeGroup<AppEnv>();
 
-  async function signedInAdmin(c: Context<AppEnv>): Promise<Authenticated | Response> {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return auth;
-    return requireRole(auth, "admin") ?? auth;
-  }
+  const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps.authenticate, c.req.raw);
 
   r.get(
     {
@@ -78,7 +63,7 @@ export function webhookRoutes(deps: Deps) {
       query: [{ name: "cursor", description: "The previous page's `nextCursor`", schema: { type: "string" } }],
       responses: {
         200: { description: "A page of failed deliveries", schema: z.object({ deliveries: z.array(failedDelivery), nextCursor: z.string().nullable() }) },
-        400: err("Invalid query (`issues: [{path, message}]`)"),
+        ...INVALID_QUERY,
         ...UNAUTHORIZED,
         ...FORBIDDEN,
         ...COMMON,
@@ -87,9 +72,9 @@ export function webhookRoutes(deps: Deps) {
     async (c) => {
       const auth = await signedInAdmin(c);
       if (auth instanceof Response) return auth;
-      const query = failedQuery.safeParse(c.req.query());
-      if (!query.success) return refuse("invalidQuery", { issues: toIssues(query.error) });
-      const page = await store.webhooks.listFailed({ limit: PAGE_SIZE, cursor: query.data.cursor });
+      const query = parseQuery(c.req.query(), failedQuery);
+      if (query instanceof Response) return query;
+      const page = await store.webhooks.listFailed({ limit: PAGE_SIZE, cursor: query.cursor });
       return json({ deliveries: page.deliveries.map(publicDelivery), nextCursor: page.nextCursor });
     },
   );

@@ -3,25 +3,12 @@
 // only, so webhooks add no runtime dependency.
 import { createHmac, type KeyObject } from "node:crypto";
 import { iso } from "../auth/users.js";
+import { toPublicEvent } from "../events.js";
 import type { EventRow } from "../store/event-store.js";
 
 /** The JSON body of every delivery of `event` (the same bytes each time, up to the timestamp header). */
 export function webhookBody(event: EventRow): string {
-  return JSON.stringify({
-    type: event.type,
-    timestamp: iso(event.at),
-    data: {
-      id: event.id,
-      type: event.type,
-      at: iso(event.at),
-      userId: event.userId,
-      actorId: event.actorId,
-      sessionId: event.sessionId,
-      ip: event.ip,
-      userAgent: event.userAgent,
-      details: event.details,
-    },
-  });
+  return JSON.stringify({ type: event.type, timestamp: iso(event.at), data: toPublicEvent(event) });
 }
 
 /** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`: the spec's symmetric scheme. */
