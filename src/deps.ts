@@ -4,6 +4,7 @@ import type { Authenticate, CheckSession } from "./auth/authenticate.js";
 import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
 import type { EmailVerification } from "./auth/verification.js";
+import type { EmailChanges } from "./auth/email-change.js";
 import type { CookieOptions } from "./auth/cookies.js";
 import type { PasswordHasher } from "./auth/passwords.js";
 import type { SessionManager } from "./auth/sessions.js";
@@ -31,6 +32,8 @@ export interface Deps {
   resets: PasswordResets;
   /** EMAIL_VERIFICATION: links mailed at signup and on request. */
   verification: EmailVerification;
+  /** POST /email and its two links (auth/email-change.ts). */
+  emailChanges: EmailChanges;
   /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
   clientIp: ClientIpResolver;
   /** GET /metrics's series (noMetrics without METRICS_TOKEN). */

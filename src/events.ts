@@ -25,6 +25,9 @@ export const EVENT_TYPES = {
   "email.verified": "The address was proven by its verification link",
   "login.unverified": "A right password for an account whose address is not verified yet (EMAIL_VERIFICATION=required): no session",
   "signup.address_taken": "Someone tried to sign up with this account's address (EMAIL_VERIFICATION=required); its owner was told",
+  "email.change_requested": "A new address was asked for (POST /email); links went to the new and the old address",
+  "email.changed": "The new address confirmed the change",
+  "account.not_me": "The owner said a change was not theirs: old address back, every session ended, password replaced, a reset link sent",
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

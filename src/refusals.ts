@@ -15,6 +15,7 @@ export const REFUSALS = {
   malformedRequest: { status: 400, message: "Malformed request target or Host header" },
   invalidResetToken: { status: 400, message: "Invalid or expired token" },
   invalidVerificationLink: { status: 400, message: "Invalid or expired verification link" },
+  invalidLink: { status: 400, message: "Invalid or expired link" },
   // 401
   unauthorized: { status: 401, message: "Unauthorized" },
   invalidCredentials: { status: 401, message: "Invalid email or password" },

@@ -88,7 +88,8 @@ export const tokenPairSchema = z.object({
 });
 
 export const forgotPasswordBody = z.object({ email: emailSchema });
-export const verifyEmailBody = z.object({
+/** The token of an emailed one-time link, POSTed by its page's button. */
+export const linkTokenBody = z.object({
   token: z.string({ error: "Token must be a string" }).min(1, "Token is required").max(512, "Token is too long"),
 });
 export const resendVerificationBody = z.object({ email: emailSchema });
@@ -118,6 +119,7 @@ export const errorSchema = z.object({
 
 export const changePasswordBody = z.object({ currentPassword: currentPasswordSchema, newPassword: newPasswordSchema });
 export const deleteAccountBody = z.object({ password: currentPasswordSchema });
+export const changeEmailBody = z.object({ newEmail: emailSchema, currentPassword: currentPasswordSchema });
 export const setRoleBody = z.object({ role: roleSchema });
 
 /** GET /users query: page size 1..100 (default 20), an opaque cursor, an optional email prefix. */

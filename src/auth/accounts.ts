@@ -98,13 +98,14 @@ export function createAccounts(deps: AccountsDeps) {
      * password in between (logins re-check the hash after issuing, so none can
      * slip past the second pass). With `keep`, that session goes on under a
      * brand-new token, returned; without it, every session ends. Records
-     * "password.changed", or "password.reset" when `reset` is set.
+     * "password.changed", "password.reset" (a reset link) or "account.not_me"
+     * (a random password after "this wasn't me"), by `reason`.
      * Throws PasswordHasherBusyError before anything ended when the hasher is full.
      */
     async setPassword(
       user: UserRow,
       password: string,
-      options: { keep?: SessionRow; meta?: SessionMeta; context?: EventContext; reset?: boolean } = {},
+      options: { keep?: SessionRow; meta?: SessionMeta; context?: EventContext; reason?: "changed" | "reset" | "not_me" } = {},
     ): Promise<{ user: UserRow; token: string | null } | WeakPassword> {
       const problem = passwordProblem(password, user.email);
       if (problem) return weak(problem);
@@ -112,7 +113,8 @@ export function createAccounts(deps: AccountsDeps) {
       const keep = options.keep ? { keep: options.keep } : {};
       await endSessions(user.id, keep);
       const now = clock();
-      const event = newEvent(options.reset ? "password.reset" : "password.changed", now, options.context ?? {}, user.id);
+      const type = ({ changed: "password.changed", reset: "password.reset", not_me: "account.not_me" } as const)[options.reason ?? "changed"];
+      const event = newEvent(type, now, options.context ?? {}, user.id);
       await store.setPasswordHash(user.id, passwordHash, now, event);
       await endSessions(user.id, keep);
       const token = options.keep ? (await sessions.rotate(options.keep, options.meta)).token : null;

@@ -117,7 +117,7 @@ export function createPasswordResets(deps: ResetDeps) {
       if (!user) return null;
       let changed: Awaited<ReturnType<Accounts["setPassword"]>>;
       try {
-        changed = await accounts.setPassword(user, newPassword, { context, reset: true });
+        changed = await accounts.setPassword(user, newPassword, { context, reason: "reset" });
       } catch (err) {
         if (err instanceof PasswordHasherBusyError) await giveBack(tokenHash, userId);
         throw err;

@@ -9,6 +9,7 @@ import { newEvent, type EventContext } from "../events.js";
 import type { Logger } from "../log.js";
 import type { Mailer } from "../mail.js";
 import type { Store, UserRow } from "../store/store.js";
+import { createAfterResponse } from "./after-response.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
 export interface VerificationDeps {
@@ -26,16 +27,7 @@ export function linkBase(config: VerificationDeps["config"]): string {
 
 export function createEmailVerification(deps: VerificationDeps) {
   const { config, store, mailer, clock, logger } = deps;
-  const pending = new Set<Promise<void>>();
-
-  /** Runs `work` once the response is on its way; failures are logged, never thrown at the request. */
-  function later(what: string, work: () => Promise<void>): void {
-    const run = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(work)
-      .catch((err: Error) => logger.error({ event: `${what}.failed`, message: err.message }))
-      .finally(() => pending.delete(run));
-    pending.add(run);
-  }
+  const { later, settle } = createAfterResponse(logger);
 
   async function sendLink(user: UserRow): Promise<void> {
     const token = generateToken();
@@ -112,9 +104,7 @@ export function createEmailVerification(deps: VerificationDeps) {
     },
 
     /** Waits for mails still being sent (graceful stop, tests). */
-    async settle(): Promise<void> {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
+    settle,
   };
 }
 

@@ -36,6 +36,9 @@ function sentence(e: EventRow): string {
     case "email.verified": return "Email address verified";
     case "login.unverified": return "Sign-in refused until the email address is verified";
     case "signup.address_taken": return "Someone tried to sign up with your address";
+    case "email.change_requested": return "A change of email address was asked for";
+    case "email.changed": return "Email address changed";
+    case "account.not_me": return "You reported a change that was not yours: every device was signed out";
     default: return e.type;
   }
 }

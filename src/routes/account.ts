@@ -11,7 +11,7 @@ import { eventContext } from "../http/event-context.js";
 import { json } from "../http/responses.js";
 import { CLEAR_COOKIE, COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, SET_COOKIE, userBody } from "../http/route.js";
 import { refuse, type RefusalCode } from "../refusals.js";
-import { changePasswordBody, deleteAccountBody } from "../schemas.js";
+import { changeEmailBody, changePasswordBody, deleteAccountBody } from "../schemas.js";
 import type { UserRow } from "../store/store.js";
 
 export function accountRoutes(deps: Deps) {
@@ -60,6 +60,34 @@ export function accountRoutes(deps: Deps) {
       if ("refused" in changed) return invalidBody([{ path: "newPassword", message: changed.reason }]);
       logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
       return json({ user: toPublicUser(changed.user) }, 200, { "set-cookie": sessionCookie(changed.token!, cookies) });
+    },
+  );
+
+  r.post(
+    {
+      path: "/email", tag: "Account", auth: "cookie",
+      summary: "Change my email address",
+      description:
+        "Needs the current password. Nothing changes yet: a confirmation link goes to the new address (none if another account has it; the answer is the same), and a notice with a \"this wasn't me\" link to the current one. The address changes when the new one's link is used (POST /email/confirm).",
+      body: changeEmailBody,
+      responses: {
+        202: { description: "Links sent", schema: messageBody },
+        ...JSON_BODY_ERRORS,
+        401: err("Not signed in, or `Current password is incorrect`"),
+        ...RATE_LIMITED,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await deps.authenticate(c.req.raw);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, changeEmailBody);
+      if (body instanceof Response) return body;
+      if (body.newEmail === auth.user.email) return invalidBody([{ path: "newEmail", message: "This is already the account's address" }]);
+      const row = await confirmPassword(c, auth, body.currentPassword, "wrongCurrentPassword");
+      if (row instanceof Response) return row;
+      await deps.emailChanges.request(row, body.newEmail, eventContext(c, deps, auth));
+      return json({ message: "Check the new address for a link that confirms the change." }, 202);
     },
   );
 

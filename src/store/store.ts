@@ -99,6 +99,13 @@ export interface Store {
    * link for an address the account no longer has proves nothing); false otherwise.
    */
   markEmailVerified(userId: string, email: string, now: number, event?: NewEvent): Promise<boolean>;
+  /**
+   * Gives the account a new (proven) address: `verifiedAt` becomes its
+   * emailVerifiedAt. Throws EmailTakenError when another account has it (the
+   * unique constraint decides, so two accounts can never share one); false
+   * when the user is gone.
+   */
+  setEmail(userId: string, email: string, verifiedAt: number | null, now: number, event?: NewEvent): Promise<boolean>;
   /** Users ordered by id; `cursor` is the last id of the previous page. */
   listUsers(options: { limit: number; cursor?: string | undefined; emailPrefix?: string | undefined }): Promise<UserPage>;
   /** Atomically refuses to demote the last admin. */

@@ -209,6 +209,21 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     async recordLogin(userId, now, event) {
       await recorded("UPDATE users SET last_login_at = $1 WHERE id = $2", [now, userId], event);
     },
+    async setEmail(userId, email, verifiedAt, now, event) {
+      try {
+        const r = await recorded(
+          "UPDATE users SET email = $1, email_verified_at = $2, updated_at = $3 WHERE id = $4",
+          [email, verifiedAt, now, userId],
+          event,
+          changedRows,
+        );
+        return changedRows(r);
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === "23505" && e.constraint === "users_email_key") throw new EmailTakenError();
+        throw err;
+      }
+    },
     async markEmailVerified(userId, email, now, event) {
       const r = await recorded("UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email = $3", [now, userId, email], event, changedRows);
       return changedRows(r);

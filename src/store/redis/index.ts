@@ -290,6 +290,7 @@ export async function createRedisStore(
     setPasswordHash: (userId, hash, now, event) => sql.setPasswordHash(userId, hash, now, event),
     recordLogin: (userId, now, event) => sql.recordLogin(userId, now, event),
     markEmailVerified: (userId, email, now, event) => sql.markEmailVerified(userId, email, now, event),
+    setEmail: (userId, email, verifiedAt, now, event) => sql.setEmail(userId, email, verifiedAt, now, event),
     listUsers: (options) => sql.listUsers(options),
     setUserRole: (userId, role, now, event) => sql.setUserRole(userId, role, now, event),
     async deleteUser(userId, event) {

@@ -175,6 +175,7 @@ export function createSqliteStore(
   const setPassword = db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
   const setLastLogin = db.prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
   const setVerified = db.prepare("UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ?");
+  const setEmailRow = db.prepare("UPDATE users SET email = ?, email_verified_at = ?, updated_at = ? WHERE id = ?");
   const insertSession = db.prepare(
     `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
      VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
@@ -281,6 +282,15 @@ export function createSqliteStore(
     async recordLogin(userId, now, event) {
       recorded(() => setLastLogin.run(now, userId), event);
       cache.forgetUser(userId);
+    },
+    async setEmail(userId, email, verifiedAt, now, event) {
+      cache.forgetUser(userId);
+      try {
+        return recorded(() => setEmailRow.run(email, verifiedAt, now, userId).changes > 0, event, (changed) => changed);
+      } catch (err) {
+        if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new EmailTakenError();
+        throw err;
+      }
     },
     async markEmailVerified(userId, email, now, event) {
       const verified = recorded(() => setVerified.run(now, userId, email).changes > 0, event, (changed) => changed);
