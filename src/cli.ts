@@ -286,6 +286,26 @@ const commands: Record<string, Command> = {
     },
   },
 
+  "users set-email": {
+    usage: "latchkey users set-email --email <current email> --new-email <email>",
+    summary: "Give an account another address (counted as verified); its sessions and bearer tokens end",
+    options: { ...help, email: { type: "string" }, "new-email": { type: "string" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const email = parseEmail(required(values, "email"));
+      const parsed = emailSchema.safeParse(required(values, "new-email"));
+      if (!parsed.success) throw new UsageError(`--new-email: ${parsed.error.issues[0]!.message}`);
+      return withStore(config, false, async (store) => {
+        const user = await findByEmail(store, email);
+        const result = await (await accountsOf(store, config)).setEmail(user.id, parsed.data, CLI);
+        if (result === "not_found") throw noAccount(email);
+        if (result === "email_taken") throw new CommandError(`${parsed.data} belongs to another account`);
+        out(result.changed ? `${email} is now ${parsed.data}; every session ended` : `${email} already has that address; nothing changed`);
+        return 0;
+      });
+    },
+  },
+
   "users set-role": {
     usage: "latchkey users set-role --email <email> --role <user|admin>",
     summary: "Change an account's role; its sessions end so it signs in again under the new role",

@@ -121,6 +121,7 @@ export const changePasswordBody = z.object({ currentPassword: currentPasswordSch
 export const deleteAccountBody = z.object({ password: currentPasswordSchema });
 export const changeEmailBody = z.object({ newEmail: emailSchema, currentPassword: currentPasswordSchema });
 export const setRoleBody = z.object({ role: roleSchema });
+export const setEmailBody = z.object({ email: emailSchema });
 
 /** GET /users query: page size 1..100 (default 20), an opaque cursor, an optional email prefix. */
 export const listUsersQuery = z.object({

@@ -53,6 +53,8 @@ const TABLE: Row[] = [
   { operation: "setPassword keeping nothing (password reset)", run: (a, s) => a.setPassword(s.user, NEW_PASSWORD).then(() => {}), lives: NONE_OF_THEIRS },
   { operation: "changeRole to another role", run: (a, s) => a.changeRole(s.user.id, "admin").then(() => {}), lives: NONE_OF_THEIRS },
   { operation: "changeRole to the same role", run: (a, s) => a.changeRole(s.user.id, "user").then(() => {}), lives: ALL },
+  { operation: "setEmail to another address (admin, CLI)", run: (a, s) => a.setEmail(s.user.id, uniqueEmail("moved")).then(() => {}), lives: NONE_OF_THEIRS },
+  { operation: "setEmail to the same address", run: (a, s) => a.setEmail(s.user.id, s.user.email).then(() => {}), lives: ALL },
   { operation: "remove", run: (a, s) => a.remove(s.user.id).then(() => {}), lives: NONE_OF_THEIRS },
   { operation: "endSessions keeping this one (revoke-others)", run: (a, s) => a.endSessions(s.user.id, { keep: s.current }).then(() => {}), lives: { ...NONE_OF_THEIRS, current: true } },
   { operation: "endSessions (logout-all, admin revoke)", run: (a, s) => a.endSessions(s.user.id).then(() => {}), lives: NONE_OF_THEIRS },

@@ -285,6 +285,25 @@ describe("PATCH /users/:id", () => {
   });
 });
 
+describe("POST /users/:id/email", () => {
+  it("gives the user another, verified address and ends their sessions; refuses a taken one, a bad one, a non-admin", async () => {
+    const { id, email } = await t.signup();
+    const cookie = await t.login(email);
+    const moved = uniqueEmail("admin-moved");
+    const res = await t.api("POST", `/users/${id}/email`, t.admin, { email: moved.toUpperCase() });
+    expect(res.status).toBe(200);
+    expect(res.body.user).toMatchObject({ id, email: moved, emailVerified: true });
+    expect((await t.me(cookie)).status).toBe(401);
+    expect((await t.login(moved)).length).toBeGreaterThan(0);
+    expect((await t.api("POST", `/users/${id}/email`, t.admin, { email: t.adminEmail })).status).toBe(409);
+    expect((await t.api("POST", `/users/${id}/email`, t.admin, { email: 42 })).status).toBe(400);
+    expect((await t.api("POST", `/users/${randomUUID()}/email`, t.admin, { email: uniqueEmail() })).status).toBe(404);
+    expect((await t.api("POST", `/users/${id}/email`, await t.login(moved), { email: uniqueEmail() })).status).toBe(403);
+    const events = (await t.api("GET", `/admin/events?userId=${id}&type=email.changed`, t.admin)).body.events;
+    expect(events).toMatchObject([{ type: "email.changed", actorId: (await t.me(t.admin)).body.user.id }]);
+  });
+});
+
 describe("DELETE /users/:id", () => {
   it("deletes the user; their cookies answer 401 on the very next request", async () => {
     const { id, email } = await t.signup();

@@ -43,7 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => dir.remove());
 
-const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users delete", "sessions revoke", "sessions prune", "events list"];
+const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users set-email", "users delete", "sessions revoke", "sessions prune", "events list"];
 
 describe("arguments and help", () => {
   it("--help lists every command and exits 0; no arguments prints usage to stderr and exits 2", async () => {
@@ -254,6 +254,22 @@ describe("migrate and users", () => {
       expect(await srv.latchkey.store.listUserSessions(bobId)).toHaveLength(1);
       expect(await me(live)).toBe(200);
       expect(await me(expired)).toBe(401);
+    });
+
+    it("users set-email gives an account another (verified) address and ends its sessions; a taken one is refused", async () => {
+      const cookie = await login(bob, "bob password 1");
+      const moved = "bob-moved@example.com";
+      const res = await cli(["users", "set-email", "--email", bob, "--new-email", "Bob-Moved@Example.com"], { env: db });
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toBe(`${bob} is now ${moved}; every session ended\n`);
+      expect(await me(cookie)).toBe(401);
+      const taken = await cli(["users", "set-email", "--email", moved, "--new-email", admin], { env: db });
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain("belongs to another account");
+      const back = await cli(["users", "set-email", "--email", moved, "--new-email", bob], { env: db });
+      expect(back.code, back.stderr).toBe(0);
+      const bobRow = await srv.latchkey.store.findUserByEmail(bob);
+      expect(bobRow?.emailVerifiedAt).not.toBeNull();
     });
 
     it("events list shows what the CLI and the server recorded, by email, type and time, as a table or JSON", async () => {

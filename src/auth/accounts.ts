@@ -8,6 +8,8 @@
 //                          with it every access token), every reset link; the
 //                          session kept, if any, is rotated to a new token
 //   changeRole (a change)  every cookie session, refresh family, reset link
+//   setEmail (a change)    the same (an operator's change; the user's own goes
+//                          through email-change.ts, which keeps the confirming session)
 //   remove                 everything: the rows go with the user (foreign keys)
 //   endSessions            every cookie session (but `keep`), refresh family, reset link
 //   endEverySession        the same, for every user
@@ -140,6 +142,27 @@ export function createAccounts(deps: AccountsDeps) {
       const revoked = await endSessions(userId);
       const after = await store.findUserById(userId);
       return after ? { user: after, changed: true, revoked } : "not_found";
+    },
+
+    /**
+     * An operator gives the account another address (admin route, CLI): it
+     * counts as verified (the operator vouches), and every credential ends,
+     * so the user signs in again with it. The unique constraint refuses a taken one.
+     */
+    async setEmail(userId: string, email: string, context: EventContext = {}): Promise<{ user: UserRow; changed: boolean } | "not_found" | "email_taken"> {
+      const before = await store.findUserById(userId);
+      if (!before) return "not_found";
+      if (before.email === email) return { user: before, changed: false };
+      const now = clock();
+      try {
+        if (!(await store.setEmail(userId, email, now, now, newEvent("email.changed", now, context, userId)))) return "not_found";
+      } catch (err) {
+        if (err instanceof EmailTakenError) return "email_taken";
+        throw err;
+      }
+      await endSessions(userId);
+      const after = await store.findUserById(userId);
+      return after ? { user: after, changed: true } : "not_found";
     },
 
     /**

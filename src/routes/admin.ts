@@ -12,7 +12,7 @@ import { json } from "../http/responses.js";
 import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, INVALID_QUERY, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
 import { z } from "zod";
 import { refuse } from "../refusals.js";
-import { listUsersQuery, setRoleBody, userSchema } from "../schemas.js";
+import { listUsersQuery, setEmailBody, setRoleBody, userSchema } from "../schemas.js";
 
 export function adminRoutes(deps: Deps) {
   const { store, accounts, cookies, logger } = deps;
@@ -97,6 +97,35 @@ export function adminRoutes(deps: Deps) {
       if (!result.changed) return json({ user: toPublicUser(result.user) });
       logger.info({ event: "admin.role_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id, role: body.role, revoked: result.revoked });
       return json({ user: toPublicUser(result.user) }, 200, clearIfSelf(auth, id));
+    },
+  );
+
+  r.post(
+    {
+      path: "/users/:id/email", tag: "Admin", auth: "cookie",
+      summary: "Change a user's email address (admin)",
+      description: "The new address counts as verified (the admin vouches for it); every session and bearer token of that user ends.",
+      body: setEmailBody,
+      responses: {
+        200: { description: "The user", schema: userBody },
+        ...JSON_BODY_ERRORS,
+        ...ADMIN_WRITE,
+        404: err("User not found"),
+        409: err("Email already registered"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, setEmailBody);
+      if (body instanceof Response) return body;
+      const id = c.req.param("id");
+      const result = await accounts.setEmail(id, body.email, asAdmin(c, auth));
+      if (result === "not_found") return refuse("userNotFound");
+      if (result === "email_taken") return refuse("emailTaken");
+      if (result.changed) logger.info({ event: "admin.email_changed", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
+      return json({ user: toPublicUser(result.user) }, 200, result.changed ? clearIfSelf(auth, id) : undefined);
     },
   );
 
