@@ -5,6 +5,7 @@ import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
 import type { EmailVerification } from "./auth/verification.js";
 import type { EmailChanges } from "./auth/email-change.js";
+import type { Notices } from "./auth/notices.js";
 import type { CookieOptions } from "./auth/cookies.js";
 import type { PasswordHasher } from "./auth/passwords.js";
 import type { SessionManager } from "./auth/sessions.js";
@@ -34,6 +35,8 @@ export interface Deps {
   verification: EmailVerification;
   /** POST /email and its two links (auth/email-change.ts). */
   emailChanges: EmailChanges;
+  /** Security notices by mail (auth/notices.ts). */
+  notices: Notices;
   /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
   clientIp: ClientIpResolver;
   /** GET /metrics's series (noMetrics without METRICS_TOKEN). */

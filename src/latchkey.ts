@@ -6,6 +6,7 @@ import { createBearer } from "./auth/bearer.js";
 import { createPasswordResets } from "./auth/reset.js";
 import { createEmailVerification } from "./auth/verification.js";
 import { createEmailChanges } from "./auth/email-change.js";
+import { createNotices } from "./auth/notices.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { type CookieOptions } from "./auth/cookies.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
@@ -93,6 +94,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const resets = createPasswordResets({ config, store, accounts, mailer, clock, logger });
   const verification = createEmailVerification({ config, store, mailer, clock, logger });
   const emailChanges = createEmailChanges({ config, store, accounts, resets, mailer, clock, logger });
+  const notices = createNotices({ config, store, emailChanges, mailer, logger });
   const clientIp = createClientIpResolver({
     trustProxy: config.trustProxy,
     header: config.trustProxyHeader,
@@ -104,7 +106,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, verification, emailChanges, clientIp, metrics };
+  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, verification, emailChanges, notices, clientIp, metrics };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
@@ -160,6 +162,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     resets,
     verification,
     emailChanges,
+    notices,
     cookies,
     sessions,
     store,

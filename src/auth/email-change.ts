@@ -25,6 +25,9 @@ import type { PasswordResets } from "./reset.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 import { linkBase } from "./verification.js";
 
+/** Where every "this wasn't me" link points (its page POSTs /not-me). */
+export const NOT_ME_PATH = "/not-me";
+
 export interface EmailChangeDeps {
   config: Pick<Config, "port" | "publicUrl" | "emailVerification"> & Partial<Pick<Config, "basePath">>;
   store: Store;
@@ -51,6 +54,9 @@ export function createEmailChanges(deps: EmailChangeDeps) {
     isWellFormedToken(token) ? store.tokens.consumeEmailToken(hashToken(token), kind, clock()) : Promise.resolve(null);
 
   return {
+    /** A "this wasn't me" link for a security notice to the account's address. */
+    notMeLink: (user: UserRow) => link("not_me", user.id, user.email, NOT_ME_PATH),
+
     /**
      * Starts a change (the password was checked by the caller). An address
      * that belongs to another account gets no link (the confirmation could
@@ -80,7 +86,7 @@ export function createEmailChanges(deps: EmailChangeDeps) {
             `Someone signed in to your account asked to change its address to ${newEmail}.`,
             "It changes only once that address confirms it. If this was not you, open this link and press the button:",
             "",
-            await link("not_me", user.id, user.email, "/not-me"),
+            await link("not_me", user.id, user.email, NOT_ME_PATH),
             "",
             "That keeps this address on the account, signs every device out, and sends you a link to choose a new password.",
           ].join("\n"),

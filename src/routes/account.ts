@@ -59,6 +59,7 @@ export function accountRoutes(deps: Deps) {
       const changed = await accounts.setPassword(row, body.newPassword, { keep: auth.session, meta: context, context });
       if ("refused" in changed) return invalidBody([{ path: "newPassword", message: changed.reason }]);
       logger.info({ event: "password.changed", requestId: c.get("requestId"), userId: row.id });
+      deps.notices.passwordChanged(changed.user, context);
       return json({ user: toPublicUser(changed.user) }, 200, { "set-cookie": sessionCookie(changed.token!, cookies) });
     },
   );

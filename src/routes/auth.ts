@@ -100,6 +100,7 @@ export function authRoutes(deps: Deps) {
       const now = clock();
       await store.recordLogin(user.id, now, newEvent("login.success", now, { ...context, sessionId: session.id }, user.id, { client: "cookie" }));
       logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
+      deps.notices.signedIn(user, context);
       deps.metrics.login("cookie", "success");
       return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookies) });
     },

@@ -44,6 +44,7 @@ export function tokenRoutes(deps: Deps) {
       const now = clock();
       await store.recordLogin(user.id, now, newEvent("login.success", now, context, user.id, { client: "bearer" }));
       logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
+      deps.notices.signedIn(user, context);
       deps.metrics.login("bearer", "success");
       return json(tokens);
     },

@@ -88,7 +88,12 @@ export interface TokenStore {
   /** Removes every outstanding reset token of the user. */
   deleteUserResetTokens(userId: string): Promise<number>;
 
-  /** Stores an emailed link; the user's earlier links of the same kind stop working (superseded), in one transaction. */
+  /**
+   * Stores an emailed link; the user's earlier links of the same kind stop
+   * working (superseded), in one transaction. Not for "not_me": each security
+   * notice's link stays good, so a later notice (which whoever holds the
+   * account can cause) cannot void an earlier one.
+   */
   createEmailToken(token: NewEmailToken): Promise<void>;
   /** Single use: atomically removes a live link of this kind and returns whom and which address it names; null otherwise. */
   consumeEmailToken(tokenHash: string, kind: EmailTokenKind, now: number): Promise<{ userId: string; email: string } | null>;

@@ -169,7 +169,7 @@ export function tokenStoreContract(engine: string, open: () => Promise<TokenStor
     });
 
     describe("email links", () => {
-      const newLink = async (userId: string, kind: "verify" | "email_change" = "verify", email = `${userId}@example.com`) => {
+      const newLink = async (userId: string, kind: "verify" | "email_change" | "not_me" = "verify", email = `${userId}@example.com`) => {
         const token = generateToken();
         await s.createEmailToken({ tokenHash: hashToken(token), kind, userId, email, createdAt: T0, expiresAt: T0 + HOUR });
         return token;
@@ -196,6 +196,14 @@ export function tokenStoreContract(engine: string, open: () => Promise<TokenStor
         expect(await s.consumeEmailToken(hashToken(fresh), "verify", T0)).not.toBeNull();
         expect(await s.consumeEmailToken(hashToken(change), "email_change", T0)).toEqual({ userId, email: "new@example.com" });
         expect(await s.consumeEmailToken(hashToken(theirs), "verify", T0)).not.toBeNull();
+      });
+
+      it('"this wasn\'t me" links never void each other', async () => {
+        const userId = await newUser();
+        const first = await newLink(userId, "not_me");
+        const second = await newLink(userId, "not_me");
+        expect(await s.consumeEmailToken(hashToken(first), "not_me", T0)).not.toBeNull();
+        expect(await s.consumeEmailToken(hashToken(second), "not_me", T0)).not.toBeNull();
       });
 
       it("are consumed by exactly one of many concurrent callers", async () => {

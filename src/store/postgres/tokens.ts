@@ -142,7 +142,8 @@ export function createPostgresTokenStore(db: Connection, insertEvent: InsertEven
 
     async createEmailToken(t) {
       await transaction(async (db) => {
-        await db.query("DELETE FROM email_tokens WHERE user_id = $1 AND kind = $2", [t.userId, t.kind]); // superseded
+        // Superseded; never a "this wasn't me" link (a later notice must not void an earlier one's).
+        if (t.kind !== "not_me") await db.query("DELETE FROM email_tokens WHERE user_id = $1 AND kind = $2", [t.userId, t.kind]);
         await db.query(
           `INSERT INTO email_tokens (token_hash, kind, user_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
           [t.tokenHash, t.kind, t.userId, t.email, t.createdAt, t.expiresAt],

@@ -147,7 +147,7 @@ export function createSqliteTokenStore(db: Database.Database, events: Pick<Sqlit
 
     async createEmailToken(t) {
       db.transaction(() => {
-        deleteEmailTokensOfKind.run(t.userId, t.kind); // superseded
+        if (t.kind !== "not_me") deleteEmailTokensOfKind.run(t.userId, t.kind); // superseded
         insertEmailToken.run(t);
       }).immediate();
     },
