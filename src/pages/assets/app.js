@@ -95,6 +95,19 @@ const AFTER = {
     setStatus("Password changed. Your other sessions were logged out.");
     loadSessions();
   },
+  // The API's words, the same for every address (forgot password).
+  message: (form, _sent, body) => {
+    form.reset();
+    setStatus(body.message || "Done.");
+  },
+  // A one-time link's button worked: the token is spent, so the form goes
+  // (pressing again could only fail) and the next step appears.
+  "link-used": (form, _sent, body) => {
+    setStatus(body.message || "Done.");
+    form.remove();
+    for (const el of document.querySelectorAll("[data-link-done]")) el.hidden = false;
+    for (const el of document.querySelectorAll("[data-link-retry]")) el.hidden = true;
+  },
   sessions: (_form, _sent, body) => {
     setStatus(typeof body.revoked === "number" ? `Logged out ${body.revoked} other session(s).` : "Other sessions logged out.");
     loadSessions();
