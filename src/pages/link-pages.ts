@@ -41,8 +41,8 @@ export function oneTimeLinkPage(page: OneTimeLinkPage): Html {
   // not echoed back.
   const body =
     page.token !== undefined && isWellFormedToken(page.token)
-      ? html`<p>${page.explanation}</p>
-      <form id="${id}" method="post" action="${page.action}" data-api="POST ${page.action}" data-then="link-used" novalidate>
+      ? html`<form id="${id}" method="post" action="${page.action}" data-api="POST ${page.action}" data-then="link-used" novalidate>
+        <p class="lead">${page.explanation}</p>
         ${formError(id)}
         <input type="hidden" name="token" value="${page.token}">
         ${(page.fields ?? []).map((f) => field({ ...f, form: id }))}
@@ -52,11 +52,10 @@ export function oneTimeLinkPage(page: OneTimeLinkPage): Html {
   return layout(
     page.title,
     null,
-    html`    <h1>${page.title}</h1>
+    html`    <h1 id="${id}-title">${page.title}</h1>
     ${noscript}
     <p id="page-status" class="status" role="status" aria-live="polite"></p>
     <section class="panel narrow" aria-labelledby="${id}-title">
-      <h2 id="${id}-title" class="visually-hidden">${page.title}</h2>
       ${body}
       ${done}
       ${next}

@@ -79,8 +79,8 @@ export function homePage(): Html {
           ${field({ form: "login", name: "email", label: "Email", type: "email", autocomplete: "username" })}
           ${field({ form: "login", name: "password", label: "Password", type: "password", autocomplete: "current-password" })}
           <button type="submit">Log in</button>
+          <p class="aside"><a href="/forgot-password">Forgot password?</a></p>
         </form>
-        <p class="aside"><a href="/forgot-password">Forgot password?</a></p>
       </section>
       <section aria-labelledby="signup-title" class="panel">
         <h2 id="signup-title">Create an account</h2>
