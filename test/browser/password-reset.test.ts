@@ -78,6 +78,7 @@ describe.skipIf(browserMissing)("password reset in Chromium", () => {
     expect(await page.locator("#reset-password").count()).toBe(0); // the spent link's form is gone
     const logInLink = page.getByRole("link", { name: "Log in with your new password" });
     expect(await logInLink.isVisible()).toBe(true);
+    expect(await logInLink.evaluate((a) => a === document.activeElement)).toBe(true); // focus moved to the next step
     await screenshot(page, "reset-04-done");
 
     // The old password no longer works; the new one does, through the log-in page.
@@ -93,6 +94,7 @@ describe.skipIf(browserMissing)("password reset in Chromium", () => {
     await form.getByRole("button", { name: "Set new password" }).click();
     await page.locator("#reset-password-form-error").waitFor({ state: "visible" });
     expect(await page.locator("#reset-password-form-error").textContent()).toBe("Invalid or expired token");
+    expect(await form.getByLabel("New password").evaluate((el) => el === document.activeElement)).toBe(true);
     await screenshot(page, "reset-05-spent-link");
 
     expect(errors).toEqual([]);

@@ -67,7 +67,7 @@ function showErrors(form, res) {
       slot.hidden = false;
     } else setStatus(message);
   }
-  (firstInvalid || form.querySelector("input"))?.focus();
+  (firstInvalid || form.querySelector("input:not([type=hidden])"))?.focus();
 }
 
 function values(form) {
@@ -105,8 +105,12 @@ const AFTER = {
   "link-used": (form, _sent, body) => {
     setStatus(body.message || "Done.");
     form.remove();
-    for (const el of document.querySelectorAll("[data-link-done]")) el.hidden = false;
     for (const el of document.querySelectorAll("[data-link-retry]")) el.hidden = true;
+    const done = document.querySelector("[data-link-done]");
+    if (done) {
+      done.hidden = false;
+      done.querySelector("a")?.focus(); // the button that had focus is gone: keyboard users land on the next step
+    }
   },
   sessions: (_form, _sent, body) => {
     setStatus(typeof body.revoked === "number" ? `Logged out ${body.revoked} other session(s).` : "Other sessions logged out.");
