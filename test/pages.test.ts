@@ -160,11 +160,13 @@ describe("pages", () => {
     // The token appears once: in the form, not in any link or action the page could follow.
     expect(page.text.split(TOKEN).length - 1).toBe(1);
     expect(page.text).not.toMatch(/<meta http-equiv="refresh"/i);
+    expect(page.headers.get("vary")).toBe("Accept");
     // A client that asks for JSON (or anything: curl's */*) keeps the API's answer.
     for (const accept of ["application/json", "*/*"]) {
       const api = await request(srv.url, "GET", `/reset-password?token=${TOKEN}`, { headers: { accept } });
       expect(api.headers.get("content-type"), accept).toMatch(/^application\/json/);
       expect(api.body.message, accept).toContain("POST");
+      expect(api.headers.get("vary"), accept).toBe("Accept");
     }
   });
 

@@ -59,13 +59,15 @@ export function passwordResetRoutes(deps: Deps) {
       responses: { 200: { description: "What to POST", schema: messageBody.loose() } },
     },
     (c) => {
-      if (deps.config.pagesEnabled && /\btext\/html\b/i.test(c.req.header("accept") ?? "")) {
-        return htmlResponse(underBasePath(resetPasswordPage(c.req.query("token")), deps.config.basePath));
-      }
-      return json({
-        message:
-          'To set a new password, POST {"token": "<the token from this link>", "newPassword": "..."} as JSON to /reset-password.',
-      });
+      const res =
+        deps.config.pagesEnabled && /\btext\/html\b/i.test(c.req.header("accept") ?? "")
+          ? htmlResponse(underBasePath(resetPasswordPage(c.req.query("token")), deps.config.basePath))
+          : json({
+              message:
+                'To set a new password, POST {"token": "<the token from this link>", "newPassword": "..."} as JSON to /reset-password.',
+            });
+      res.headers.set("vary", "Accept"); // two answers for one URL: no cache may hand one to the other's client
+      return res;
     },
   );
 
