@@ -12,6 +12,7 @@ import { bodyTooLargeMessage, refuse } from "./refusals.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminRoutes } from "./routes/admin.js";
 import { eventRoutes } from "./routes/events.js";
+import { verifyEmailRoutes } from "./routes/verify-email.js";
 import { authRoutes } from "./routes/auth.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
@@ -58,6 +59,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     ...eventRoutes(deps),
     ...tokenRoutes(deps),
     ...passwordResetRoutes(deps),
+    ...verifyEmailRoutes(deps),
     ...healthRoutes(deps),
     ...metricsRoutes(deps), // GET /metrics, only with METRICS_TOKEN
     ...pageRoutes(deps), // HTML pages (PAGES_ENABLED)

@@ -78,6 +78,12 @@ export interface Config {
     refreshAbsoluteLifetimeMs: number;
   };
   passwordReset: { ttlMs: number };
+  /**
+   * EMAIL_VERIFICATION: off (no mail), optional (a link is mailed at signup;
+   * nothing waits for it), required (no sign-in before the address is proven;
+   * signup answers the same for a new and a taken address). EMAIL_VERIFICATION_TTL: how long a link works.
+   */
+  emailVerification: { mode: "off" | "optional" | "required"; ttlMs: number };
   mail: { smtpUrl: string | undefined; from: string };
   /** EVENTS_RETENTION: security events older than this are pruned in the background. */
   events: { retentionMs: number };
@@ -400,6 +406,14 @@ function logLevel(env: Env, nodeEnv: Config["env"]): string {
   return level;
 }
 
+function emailVerificationMode(env: Env): Config["emailVerification"]["mode"] {
+  const mode = env.EMAIL_VERIFICATION || "optional";
+  if (mode !== "off" && mode !== "optional" && mode !== "required") {
+    throw new ConfigError(`EMAIL_VERIFICATION must be off, optional or required, got "${mode}"`);
+  }
+  return mode;
+}
+
 function logFormat(env: Env): Config["logFormat"] {
   const format = env.LOG_FORMAT || "auto";
   if (format !== "auto" && format !== "json" && format !== "pretty") {
@@ -501,6 +515,7 @@ function readConfig(env: Env): Config {
       refreshAbsoluteLifetimeMs,
     },
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
+    emailVerification: { mode: emailVerificationMode(env), ttlMs: duration(env, "EMAIL_VERIFICATION_TTL", "24h", 60_000) },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
     events: { retentionMs: duration(env, "EVENTS_RETENTION", "90d", 60_000) },
     metricsToken: metricsToken(env),

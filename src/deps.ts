@@ -3,6 +3,7 @@ import type { Accounts } from "./auth/accounts.js";
 import type { Authenticate, CheckSession } from "./auth/authenticate.js";
 import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
+import type { EmailVerification } from "./auth/verification.js";
 import type { CookieOptions } from "./auth/cookies.js";
 import type { PasswordHasher } from "./auth/passwords.js";
 import type { SessionManager } from "./auth/sessions.js";
@@ -28,6 +29,8 @@ export interface Deps {
   logger: Logger;
   bearer: Bearer;
   resets: PasswordResets;
+  /** EMAIL_VERIFICATION: links mailed at signup and on request. */
+  verification: EmailVerification;
   /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
   clientIp: ClientIpResolver;
   /** GET /metrics's series (noMetrics without METRICS_TOKEN). */

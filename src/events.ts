@@ -22,6 +22,9 @@ export const EVENT_TYPES = {
   "role.changed": "The role changed (details.from, details.to)",
   "account.deleted": "The account was deleted",
   "token.reuse_detected": "A refresh token that had already been used came back: its family was ended",
+  "email.verified": "The address was proven by its verification link",
+  "login.unverified": "A right password for an account whose address is not verified yet (EMAIL_VERIFICATION=required): no session",
+  "signup.address_taken": "Someone tried to sign up with this account's address (EMAIL_VERIFICATION=required); its owner was told",
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -4,6 +4,7 @@ import { getRequestListener, RequestError } from "@hono/node-server";
 import { createAuthenticator, createSessionCheck } from "./auth/authenticate.js";
 import { createBearer } from "./auth/bearer.js";
 import { createPasswordResets } from "./auth/reset.js";
+import { createEmailVerification } from "./auth/verification.js";
 import { createMailer, type Mailer } from "./mail.js";
 import { type CookieOptions } from "./auth/cookies.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
@@ -89,6 +90,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const mailer = options.mailer ?? createMailer(config, logger);
   const accounts = createAccounts({ store, sessions, passwords, clock, config });
   const resets = createPasswordResets({ config, store, accounts, mailer, clock, logger });
+  const verification = createEmailVerification({ config, store, mailer, clock, logger });
   const clientIp = createClientIpResolver({
     trustProxy: config.trustProxy,
     header: config.trustProxyHeader,
@@ -100,7 +102,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, clientIp, metrics };
+  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, verification, clientIp, metrics };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
@@ -154,6 +156,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     /** The account lifecycle (create, setPassword, changeRole, remove, endSessions, prune): what ends when. */
     accounts,
     resets,
+    verification,
     cookies,
     sessions,
     store,

@@ -14,6 +14,7 @@ export const REFUSALS = {
   unexpectedBody: { status: 400, message: "This route takes no request body" },
   malformedRequest: { status: 400, message: "Malformed request target or Host header" },
   invalidResetToken: { status: 400, message: "Invalid or expired token" },
+  invalidVerificationLink: { status: 400, message: "Invalid or expired verification link" },
   // 401
   unauthorized: { status: 401, message: "Unauthorized" },
   invalidCredentials: { status: 401, message: "Invalid email or password" },
@@ -22,6 +23,7 @@ export const REFUSALS = {
   invalidRefreshToken: { status: 401, message: "Invalid or expired refresh token" },
   // 403
   forbidden: { status: 403, message: "Forbidden" },
+  emailNotVerified: { status: 403, message: "Email not verified" },
   crossSite: { status: 403, message: "Cross-site request refused" },
   // 404
   notFound: { status: 404, message: "Not found" },
@@ -35,6 +37,7 @@ export const REFUSALS = {
   // 429
   tooManyAttempts: { status: 429, message: "Too many attempts, try again later" },
   tooManyResets: { status: 429, message: "Too many password reset requests, try again later" },
+  tooManyVerificationMails: { status: 429, message: "Too many verification emails requested, try again later" },
   // 5xx
   internal: { status: 500, message: "Internal server error" },
   serverBusy: { status: 503, message: "Server busy, try again" },

@@ -88,6 +88,10 @@ export const tokenPairSchema = z.object({
 });
 
 export const forgotPasswordBody = z.object({ email: emailSchema });
+export const verifyEmailBody = z.object({
+  token: z.string({ error: "Token must be a string" }).min(1, "Token is required").max(512, "Token is too long"),
+});
+export const resendVerificationBody = z.object({ email: emailSchema });
 export const resetPasswordBody = z.object({
   token: z.string({ error: "Token must be a string" }).min(1, "Token is required").max(512, "Token is too long"),
   newPassword: newPasswordSchema,
@@ -102,6 +106,7 @@ export const userSchema = z.object({
   createdAt: z.string().describe("ISO 8601"),
   updatedAt: z.string().describe("ISO 8601: the last change of email, password or role"),
   lastLoginAt: z.string().nullable().describe("ISO 8601, or null before the first login"),
+  emailVerified: z.boolean().describe("whether the address was proven by a verification link (or vouched for by an operator)"),
 });
 export type User = z.infer<typeof userSchema>;
 

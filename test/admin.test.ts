@@ -179,7 +179,7 @@ describe("GET /users", () => {
       expect(res.status).toBe(200);
       sizes.push(res.body.users.length);
       for (const u of res.body.users) {
-        expect(Object.keys(u).sort()).toEqual(["createdAt", "email", "id", "lastLoginAt", "role", "updatedAt"]);
+        expect(Object.keys(u).sort()).toEqual(["createdAt", "email", "emailVerified", "id", "lastLoginAt", "role", "updatedAt"]);
         seen.push(u.id);
       }
       cursor = res.body.nextCursor;

@@ -25,6 +25,7 @@ describe("the seed lesson's curl session", () => {
       createdAt: expect.any(String),
       updatedAt: signup.body.user.createdAt,
       lastLoginAt: null,
+      emailVerified: false,
     });
     expect(signup.setCookie).toBeNull();
 

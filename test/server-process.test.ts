@@ -111,7 +111,7 @@ describe("a start that cannot succeed", () => {
     const schema = `unmigrated_${process.pid}_${Date.now()}`;
     const unmigrated = failedStart({ PORT: "0", AUTO_MIGRATE: "false", DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}` });
     expect(unmigrated.status).toBe(2);
-    expect(unmigrated.lines).toEqual([`latchkey: PostgreSQL schema "${schema}" lacks migration(s) 1, 2, 3, 4: run \`latchkey migrate\` or set AUTO_MIGRATE=true`]);
+    expect(unmigrated.lines).toEqual([`latchkey: PostgreSQL schema "${schema}" lacks migration(s) 1, 2, 3, 4, 5: run \`latchkey migrate\` or set AUTO_MIGRATE=true`]);
   });
 
   it("lists every bad variable at once, LOG_LEVEL=verbose included, and exits 2", () => {

@@ -71,7 +71,7 @@ export function createAccounts(deps: AccountsDeps) {
 
     /** A new account. The password is checked before any lookup or hashing; a taken email is refused. */
     async create(
-      input: { email: string; password: string; role: Role },
+      input: { email: string; password: string; role: Role; /** An operator vouches for the address (CLI, bootstrap). */ verified?: boolean },
       context: EventContext = {},
     ): Promise<UserRow | WeakPassword | { refused: "email_taken" }> {
       const problem = passwordProblem(input.password, input.email);
@@ -82,7 +82,8 @@ export function createAccounts(deps: AccountsDeps) {
       const now = clock();
       try {
         const event = newEvent("signup", now, context, id, { role: input.role });
-        return await store.createUser({ id, email: input.email, passwordHash, role: input.role, createdAt: now }, event);
+        const emailVerifiedAt = input.verified ? now : null;
+        return await store.createUser({ id, email: input.email, passwordHash, role: input.role, createdAt: now, emailVerifiedAt }, event);
       } catch (err) {
         if (err instanceof EmailTakenError) return { refused: "email_taken" }; // lost a race with a concurrent signup
         throw err;

@@ -68,7 +68,7 @@ async function findOrCreate(
       clock,
       config,
     });
-  const user = await accounts.create({ email: admin.email, password: admin.password, role: "admin" }, { via: "bootstrap" });
+  const user = await accounts.create({ email: admin.email, password: admin.password, role: "admin", verified: true }, { via: "bootstrap" });
   if ("refused" in user) {
     if (user.refused === "weak_password") throw new ConfigError(`LATCHKEY_ADMIN_PASSWORD is refused: ${user.reason}`);
     // Another instance starting at the same moment won.

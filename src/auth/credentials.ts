@@ -1,6 +1,7 @@
 // Checking an email and password, the one way every login path does it:
 // same work, same answer for an unknown email and a wrong password.
 import { newEvent, type EventContext, type EventType } from "../events.js";
+import type { Config } from "../config.js";
 import { refuse, type RefusalCode } from "../refusals.js";
 import type { UserRow } from "../store/store.js";
 import type { PasswordHasher } from "./passwords.js";
@@ -76,4 +77,19 @@ export async function attemptLogin(
   }
   await recordLoginSuccess(deps, attempt);
   return user;
+}
+
+/**
+ * EMAIL_VERIFICATION=required: the 403 for an account whose address is not
+ * proven yet, or null. Asked only after the password was right, so it tells
+ * nothing to someone without it.
+ */
+export async function refuseUnverified(
+  deps: Pick<CredentialDeps, "store" | "clock"> & { config: Pick<Config, "emailVerification"> },
+  user: UserRow,
+  context: EventContext,
+): Promise<Response | null> {
+  if (deps.config.emailVerification.mode !== "required" || user.emailVerifiedAt !== null) return null;
+  await deps.store.events.append(newEvent("login.unverified", deps.clock(), context, user.id));
+  return refuse("emailNotVerified");
 }

@@ -95,6 +95,9 @@ const keys = {
   forgotEmail: (email: string) => `forgot-password:${createHash("sha256").update(email).digest("hex")}`,
   forgotIp: (ip: string) => `forgot-password:ip:${ip}`,
   forgotGlobal: () => "forgot-password:global",
+  verifyEmail: (email: string) => `verify-email:${createHash("sha256").update(email).digest("hex")}`,
+  verifyIp: (ip: string) => `verify-email:ip:${ip}`,
+  verifyGlobal: () => "verify-email:global",
   resetIp: (ip: string) => `reset-password:ip:${ip}`,
 };
 
@@ -190,6 +193,22 @@ export async function checkForgotPasswordAllowed(deps: LimiterDeps, attempt: Att
     (await overLimit(deps, keys.forgotGlobal(), limits.forgotPasswordGlobal, now));
   if (!over) return null;
   return refused(deps, "forgot_password", refuse("tooManyResets", undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }));
+}
+
+/**
+ * May this client have another verification link mailed? The forgot-password
+ * limits (per client, per address, server-wide), on counters of their own.
+ */
+export async function checkVerificationMailAllowed(deps: LimiterDeps, attempt: Attempt): Promise<Response | null> {
+  const now = deps.clock();
+  const limits = deps.config.rateLimits;
+  const ip = ipKey(attempt.ip);
+  const over =
+    (await overLimit(deps, ip && keys.verifyIp(ip), limits.forgotPasswordPerIp, now)) ??
+    (await overLimit(deps, keys.verifyEmail(attempt.email), limits.forgotPasswordPerEmail, now)) ??
+    (await overLimit(deps, keys.verifyGlobal(), limits.forgotPasswordGlobal, now));
+  if (!over) return null;
+  return refused(deps, "verify_email", refuse("tooManyVerificationMails", undefined, { "retry-after": String(retryAfterSeconds(over.resetAt, now)) }));
 }
 
 /** May this client try a reset token now? Counts the attempt; null if so, else the 429. */

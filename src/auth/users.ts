@@ -23,5 +23,6 @@ function publicForm(row: UserRow): User {
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
     lastLoginAt: row.lastLoginAt === null ? null : iso(row.lastLoginAt),
+    emailVerified: row.emailVerifiedAt !== null,
   };
 }

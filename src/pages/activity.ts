@@ -33,6 +33,9 @@ function sentence(e: EventRow): string {
     case "role.changed": return `Role changed from ${e.details.from} to ${e.details.to}`;
     case "account.deleted": return "Account deleted";
     case "token.reuse_detected": return "A sign-in token was used twice: that sign-in was ended";
+    case "email.verified": return "Email address verified";
+    case "login.unverified": return "Sign-in refused until the email address is verified";
+    case "signup.address_taken": return "Someone tried to sign up with your address";
     default: return e.type;
   }
 }

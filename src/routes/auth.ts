@@ -3,7 +3,7 @@
 import { clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
-import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
+import { attemptLogin, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
 import { checkSignupAllowed } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
@@ -13,17 +13,30 @@ import { CLEAR_COOKIE, COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED,
 import { refuse } from "../refusals.js";
 import { loginBody, signupBody } from "../schemas.js";
 
+/** EMAIL_VERIFICATION=required: what every signup is answered, new address or taken. */
+const CHECK_YOUR_EMAIL = { message: "Check your email: a link in it finishes signing up." };
+
 export function authRoutes(deps: Deps) {
-  const { store, sessions, accounts, cookies, clock, logger } = deps;
+  const { store, sessions, accounts, verification, cookies, clock, logger } = deps;
   const r = routeGroup<AppEnv>();
+  const required = verification.mode === "required";
 
   r.post(
     {
       path: "/signup", tag: "Account", auth: "none",
       summary: "Create an account",
-      description: "Creates the user; no session is started (log in next). Email: trimmed and lower-cased. Password: 8 to 1024 characters, taken exactly as typed.",
+      description:
+        "Creates the user; no session is started (log in next). Email: trimmed and lower-cased. Password: 8 to 1024 characters, taken exactly as typed. " +
+        "With EMAIL_VERIFICATION=optional (default) a verification link is mailed; with `required`, a new and a taken address get the same 202 (the taken address's owner is told by mail) and no 409 is ever sent.",
       body: signupBody,
-      responses: { 201: { description: "Created", schema: userBody }, ...JSON_BODY_ERRORS, 409: err("Email already registered"), ...RATE_LIMITED, ...COMMON },
+      responses: {
+        201: { description: "Created (EMAIL_VERIFICATION off or optional)", schema: userBody },
+        202: { description: "EMAIL_VERIFICATION=required: check your email (the same for a new and a taken address)", schema: messageBody },
+        ...JSON_BODY_ERRORS,
+        409: err("Email already registered (not with EMAIL_VERIFICATION=required)"),
+        ...RATE_LIMITED,
+        ...COMMON,
+      },
     },
     async (c) => {
       const body = await parseJsonBody(c.req.raw, signupBody);
@@ -31,12 +44,19 @@ export function authRoutes(deps: Deps) {
       const ip = deps.clientIp(c);
       const limited = await checkSignupAllowed(deps, ip);
       if (limited) return limited;
-      const user = await accounts.create({ email: body.email, password: body.password, role: "user" }, eventContext(c, deps));
+      const context = eventContext(c, deps);
+      const user = await accounts.create({ email: body.email, password: body.password, role: "user" }, context);
+      if ("refused" in user && user.refused === "weak_password") return invalidBody([{ path: "password", message: user.reason }]);
       if ("refused" in user) {
-        return user.refused === "email_taken" ? refuse("emailTaken") : invalidBody([{ path: "password", message: user.reason }]);
+        if (!required) return refuse("emailTaken");
+        // The same answer, after the same Argon2 work, as for a new address; the owner is told by mail.
+        await deps.passwords.verifyDummy(body.password);
+        verification.noticeTakenAddress(body.email, context);
+        return json(CHECK_YOUR_EMAIL, 202);
       }
       logger.info({ event: "signup", requestId: c.get("requestId"), userId: user.id });
-      return json({ user: toPublicUser(user) }, 201);
+      verification.afterSignup(user);
+      return required ? json(CHECK_YOUR_EMAIL, 202) : json({ user: toPublicUser(user) }, 201);
     },
   );
 
@@ -50,6 +70,7 @@ export function authRoutes(deps: Deps) {
         200: { description: "Signed in", schema: userBody, headers: SET_COOKIE },
         ...JSON_BODY_ERRORS,
         401: err("Invalid email or password (no Set-Cookie)"),
+        403: err("Cross-site request refused, or Email not verified (EMAIL_VERIFICATION=required; only after a correct password)"),
         ...RATE_LIMITED,
         ...COMMON,
       },
@@ -65,6 +86,8 @@ export function authRoutes(deps: Deps) {
         deps.metrics.login("cookie", user.status === 429 ? "rate_limited" : "failure");
         return user;
       }
+      const unverified = await refuseUnverified(deps, user, context);
+      if (unverified) return unverified;
       // Session fixation: whatever session the browser arrived with is ended, and a new one begins
       // (every one it presented: next to a planted cookie, the real one is among them).
       for (const previous of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(previous);

@@ -1,13 +1,13 @@
 // Bearer tokens for non-browser clients. These handlers never read the
 // session cookie, and the cookie routes never read an Authorization header:
 // so these are exempt from the cross-site check.
-import { attemptLogin, passwordStillCurrent } from "../auth/credentials.js";
+import { attemptLogin, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
 import { parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
-import { COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, userBody } from "../http/route.js";
+import { COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, UNVERIFIED, userBody } from "../http/route.js";
 import { refuse } from "../refusals.js";
 import { loginBody, refreshBody, tokenPairSchema } from "../schemas.js";
 
@@ -21,7 +21,7 @@ export function tokenRoutes(deps: Deps) {
       summary: "Log in for a non-browser client",
       description: "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies.",
       body: loginBody,
-      responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...RATE_LIMITED, ...COMMON },
+      responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...UNVERIFIED, ...RATE_LIMITED, ...COMMON },
     },
     async (c) => {
       const body = await parseJsonBody(c.req.raw, loginBody);
@@ -33,6 +33,8 @@ export function tokenRoutes(deps: Deps) {
         deps.metrics.login("bearer", user.status === 429 ? "rate_limited" : "failure");
         return user;
       }
+      const unverified = await refuseUnverified(deps, user, context);
+      if (unverified) return unverified;
       const tokens = await bearer.issue(user);
       if (!(await passwordStillCurrent(deps, user))) {
         await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it

@@ -14,6 +14,8 @@ export interface UserRow {
   createdAt: number;
   updatedAt: number;
   lastLoginAt: number | null;
+  /** When the current address was proven by a verification link; null until then. */
+  emailVerifiedAt: number | null;
 }
 
 export interface NewUser {
@@ -22,6 +24,8 @@ export interface NewUser {
   passwordHash: string;
   role: Role;
   createdAt: number;
+  /** Set when the address needs no proof (an operator created the account); default null. */
+  emailVerifiedAt?: number | null;
 }
 
 export interface SessionRow {
@@ -90,6 +94,11 @@ export interface Store {
   findUserById(id: string): Promise<UserRow | null>;
   setPasswordHash(userId: string, passwordHash: string, now: number, event?: NewEvent): Promise<void>;
   recordLogin(userId: string, now: number, event?: NewEvent): Promise<void>;
+  /**
+   * Marks the address verified, only if it is still the user's address (a
+   * link for an address the account no longer has proves nothing); false otherwise.
+   */
+  markEmailVerified(userId: string, email: string, now: number, event?: NewEvent): Promise<boolean>;
   /** Users ordered by id; `cursor` is the last id of the previous page. */
   listUsers(options: { limit: number; cursor?: string | undefined; emailPrefix?: string | undefined }): Promise<UserPage>;
   /** Atomically refuses to demote the last admin. */

@@ -35,6 +35,19 @@ export interface NewResetToken {
   expiresAt: number;
 }
 
+/** What an emailed one-time link is for. */
+export type EmailTokenKind = "verify" | "email_change" | "not_me";
+
+export interface NewEmailToken {
+  tokenHash: string;
+  kind: EmailTokenKind;
+  userId: string;
+  /** The address the link was sent to (and, for "verify", proves). */
+  email: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface TokenStore {
   /** Starts a refresh-token family (one per login) with its first token. */
   createRefreshFamily(family: NewRefreshFamily): Promise<void>;
@@ -75,11 +88,16 @@ export interface TokenStore {
   /** Removes every outstanding reset token of the user. */
   deleteUserResetTokens(userId: string): Promise<number>;
 
+  /** Stores an emailed link; the user's earlier links of the same kind stop working (superseded), in one transaction. */
+  createEmailToken(token: NewEmailToken): Promise<void>;
+  /** Single use: atomically removes a live link of this kind and returns whom and which address it names; null otherwise. */
+  consumeEmailToken(tokenHash: string, kind: EmailTokenKind, now: number): Promise<{ userId: string; email: string } | null>;
+
   /** A small persisted setting (the development signing key). */
   getSetting(key: string): Promise<string | null>;
   /** Stores the value unless the key exists; returns the value that is stored (first writer wins). */
   setSettingIfAbsent(key: string, value: string): Promise<string>;
 
-  /** Deletes at most `limit` expired refresh tokens, families and reset tokens; returns how many. */
+  /** Deletes at most `limit` expired refresh tokens, families, reset tokens and email links; returns how many. */
   pruneTokens(now: number, limit: number): Promise<number>;
 }

@@ -5,7 +5,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request, uniqueEmail } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { startSmtp, type SmtpCapture } from "../helpers/smtp.js";
+import { lastLinkTo, startSmtp, type SmtpCapture } from "../helpers/smtp.js";
 import { browserMissing, launchBrowser, logInThroughPage, screenshot, watchPageErrors } from "./support.js";
 
 const OLD_PASSWORD = "correct horse battery";
@@ -50,7 +50,7 @@ describe.skipIf(browserMissing)("password reset in Chromium", () => {
     await screenshot(page, "reset-02-sent");
 
     await srv.latchkey.resets.settle();
-    const link = smtp.lastLinkTo(email);
+    const link = lastLinkTo(smtp, email);
     expect(link, "no reset email").toBeDefined();
     expect(link!.pathname).toBe("/reset-password");
 

@@ -1,33 +1,31 @@
-// A real SMTP server on loopback that keeps what it receives, for tests that
-// follow an emailed link. (test/password-reset.test.ts has its own copy.)
+// A real SMTP server on loopback (smtp-server + mailparser) that keeps what
+// it receives: the mail tests read their links from it.
 import type { AddressInfo } from "node:net";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 
-export interface ReceivedMail {
+export interface Received {
   to: string;
+  from: string;
   subject: string;
   text: string;
 }
 
-export interface SmtpCapture {
-  inbox: ReceivedMail[];
-  /** smtp://127.0.0.1:<port>, for SMTP_URL */
-  url: string;
-  /** The first http(s) link in the newest message to `to`, or undefined. */
-  lastLinkTo(to: string): URL | undefined;
-  close(): Promise<void>;
-}
-
-export async function startSmtp(): Promise<SmtpCapture> {
-  const inbox: ReceivedMail[] = [];
+/** A real SMTP server on an ephemeral port that keeps what it receives. */
+export async function startSmtp() {
+  const inbox: Received[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     onData(stream, session, callback) {
       simpleParser(stream).then(
         (mail) => {
-          inbox.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), subject: mail.subject ?? "", text: mail.text ?? "" });
+          inbox.push({
+            to: session.envelope.rcptTo.map((r) => r.address).join(","),
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+            subject: mail.subject ?? "",
+            text: mail.text ?? "",
+          });
           callback();
         },
         (err: Error) => callback(err),
@@ -36,14 +34,15 @@ export async function startSmtp(): Promise<SmtpCapture> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return {
-    inbox,
-    url: `smtp://127.0.0.1:${port}`,
-    lastLinkTo(to) {
-      const text = inbox.filter((m) => m.to === to).at(-1)?.text;
-      const link = text ? /https?:\/\/\S+/.exec(text)?.[0] : undefined;
-      return link ? new URL(link) : undefined;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  return { inbox, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+
+export type SmtpCapture = Awaited<ReturnType<typeof startSmtp>>;
+
+/** The first http(s) link in the newest message to `to` (with that subject, if given), or undefined. */
+export function lastLinkTo(smtp: SmtpCapture, to: string, subject?: string): URL | undefined {
+  const text = smtp.inbox.filter((m) => m.to === to && (subject === undefined || m.subject === subject)).at(-1)?.text;
+  const link = text ? /https?:\/\/\S+/.exec(text)?.[0] : undefined;
+  return link ? new URL(link) : undefined;
 }

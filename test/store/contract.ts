@@ -82,7 +82,7 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
       it("creates a user and finds it by email and by id, with every field", async () => {
         const input = newUser({ role: "admin", createdAt: T0 + 5 });
         const created = await store.createUser(input);
-        const expected = { ...input, updatedAt: T0 + 5, lastLoginAt: null };
+        const expected = { ...input, updatedAt: T0 + 5, lastLoginAt: null, emailVerifiedAt: null };
         expect(created).toEqual(expected);
         expect(await store.findUserByEmail(input.email)).toEqual(expected);
         expect(await store.findUserById(input.id)).toEqual(expected);
@@ -519,6 +519,18 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         expect((await store.findSession(session.tokenHash))?.session.id).toBe(session.id);
         await expect(store.deleteUser(user.id, unwritable)).rejects.toThrow();
         expect(await store.findUserById(user.id)).not.toBeNull();
+      });
+
+      it("marks an address verified only while it is still the account's, with its event", async () => {
+        const user = await store.createUser(newUser());
+        expect(await store.markEmailVerified(user.id, "someone-else@example.com", T0 + 1, ev("email.verified", { userId: user.id }))).toBe(false);
+        expect((await store.findUserById(user.id))?.emailVerifiedAt).toBeNull();
+        expect(await eventsOf(user.id)).toEqual([]);
+        expect(await store.markEmailVerified(user.id, user.email, T0 + 2, ev("email.verified", { userId: user.id }))).toBe(true);
+        expect((await store.findUserById(user.id))?.emailVerifiedAt).toBe(T0 + 2);
+        expect((await eventsOf(user.id)).map((e) => e.type)).toEqual(["email.verified"]);
+        const vouched = await store.createUser(newUser({ emailVerifiedAt: T0 }));
+        expect((await store.findUserByEmail(vouched.email))?.emailVerifiedAt).toBe(T0);
       });
 
       it("an account's events outlive it", async () => {

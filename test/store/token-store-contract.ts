@@ -168,6 +168,44 @@ export function tokenStoreContract(engine: string, open: () => Promise<TokenStor
       });
     });
 
+    describe("email links", () => {
+      const newLink = async (userId: string, kind: "verify" | "email_change" = "verify", email = `${userId}@example.com`) => {
+        const token = generateToken();
+        await s.createEmailToken({ tokenHash: hashToken(token), kind, userId, email, createdAt: T0, expiresAt: T0 + HOUR });
+        return token;
+      };
+
+      it("are consumed once, for their kind only, with the address they name, until they expire", async () => {
+        const userId = await newUser();
+        const token = await newLink(userId);
+        expect(await s.consumeEmailToken(hashToken(token), "email_change", T0)).toBeNull();
+        expect(await s.consumeEmailToken(hashToken(token), "verify", T0 + 1)).toEqual({ userId, email: `${userId}@example.com` });
+        expect(await s.consumeEmailToken(hashToken(token), "verify", T0 + 2)).toBeNull();
+        const late = await newLink(userId);
+        expect(await s.consumeEmailToken(hashToken(late), "verify", T0 + HOUR)).toBeNull();
+      });
+
+      it("a newer link of one kind voids the user's older ones of that kind only, and no one else's", async () => {
+        const userId = await newUser();
+        const otherUser = await newUser();
+        const old = await newLink(userId);
+        const change = await newLink(userId, "email_change", "new@example.com");
+        const theirs = await newLink(otherUser);
+        const fresh = await newLink(userId);
+        expect(await s.consumeEmailToken(hashToken(old), "verify", T0)).toBeNull();
+        expect(await s.consumeEmailToken(hashToken(fresh), "verify", T0)).not.toBeNull();
+        expect(await s.consumeEmailToken(hashToken(change), "email_change", T0)).toEqual({ userId, email: "new@example.com" });
+        expect(await s.consumeEmailToken(hashToken(theirs), "verify", T0)).not.toBeNull();
+      });
+
+      it("are consumed by exactly one of many concurrent callers", async () => {
+        const userId = await newUser();
+        const token = await newLink(userId);
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? fx.other : s).consumeEmailToken(hashToken(token), "verify", T0)));
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
+      });
+    });
+
     describe("family liveness and whole-user / whole-deployment revocation", () => {
       it("a family is live until revoked or past its absolute expiry, and only for its own user", async () => {
         const userId = await newUser();

@@ -22,7 +22,7 @@ const LATER = NOW + 86_400_000;
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 const shipped = (list: { version: number; sql: string }[], upTo: number) => list.filter((m) => m.version <= upTo);
 /** Every migration this release has. */
-const CURRENT = [1, 2, 3, 4];
+const CURRENT = [1, 2, 3, 4, 5];
 
 /** An earlier release's data: one user with a session and every kind of token row, a setting, (v2) an access-token cutoff. */
 const seed = (version: 2 | 3) => [
@@ -40,7 +40,10 @@ const seed = (version: 2 | 3) => [
 /** What every engine must show after the upgrade, and what deleting the user must then remove. */
 async function expectUpgraded(store: Store, count: (table: string) => Promise<number>) {
   const user = await store.findUserByEmail("kept@example.com");
-  expect(user).toMatchObject({ id: "u1", role: "user", passwordHash: "$argon2id$x" });
+  // Migration 5: an account made before it has an unproven address (null), and can prove it.
+  expect(user).toMatchObject({ id: "u1", role: "user", passwordHash: "$argon2id$x", emailVerifiedAt: null });
+  expect(await store.markEmailVerified("u1", "kept@example.com", NOW)).toBe(true);
+  expect((await store.findUserById("u1"))?.emailVerifiedAt).toBe(NOW);
   expect((await store.findSession("sh1"))?.session.id).toBe("s1");
   expect(await store.tokens.getSetting("jwt.key")).toBe("k1");
   expect(await store.tokens.isRefreshFamilyLive("f1", "u1", NOW)).toBe(true);

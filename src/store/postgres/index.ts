@@ -33,6 +33,7 @@ interface UserRecord {
   created_at: string;
   updated_at: string;
   last_login_at: string | null;
+  email_verified_at: string | null;
 }
 
 interface SessionRecord {
@@ -55,6 +56,7 @@ const toUser = (r: UserRecord): UserRow => ({
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
   lastLoginAt: r.last_login_at === null ? null : Number(r.last_login_at),
+  emailVerifiedAt: r.email_verified_at === null ? null : Number(r.email_verified_at),
 });
 
 const toSession = (r: SessionRecord): SessionRow => ({
@@ -68,7 +70,7 @@ const toSession = (r: SessionRecord): SessionRow => ({
   ip: r.ip,
 });
 
-const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at";
+const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at, email_verified_at";
 
 export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store & { pool: pg.Pool; schema: string | undefined; tokens: TokenStore }> {
   const { pool, schema } = createPostgresPool(url, options);
@@ -147,7 +149,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
           name: "latchkey.find_sessions",
           text: `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
                         s.expires_at, s.user_agent, s.ip,
-                        u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at
+                        u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at
                    FROM sessions s JOIN users u ON u.id = s.user_id
                   WHERE s.token_hash = ANY($1::text[])`,
         },
@@ -185,8 +187,8 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     async createUser(user, event) {
       try {
         await recorded(
-          `INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
-          [user.id, user.email, user.passwordHash, user.role, user.createdAt],
+          `INSERT INTO users (id, email, password_hash, role, created_at, updated_at, email_verified_at) VALUES ($1, $2, $3, $4, $5, $5, $6)`,
+          [user.id, user.email, user.passwordHash, user.role, user.createdAt, user.emailVerifiedAt ?? null],
           event,
         );
       } catch (err) {
@@ -194,7 +196,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         if (e.code === "23505" && e.constraint === "users_email_key") throw new EmailTakenError();
         throw err;
       }
-      return { ...user, updatedAt: user.createdAt, lastLoginAt: null };
+      return { ...user, updatedAt: user.createdAt, lastLoginAt: null, emailVerifiedAt: user.emailVerifiedAt ?? null };
     },
     async findUserByEmail(email) {
       const { rows } = await query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [email]);
@@ -206,6 +208,10 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     },
     async recordLogin(userId, now, event) {
       await recorded("UPDATE users SET last_login_at = $1 WHERE id = $2", [now, userId], event);
+    },
+    async markEmailVerified(userId, email, now, event) {
+      const r = await recorded("UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email = $3", [now, userId, email], event, changedRows);
+      return changedRows(r);
     },
     async listUsers({ limit, cursor, emailPrefix }) {
       const { rows } = await query<UserRecord>(

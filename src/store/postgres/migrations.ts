@@ -135,4 +135,22 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
       CREATE INDEX webhook_deliveries_event_seq ON webhook_deliveries (event_seq);
     `,
   },
+  {
+    version: 5,
+    name: "verified email addresses and their one-time links",
+    // As SQLite's migration 5.
+    sql: `
+      ALTER TABLE users ADD COLUMN email_verified_at bigint;
+      CREATE TABLE email_tokens (
+        token_hash text COLLATE "C" PRIMARY KEY,
+        kind       text NOT NULL CHECK (kind IN ('verify', 'email_change', 'not_me')),
+        user_id    text COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        email      text COLLATE "C" NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX email_tokens_user_kind ON email_tokens (user_id, kind);
+      CREATE INDEX email_tokens_expires_at ON email_tokens (expires_at);
+    `,
+  },
 ];

@@ -140,6 +140,23 @@ export function createPostgresTokenStore(db: Connection, insertEvent: InsertEven
       return r.rowCount ?? 0;
     },
 
+    async createEmailToken(t) {
+      await transaction(async (db) => {
+        await db.query("DELETE FROM email_tokens WHERE user_id = $1 AND kind = $2", [t.userId, t.kind]); // superseded
+        await db.query(
+          `INSERT INTO email_tokens (token_hash, kind, user_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [t.tokenHash, t.kind, t.userId, t.email, t.createdAt, t.expiresAt],
+        );
+      });
+    },
+    async consumeEmailToken(tokenHash, kind, now) {
+      const r = await query<{ user_id: string; email: string }>(
+        "DELETE FROM email_tokens WHERE token_hash = $1 AND kind = $2 AND expires_at > $3 RETURNING user_id, email",
+        [tokenHash, kind, now],
+      );
+      return r.rows[0] ? { userId: r.rows[0].user_id, email: r.rows[0].email } : null;
+    },
+
     async getSetting(key) {
       const r = await query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
       return r.rows[0]?.value ?? null;
@@ -153,7 +170,7 @@ export function createPostgresTokenStore(db: Connection, insertEvent: InsertEven
 
     async pruneTokens(now, limit) {
       let total = 0;
-      for (const table of ["refresh_tokens", "refresh_families", "reset_tokens"] as const) {
+      for (const table of ["refresh_tokens", "refresh_families", "reset_tokens", "email_tokens"] as const) {
         const key = table === "refresh_families" ? "id" : "token_hash";
         const r = await query(
           `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at <= $1 LIMIT $2)`,

@@ -289,6 +289,7 @@ export async function createRedisStore(
     findUserById: (id) => sql.findUserById(id),
     setPasswordHash: (userId, hash, now, event) => sql.setPasswordHash(userId, hash, now, event),
     recordLogin: (userId, now, event) => sql.recordLogin(userId, now, event),
+    markEmailVerified: (userId, email, now, event) => sql.markEmailVerified(userId, email, now, event),
     listUsers: (options) => sql.listUsers(options),
     setUserRole: (userId, role, now, event) => sql.setUserRole(userId, role, now, event),
     async deleteUser(userId, event) {

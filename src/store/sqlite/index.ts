@@ -30,6 +30,7 @@ interface UserRecord {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  email_verified_at: number | null;
 }
 
 interface SessionRecord {
@@ -51,6 +52,7 @@ const toUser = (r: UserRecord): UserRow => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   lastLoginAt: r.last_login_at,
+  emailVerifiedAt: r.email_verified_at,
 });
 
 const toSession = (r: SessionRecord): SessionRow => ({
@@ -165,13 +167,14 @@ export function createSqliteStore(
   };
 
   const insertUser = db.prepare(
-    `INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
-     VALUES (@id, @email, @passwordHash, @role, @createdAt, @createdAt)`,
+    `INSERT INTO users (id, email, password_hash, role, created_at, updated_at, email_verified_at)
+     VALUES (@id, @email, @passwordHash, @role, @createdAt, @createdAt, @emailVerifiedAt)`,
   );
   const userByEmail = db.prepare("SELECT * FROM users WHERE email = ?");
   const userById = db.prepare("SELECT * FROM users WHERE id = ?");
   const setPassword = db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
   const setLastLogin = db.prepare("UPDATE users SET last_login_at = ? WHERE id = ?");
+  const setVerified = db.prepare("UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ?");
   const insertSession = db.prepare(
     `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
      VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
@@ -179,7 +182,7 @@ export function createSqliteStore(
   const sessionWithUser = db.prepare(
     `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
             s.expires_at, s.user_agent, s.ip,
-            u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at
+            u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ?`,
   );
@@ -256,12 +259,12 @@ export function createSqliteStore(
 
     async createUser(user, event) {
       try {
-        recorded(() => insertUser.run(user), event);
+        recorded(() => insertUser.run({ ...user, emailVerifiedAt: user.emailVerifiedAt ?? null }), event);
       } catch (err) {
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new EmailTakenError();
         throw err;
       }
-      return { ...user, updatedAt: user.createdAt, lastLoginAt: null };
+      return { ...user, updatedAt: user.createdAt, lastLoginAt: null, emailVerifiedAt: user.emailVerifiedAt ?? null };
     },
     async findUserByEmail(email) {
       const r = userByEmail.get(email) as UserRecord | undefined;
@@ -278,6 +281,11 @@ export function createSqliteStore(
     async recordLogin(userId, now, event) {
       recorded(() => setLastLogin.run(now, userId), event);
       cache.forgetUser(userId);
+    },
+    async markEmailVerified(userId, email, now, event) {
+      const verified = recorded(() => setVerified.run(now, userId, email).changes > 0, event, (changed) => changed);
+      cache.forgetUser(userId);
+      return verified;
     },
     async listUsers({ limit, cursor, emailPrefix }) {
       const rows = usersPage.all({ cursor: cursor ?? "", prefix: emailPrefix ?? "", limit: limit + 1 }) as UserRecord[];

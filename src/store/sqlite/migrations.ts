@@ -120,4 +120,24 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       CREATE INDEX webhook_deliveries_event_seq ON webhook_deliveries(event_seq);
     `,
   },
+  {
+    version: 5,
+    name: "verified email addresses and their one-time links",
+    // email_verified_at: null until the address is proven (accounts made
+    // before this release too). email_tokens: the SHA-256 of each emailed
+    // one-time link, with the address it proves; one live link per (user, kind).
+    sql: `
+      ALTER TABLE users ADD COLUMN email_verified_at INTEGER;
+      CREATE TABLE email_tokens (
+        token_hash TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('verify', 'email_change', 'not_me')),
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        email      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX email_tokens_user_kind ON email_tokens(user_id, kind);
+      CREATE INDEX email_tokens_expires_at ON email_tokens(expires_at);
+    `,
+  },
 ];

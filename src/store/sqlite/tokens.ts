@@ -49,6 +49,15 @@ export function createSqliteTokenStore(db: Database.Database, events: Pick<Sqlit
   const pruneReset = db.prepare(
     "DELETE FROM reset_tokens WHERE token_hash IN (SELECT token_hash FROM reset_tokens WHERE expires_at <= ? LIMIT ?)",
   );
+  const deleteEmailTokensOfKind = db.prepare("DELETE FROM email_tokens WHERE user_id = ? AND kind = ?");
+  const insertEmailToken = db.prepare(
+    `INSERT INTO email_tokens (token_hash, kind, user_id, email, created_at, expires_at)
+     VALUES (@tokenHash, @kind, @userId, @email, @createdAt, @expiresAt)`,
+  );
+  const consumeEmail = db.prepare("DELETE FROM email_tokens WHERE token_hash = ? AND kind = ? AND expires_at > ? RETURNING user_id, email");
+  const pruneEmail = db.prepare(
+    "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM email_tokens WHERE expires_at <= ? LIMIT ?)",
+  );
 
   const rotate = db.transaction((hash: string, next: { tokenHash: string; expiresAt: number }, now: number, reuse?: NewEvent): RotateResult => {
     const won = markUsed.get({ hash, now }) as { family_id: string; user_id: string } | undefined;
@@ -136,9 +145,23 @@ export function createSqliteTokenStore(db: Database.Database, events: Pick<Sqlit
       return setIfAbsent.immediate(key, value);
     },
 
+    async createEmailToken(t) {
+      db.transaction(() => {
+        deleteEmailTokensOfKind.run(t.userId, t.kind); // superseded
+        insertEmailToken.run(t);
+      }).immediate();
+    },
+    async consumeEmailToken(tokenHash, kind, now) {
+      const r = consumeEmail.get(tokenHash, kind, now) as { user_id: string; email: string } | undefined;
+      return r ? { userId: r.user_id, email: r.email } : null;
+    },
+
     async pruneTokens(now, limit) {
       return (
-        pruneRefresh.run(now, limit).changes + pruneFamilies.run(now, limit).changes + pruneReset.run(now, limit).changes
+        pruneRefresh.run(now, limit).changes +
+        pruneFamilies.run(now, limit).changes +
+        pruneReset.run(now, limit).changes +
+        pruneEmail.run(now, limit).changes
       );
     },
   };
