@@ -111,6 +111,7 @@ describe("pages", () => {
       (await request(srv.url, "GET", "/")).text,
       (await request(srv.url, "GET", "/forgot-password")).text,
       (await linkPage("/reset-password")).text,
+      (await linkPage("/verify-email")).text,
     ].join("");
     const script = ASSETS["app.js"]!.body.toString();
     const calls = [
@@ -118,7 +119,7 @@ describe("pages", () => {
       ...[...script.matchAll(/api\("(\w+)", [`"]([^`"$]+)/g)].map((m) => `${m[1]} ${m[2]}`),
     ];
     const declared = declaredRoutes(srv.latchkey.app).map((d) => `${d.method.toUpperCase()} ${d.path.replace(/:\w+$/, "")}`);
-    expect(calls).toEqual(expect.arrayContaining(["POST /logout-all", "POST /password", "GET /sessions", "DELETE /sessions/", "POST /forgot-password", "POST /reset-password"]));
+    expect(calls).toEqual(expect.arrayContaining(["POST /logout-all", "POST /password", "GET /sessions", "DELETE /sessions/", "POST /forgot-password", "POST /reset-password", "POST /verify-email"]));
     for (const call of calls) expect(declared, call).toContain(call);
     expect(pages).toContain('id="sessions"');
   });
@@ -216,12 +217,18 @@ describe("PAGES_ENABLED", () => {
   it("false: an API-only server with no HTML at all; the API and /openapi.json work", async () => {
     const apiOnly = await startTestServer({ env: { PAGES_ENABLED: "false" } });
     try {
-      for (const path of ["/", "/account", "/docs", "/verify-email?token=x", ASSETS["app.js"]!.href]) {
+      for (const path of ["/", "/account", "/docs", ASSETS["app.js"]!.href]) {
         const res = await request(apiOnly.url, "GET", path);
         expect(res.status, path).toBe(404);
         expect(res.body, path).toEqual({ error: "Not found" });
       }
       expect((await request(apiOnly.url, "GET", "/openapi.json")).status).toBe(200);
+      // The link pages' paths are POST-only API routes then: a browser gets the JSON 405.
+      for (const path of ["/verify-email?token=x", "/forgot-password"]) {
+        const res = await request(apiOnly.url, "GET", path, { headers: { accept: "text/html" } });
+        expect(res.status, path).toBe(405);
+        expect(res.body, path).toEqual({ error: "Method not allowed" });
+      }
       // A browser opening a reset link gets the JSON explanation: no page to render.
       const reset = await request(apiOnly.url, "GET", "/reset-password?token=x", { headers: { accept: "text/html" } });
       expect(reset.headers.get("content-type")).toMatch(/^application\/json/);

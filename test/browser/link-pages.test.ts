@@ -1,26 +1,33 @@
 // The one-time-link pages in a real Chromium: opening one runs the page's
 // script and loads its assets, and still sends nothing but GETs (no
 // auto-submit), and the token goes into no request URL but the page's own.
+// Then the emailed verification link, used through its button.
 import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { client, request, uniqueEmail } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { lastLinkTo, startSmtp, type SmtpCapture } from "../helpers/smtp.js";
 import { browserMissing, launchBrowser, screenshot, watchPageErrors } from "./support.js";
 
 const TOKEN = "Zm9yIGEgcGFnZSB0aGF0IG11c3Qgbm90IHNwZW5kIGl"; // well-formed (43 base64url characters), never issued
 
 describe.skipIf(browserMissing)("one-time-link pages in Chromium", () => {
+  let smtp: SmtpCapture;
   let srv: TestServer;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    srv = await startTestServer();
+    smtp = await startSmtp();
+    // The mail names PUBLIC_URL; the test opens the same path and query on the port the server got.
+    srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: "http://auth.example.test" } });
     base = `http://localhost:${srv.port}`;
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await srv?.destroy();
+    await smtp?.close();
   });
 
   for (const { path, heading, button } of [
@@ -57,4 +64,38 @@ describe.skipIf(browserMissing)("one-time-link pages in Chromium", () => {
       await context.close();
     });
   }
+
+  it("the emailed verification link: opening it verifies nothing, its button does, once", async () => {
+    const email = uniqueEmail("browser-verify");
+    const PASSWORD = "correct horse battery";
+    expect((await request(srv.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
+    await srv.latchkey.verification.settle();
+    const link = lastLinkTo(smtp, email, "Confirm your email address");
+    expect(link, "no verification mail").toBeDefined();
+    const session = client(srv.url);
+    expect((await session.post("/login", { email, password: PASSWORD })).status).toBe(200);
+    const verified = async () => (await session.get("/me")).body.user.emailVerified;
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(base + link!.pathname + link!.search, { waitUntil: "networkidle" });
+    const button = page.getByRole("button", { name: "Verify email address" });
+    await button.waitFor();
+    expect(await verified()).toBe(false); // the page is open, its script ran: nothing spent yet
+
+    await button.press("Enter"); // the keyboard, like a person
+    await page.getByRole("status").getByText("Email verified").waitFor();
+    expect(await verified()).toBe(true);
+    expect(await page.locator("#verify-email").count()).toBe(0);
+    await screenshot(page, "link-page-verify-email-done");
+
+    // The same link again: the page still opens, its button reports the spent link.
+    await page.goto(base + link!.pathname + link!.search);
+    await page.getByRole("button", { name: "Verify email address" }).click();
+    await page.locator("#verify-email-form-error").waitFor({ state: "visible" });
+    expect(await page.locator("#verify-email-form-error").textContent()).toBe("Invalid or expired verification link");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
