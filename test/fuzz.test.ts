@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { declaredRoutes } from "../src/app.js";
 import { request } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -237,8 +238,12 @@ function dechunk(text: string): string {
 const ERROR_KEYS = new Set(["error", "issues", "requestId"]);
 
 /** The route's documented success, or null when this is not one. */
-/** The built-in HTML pages and their assets: successes there are not JSON. */
-const PAGE_PATH = /^\/(account|docs|assets\/.*)?$/;
+/** The built-in HTML pages and their assets (the routes declared with r.page): successes there are not JSON. */
+function isPage(path: string): boolean {
+  return declaredRoutes(srv.latchkey.app).some(
+    (d) => "page" in d && new RegExp(`^${d.path.replace(/:\w+/g, "[^/]+")}$`).test(path),
+  );
+}
 
 /** Is there a route for this method and path? (HEAD is served by GET routes.) */
 function registered(method: string, path: string): boolean {
@@ -253,7 +258,7 @@ function successKind(r: FuzzRequest, a: Answer): "signup" | "login" | "page" | "
   if (a.status === 201 && path === "/signup" && r.method === "POST") return "signup";
   if (a.status === 200 && path === "/login" && r.method === "POST") return "login";
   if (a.status < 200 || a.status >= 400 || !registered(r.method, path)) return null;
-  return PAGE_PATH.test(path) ? "page" : "other";
+  return isPage(path) ? "page" : "other";
 }
 
 function checkAnswer(r: FuzzRequest, a: Answer): void {

@@ -105,16 +105,92 @@ describe("pages", () => {
 
   it("every form on the pages, and every call app.js makes, names a declared route", async () => {
     const c = await signedIn(`features-${Date.now()}@example.com`);
-    const pages = (await c.get("/account")).text + (await request(srv.url, "GET", "/")).text;
+    const linkPage = (path: string) => request(srv.url, "GET", `${path}?token=${"A".repeat(43)}`, { headers: { accept: "text/html" } });
+    const pages = [
+      (await c.get("/account")).text,
+      (await request(srv.url, "GET", "/")).text,
+      (await request(srv.url, "GET", "/forgot-password")).text,
+      (await linkPage("/reset-password")).text,
+      (await linkPage("/verify-email")).text,
+    ].join("");
     const script = ASSETS["app.js"]!.body.toString();
     const calls = [
       ...[...pages.matchAll(/data-api="(\w+) ([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`),
       ...[...script.matchAll(/api\("(\w+)", [`"]([^`"$]+)/g)].map((m) => `${m[1]} ${m[2]}`),
     ];
     const declared = declaredRoutes(srv.latchkey.app).map((d) => `${d.method.toUpperCase()} ${d.path.replace(/:\w+$/, "")}`);
-    expect(calls).toEqual(expect.arrayContaining(["POST /logout-all", "POST /password", "GET /sessions", "DELETE /sessions/"]));
+    expect(calls).toEqual(expect.arrayContaining(["POST /logout-all", "POST /password", "GET /sessions", "DELETE /sessions/", "POST /forgot-password", "POST /reset-password", "POST /verify-email"]));
     for (const call of calls) expect(declared, call).toContain(call);
     expect(pages).toContain('id="sessions"');
+  });
+
+  /** The page headers and the no-inline rules every page keeps. */
+  function expectStrictPage(res: Awaited<ReturnType<typeof request>>, what: string) {
+    expect(res.status, what).toBe(200);
+    expect(res.headers.get("content-type"), what).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("cache-control"), what).toBe("no-store");
+    expect(res.headers.get("content-security-policy"), what).toBe(PAGE_CSP);
+    // Cross-origin requests from the page carry no Referer, so a token in its URL goes nowhere else.
+    expect(res.headers.get("referrer-policy"), what).toBe("same-origin");
+    expect(res.text, what).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect(res.text, what).not.toMatch(/<style|\sstyle=|\son[a-z]+=/);
+    // Every visible input has a label (the token's hidden input needs none).
+    const ids = [...res.text.matchAll(/<input id="([^"]+)"/g)].map((m) => m[1]);
+    for (const id of ids) expect(res.text, what).toContain(`<label for="${id}">`);
+    return ids;
+  }
+
+  const TOKEN = "A".repeat(43);
+  const html = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
+
+  it("the log-in form links to the forgot-password page, which posts the email to POST /forgot-password", async () => {
+    const home = await request(srv.url, "GET", "/");
+    const login = home.text.slice(home.text.indexOf('id="login-title"'), home.text.indexOf('id="signup-title"'));
+    expect(login).toContain('<a href="/forgot-password">Forgot password?</a>');
+    const page = await request(srv.url, "GET", "/forgot-password");
+    expect(expectStrictPage(page, "/forgot-password")).toEqual(["forgot-email"]);
+    expect(page.text).toMatch(/<form id="forgot" [^>]*data-api="POST \/forgot-password"/);
+  });
+
+  it("a reset link opened by a browser is the new-password page: the token in a hidden input, a button, no auto-submit", async () => {
+    const page = await request(srv.url, "GET", `/reset-password?token=${TOKEN}`, { headers: html });
+    expect(expectStrictPage(page, "reset page")).toEqual(["reset-password-newPassword"]);
+    expect(page.text).toMatch(/<form id="reset-password" [^>]*data-api="POST \/reset-password"/);
+    expect(page.text).toContain(`<input type="hidden" name="token" value="${TOKEN}">`);
+    expect(page.text).toContain('<button type="submit">Set new password</button>');
+    // The token appears once: in the form, not in any link or action the page could follow.
+    expect(page.text.split(TOKEN).length - 1).toBe(1);
+    expect(page.text).not.toMatch(/<meta http-equiv="refresh"/i);
+    expect(page.headers.get("vary")).toBe("Accept");
+    // A client that asks for JSON (or anything: curl's */*) keeps the API's answer.
+    for (const accept of ["application/json", "*/*"]) {
+      const api = await request(srv.url, "GET", `/reset-password?token=${TOKEN}`, { headers: { accept } });
+      expect(api.headers.get("content-type"), accept).toMatch(/^application\/json/);
+      expect(api.body.message, accept).toContain("POST");
+      expect(api.headers.get("vary"), accept).toBe("Accept");
+    }
+  });
+
+  it("a verification link is the same kind of page, its button posting the token to POST /verify-email", async () => {
+    const page = await request(srv.url, "GET", `/verify-email?token=${TOKEN}`, { headers: html });
+    expect(expectStrictPage(page, "verify page")).toEqual([]);
+    expect(page.text).toMatch(/<form id="verify-email" [^>]*data-api="POST \/verify-email"/);
+    expect(page.text).toContain(`<input type="hidden" name="token" value="${TOKEN}">`);
+    expect(page.text).toContain('<button type="submit">Verify email address</button>');
+  });
+
+  it("a missing, malformed or hostile token: the page explains, offers no button, echoes nothing, never a 500", async () => {
+    const hostile = `"><script>alert(1)</script>`;
+    for (const path of ["/reset-password", "/verify-email"]) {
+      for (const query of ["", "?token=", `?token=${"A".repeat(42)}`, `?token=${encodeURIComponent(hostile)}`, "?token=a&token=b", "?token=%ZZ"]) {
+        const res = await request(srv.url, "GET", path + query, { headers: html });
+        expectStrictPage(res, path + query);
+        expect(res.text, path + query).toMatch(/incomplete or malformed/);
+        expect(res.text, path + query).not.toContain('type="hidden"');
+        expect(res.text, path + query).not.toContain("<script>alert");
+        expect(res.text, path + query).not.toContain("alert(1)");
+      }
+    }
   });
 
   it("API routes keep their JSON 404 and 405 next to the pages", async () => {
@@ -147,6 +223,15 @@ describe("PAGES_ENABLED", () => {
         expect(res.body, path).toEqual({ error: "Not found" });
       }
       expect((await request(apiOnly.url, "GET", "/openapi.json")).status).toBe(200);
+      // The link pages' paths are POST-only API routes then: a browser gets the JSON 405.
+      for (const path of ["/verify-email?token=x", "/forgot-password"]) {
+        const res = await request(apiOnly.url, "GET", path, { headers: { accept: "text/html" } });
+        expect(res.status, path).toBe(405);
+        expect(res.body, path).toEqual({ error: "Method not allowed" });
+      }
+      // A browser opening a reset link gets the JSON explanation: no page to render.
+      const reset = await request(apiOnly.url, "GET", "/reset-password?token=x", { headers: { accept: "text/html" } });
+      expect(reset.headers.get("content-type")).toMatch(/^application\/json/);
       expect((await request(apiOnly.url, "POST", "/signup", { body: { email: "api@example.com", password: "password123" } })).status).toBe(201);
     } finally {
       await apiOnly.destroy();

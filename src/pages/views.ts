@@ -38,7 +38,7 @@ ${main}
 </html>`;
 }
 
-interface FieldOptions {
+export interface FieldOptions {
   form: string;
   name: string;
   label: string;
@@ -47,7 +47,7 @@ interface FieldOptions {
   hint?: string;
 }
 
-function field({ form, name, label, type, autocomplete, hint }: FieldOptions): Html {
+export function field({ form, name, label, type, autocomplete, hint }: FieldOptions): Html {
   const id = `${form}-${name}`;
   const describedBy = [hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
   return html`<div class="field">
@@ -58,11 +58,11 @@ function field({ form, name, label, type, autocomplete, hint }: FieldOptions): H
       </div>`;
 }
 
-function formError(form: string): Html {
+export function formError(form: string): Html {
   return html`<p class="form-error" id="${form}-form-error" data-error-for="" role="alert" hidden></p>`;
 }
 
-const noscript = html`<noscript><p class="notice">These forms talk to the JSON API with JavaScript. Without it, use the API directly (see the <a href="/docs">API reference</a>).</p></noscript>`;
+export const noscript = html`<noscript><p class="notice">These forms talk to the JSON API with JavaScript. Without it, use the API directly (see the <a href="/docs">API reference</a>).</p></noscript>`;
 
 export function homePage(): Html {
   return layout(
@@ -79,6 +79,7 @@ export function homePage(): Html {
           ${field({ form: "login", name: "email", label: "Email", type: "email", autocomplete: "username" })}
           ${field({ form: "login", name: "password", label: "Password", type: "password", autocomplete: "current-password" })}
           <button type="submit">Log in</button>
+          <p class="aside"><a href="/forgot-password">Forgot password?</a></p>
         </form>
       </section>
       <section aria-labelledby="signup-title" class="panel">
@@ -91,6 +92,27 @@ export function homePage(): Html {
         </form>
       </section>
     </div>`,
+  );
+}
+
+/** Asks for a reset link; the answer is the API's same words for every address. */
+export function forgotPasswordPage(): Html {
+  return layout(
+    "Forgot password",
+    null,
+    html`    <h1>Forgot your password?</h1>
+    ${noscript}
+    <p id="page-status" class="status" role="status" aria-live="polite"></p>
+    <section aria-labelledby="forgot-title" class="panel narrow">
+      <h2 id="forgot-title">Get a reset link</h2>
+      <p>Enter the email address of your account. If it has one, a link to set a new password is sent to it.</p>
+      <form id="forgot" method="post" action="/forgot-password" data-api="POST /forgot-password" data-then="message" novalidate>
+        ${formError("forgot")}
+        ${field({ form: "forgot", name: "email", label: "Email", type: "email", autocomplete: "email" })}
+        <button type="submit">Send reset link</button>
+      </form>
+      <p class="aside"><a href="/">Back to log in</a></p>
+    </section>`,
   );
 }
 

@@ -1,7 +1,8 @@
 // The built-in pages: sign up / log in at /, the account page at /account,
-// and their two static files. Signed-in state is decided on the server for
-// every request (pages are never cached), so the back button after a logout
-// gets the log-in page, not a stale account page.
+// the forgot-password and verification-link pages, and their two static
+// files. Signed-in state is decided on the server for every request (pages
+// are never cached), so the back button after a logout gets the log-in page,
+// not a stale account page.
 import type { AppEnv, Deps } from "../deps.js";
 import { routeGroup } from "../http/route.js";
 import type { User } from "../schemas.js";
@@ -9,7 +10,8 @@ import { ASSET_CACHE_CONTROL, ASSETS } from "../pages/assets.js";
 import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { describeActivity } from "../pages/activity.js";
-import { accountPage, homePage } from "../pages/views.js";
+import { accountPage, forgotPasswordPage, homePage } from "../pages/views.js";
+import { verifyEmailPage } from "../pages/link-pages.js";
 
 /** The signed-in user, or null plus the clearing Set-Cookie for a dead session cookie. */
 export async function pageUser(deps: Deps, request: Request): Promise<{ user: User | null; setCookie: string | null }> {
@@ -46,6 +48,15 @@ export function pageRoutes(deps: Deps) {
     const { events } = await deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS });
     return htmlResponse(underBasePath(accountPage(user, describeActivity(events)), base));
   });
+
+  // Signed in or not, the same page: asking for a link needs no session.
+  r.page({ path: "/forgot-password", auth: "none" }, () => htmlResponse(underBasePath(forgotPasswordPage(), base)));
+
+  // The emailed verification link: a page whose button POSTs the token to
+  // POST /verify-email. Like every one-time link, its GET changes nothing
+  // (see pages/link-pages.ts); /reset-password's page is answered by its own
+  // GET route (routes/password-reset.ts), which also keeps a JSON answer.
+  r.page({ path: "/verify-email", auth: "none" }, (c) => htmlResponse(underBasePath(verifyEmailPage(c.req.query("token")), base)));
 
   r.page({ path: "/assets/:name", auth: "none" }, (c) => {
     const asset = Object.hasOwn(ASSETS, c.req.param("name")) ? ASSETS[c.req.param("name")] : undefined;

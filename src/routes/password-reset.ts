@@ -6,6 +6,9 @@ import { invalidBody, parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { COMMON, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup } from "../http/route.js";
 import { refuse } from "../refusals.js";
+import { underBasePath } from "../base-path.js";
+import { resetPasswordPage } from "../pages/link-pages.js";
+import { htmlResponse } from "../pages/html.js";
 import { forgotPasswordBody, resetPasswordBody } from "../schemas.js";
 
 /** The same words whether or not the account exists. */
@@ -41,20 +44,31 @@ export function passwordResetRoutes(deps: Deps) {
     },
   );
 
-  // The link in the email lands here. A GET never changes anything (mail
-  // scanners follow links), so it only says what to do with the token.
+  // The link in the email lands here. A GET (or HEAD) never changes anything:
+  // mail scanners and prefetchers open every link, so only the POST spends the
+  // token. A browser (its Accept names text/html) gets the page with the
+  // new-password form when PAGES_ENABLED; any other client (application/json,
+  // curl's */*, no Accept) keeps the JSON that says what to POST.
   r.get(
     {
       path: "/reset-password", tag: "Password reset", auth: "none",
       summary: "Explains how to use a reset link (changes nothing)",
+      description:
+        "With PAGES_ENABLED, a request whose `Accept` names `text/html` gets the HTML page with the new-password form instead; it changes nothing either.",
       query: [{ name: "token", description: "The reset token from the emailed link (POST it with the new password)", schema: { type: "string" } }],
       responses: { 200: { description: "What to POST", schema: messageBody.loose() } },
     },
-    () =>
-      json({
-        message:
-          'To set a new password, POST {"token": "<the token from this link>", "newPassword": "..."} as JSON to /reset-password.',
-      }),
+    (c) => {
+      const res =
+        deps.config.pagesEnabled && /\btext\/html\b/i.test(c.req.header("accept") ?? "")
+          ? htmlResponse(underBasePath(resetPasswordPage(c.req.query("token")), deps.config.basePath))
+          : json({
+              message:
+                'To set a new password, POST {"token": "<the token from this link>", "newPassword": "..."} as JSON to /reset-password.',
+            });
+      res.headers.set("vary", "Accept"); // two answers for one URL: no cache may hand one to the other's client
+      return res;
+    },
   );
 
   r.post(

@@ -37,3 +37,12 @@ export async function startSmtp() {
   return { inbox, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+
+export type SmtpCapture = Awaited<ReturnType<typeof startSmtp>>;
+
+/** The first http(s) link in the newest message to `to` (with that subject, if given), or undefined. */
+export function lastLinkTo(smtp: SmtpCapture, to: string, subject?: string): URL | undefined {
+  const text = smtp.inbox.filter((m) => m.to === to && (subject === undefined || m.subject === subject)).at(-1)?.text;
+  const link = text ? /https?:\/\/\S+/.exec(text)?.[0] : undefined;
+  return link ? new URL(link) : undefined;
+}

@@ -67,7 +67,7 @@ function showErrors(form, res) {
       slot.hidden = false;
     } else setStatus(message);
   }
-  (firstInvalid || form.querySelector("input"))?.focus();
+  (firstInvalid || form.querySelector("input:not([type=hidden])"))?.focus();
 }
 
 function values(form) {
@@ -94,6 +94,23 @@ const AFTER = {
     form.reset();
     setStatus("Password changed. Your other sessions were logged out.");
     loadSessions();
+  },
+  // The API's words, the same for every address (forgot password).
+  message: (form, _sent, body) => {
+    form.reset();
+    setStatus(body.message || "Done.");
+  },
+  // A one-time link's button worked: the token is spent, so the form goes
+  // (pressing again could only fail) and the next step appears.
+  "link-used": (form, _sent, body) => {
+    setStatus(body.message || "Done.");
+    form.remove();
+    for (const el of document.querySelectorAll("[data-link-retry]")) el.hidden = true;
+    const done = document.querySelector("[data-link-done]");
+    if (done) {
+      done.hidden = false;
+      done.querySelector("a")?.focus(); // the button that had focus is gone: keyboard users land on the next step
+    }
   },
   sessions: (_form, _sent, body) => {
     setStatus(typeof body.revoked === "number" ? `Logged out ${body.revoked} other session(s).` : "Other sessions logged out.");
