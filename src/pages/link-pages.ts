@@ -77,6 +77,31 @@ export const resetPasswordPage = (token: string | undefined) =>
     done: { href: "/", label: "Log in with your new password" },
   });
 
+/** GET /confirm-email?token=…: one button that moves the account to this (new) address. */
+export const confirmEmailPage = (token: string | undefined) =>
+  oneTimeLinkPage({
+    title: "Confirm your new email address",
+    explanation: "Press the button to make this the address of your account. Every other place you are signed in will be signed out.",
+    action: "/email/confirm",
+    token,
+    button: "Confirm new address",
+    brokenLink: "This confirmation link is incomplete or malformed. Copy the whole link from the email.",
+    done: { href: "/", label: "Go to log in" },
+  });
+
+/** GET /not-me?token=…: the security notice's button that takes the account back. */
+export const notMePage = (token: string | undefined) =>
+  oneTimeLinkPage({
+    title: "This wasn't me",
+    explanation:
+      "Press the button if you did not do what the email describes: every device is signed out, the account keeps this address, and you get a link to choose a new password.",
+    action: "/not-me",
+    token,
+    button: "Secure my account",
+    brokenLink: "This link is incomplete or malformed. Copy the whole link from the email.",
+    done: { href: "/forgot-password", label: "Ask for another password link" },
+  });
+
 /** GET /verify-email?token=…: one button that confirms the address. */
 export const verifyEmailPage = (token: string | undefined) =>
   oneTimeLinkPage({

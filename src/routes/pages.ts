@@ -11,7 +11,7 @@ import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { describeActivity } from "../pages/activity.js";
 import { accountPage, forgotPasswordPage, homePage } from "../pages/views.js";
-import { verifyEmailPage } from "../pages/link-pages.js";
+import { confirmEmailPage, notMePage, verifyEmailPage } from "../pages/link-pages.js";
 
 /** The signed-in user, or null plus the clearing Set-Cookie for a dead session cookie. */
 export async function pageUser(deps: Deps, request: Request): Promise<{ user: User | null; setCookie: string | null }> {
@@ -57,6 +57,8 @@ export function pageRoutes(deps: Deps) {
   // (see pages/link-pages.ts); /reset-password's page is answered by its own
   // GET route (routes/password-reset.ts), which also keeps a JSON answer.
   r.page({ path: "/verify-email", auth: "none" }, (c) => htmlResponse(underBasePath(verifyEmailPage(c.req.query("token")), base)));
+  r.page({ path: "/confirm-email", auth: "none" }, (c) => htmlResponse(underBasePath(confirmEmailPage(c.req.query("token")), base)));
+  r.page({ path: "/not-me", auth: "none" }, (c) => htmlResponse(underBasePath(notMePage(c.req.query("token")), base)));
 
   r.page({ path: "/assets/:name", auth: "none" }, (c) => {
     const asset = Object.hasOwn(ASSETS, c.req.param("name")) ? ASSETS[c.req.param("name")] : undefined;
