@@ -19,8 +19,7 @@ export interface NoticeDeps {
   logger: Logger;
 }
 
-/** How many of the account's latest sign-ins count as "seen before". */
-const KNOWN_DEVICE_HISTORY = 100;
+const SIGN_INS = ["login.success", "signup"];
 
 export function createNotices(deps: NoticeDeps) {
   const { config, store, emailChanges, mailer, logger } = deps;
@@ -44,16 +43,19 @@ export function createNotices(deps: NoticeDeps) {
     },
 
     /**
-     * After a sign-in: a notice when its user agent is not among the
-     * account's earlier sign-ins (or its signup). The first sign-in of an
-     * account is never "new": there is nothing to compare it with.
+     * After a sign-in: a notice when no earlier sign-in of the account (nor
+     * its signup) had this user agent. The first sign-in of an account is
+     * never "new": there is nothing to compare it with. The usual case (a
+     * known device) is one indexed read of two rows, after the response.
      */
     signedIn(user: UserRow, context: EventContext): void {
-      if (!config.notices.newDevice || !context.userAgent) return;
+      const userAgent = context.userAgent;
+      if (!config.notices.newDevice || !userAgent) return;
       later("notice.new_device", async () => {
-        const { events } = await store.events.list({ userId: user.id, types: ["login.success", "signup"], limit: KNOWN_DEVICE_HISTORY + 1 });
-        const earlier = events.slice(1); // the first is this sign-in
-        if (earlier.length === 0 || earlier.some((e) => e.userAgent === context.userAgent)) return;
+        const seen = await store.events.list({ userId: user.id, types: SIGN_INS, userAgent, limit: 2 }); // this sign-in is one
+        if (seen.events.length > 1) return;
+        const any = await store.events.list({ userId: user.id, types: SIGN_INS, limit: 2 });
+        if (any.events.length < 2) return;
         await send(user, "New sign-in to your account", [`Your account was signed in to on ${where(context)}, a device not seen before on it.`]);
       });
     },

@@ -68,6 +68,8 @@ export interface EventFilter {
   userId?: string | undefined;
   /** Exact types; any of them. */
   types?: string[] | undefined;
+  /** Only events with exactly this user agent. */
+  userAgent?: string | undefined;
   /** at >= since */
   since?: number | undefined;
   /** at < until */

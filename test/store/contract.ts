@@ -552,6 +552,9 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         expect(failures.events.map((e) => e.at)).toEqual([T0 + 3, T0 + 1]);
         const window = await store.events.list({ userId: user.id, since: T0 + 1, until: T0 + 3, limit: 10 });
         expect(window.events.map((e) => e.at)).toEqual([T0 + 2, T0 + 1]);
+        await store.events.append(ev("login.success", { userId: user.id, at: T0 + 9, userAgent: "Other/1.0" }));
+        const byAgent = await store.events.list({ userId: user.id, userAgent: "Other/1.0", limit: 10 });
+        expect(byAgent.events.map((e) => e.at)).toEqual([T0 + 9]);
       });
 
       it("prune deletes old events in bounded batches and keeps recent ones", async () => {

@@ -50,7 +50,7 @@ export function createPostgresEventStore(db: Connection, options: { webhookEvent
     async append(event) {
       await db.query(INSERT, values(event));
     },
-    async list({ userId, types, since, until, cursor, limit }) {
+    async list({ userId, types, userAgent, since, until, cursor, limit }) {
       const where: string[] = [];
       const params: unknown[] = [];
       const add = (clause: (n: string) => string, value: unknown) => {
@@ -60,6 +60,7 @@ export function createPostgresEventStore(db: Connection, options: { webhookEvent
       if (cursor !== undefined) add((n) => `seq < ${n}`, cursor);
       if (userId !== undefined) add((n) => `user_id = ${n}`, userId);
       if (types && types.length > 0) add((n) => `type = ANY(${n}::text[])`, types);
+      if (userAgent !== undefined) add((n) => `user_agent = ${n}`, userAgent);
       if (since !== undefined) add((n) => `at >= ${n}`, since);
       if (until !== undefined) add((n) => `at < ${n}`, until);
       params.push(limit + 1);

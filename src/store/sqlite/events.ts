@@ -49,12 +49,13 @@ export function createSqliteEventStore(db: Database.Database, options: { webhook
     async append(event) {
       insert(event);
     },
-    async list({ userId, types, since, until, cursor, limit }) {
+    async list({ userId, types, userAgent, since, until, cursor, limit }) {
       const where: string[] = [];
       const params: unknown[] = [];
       if (cursor !== undefined) where.push("seq < ?"), params.push(Number(cursor));
       if (userId !== undefined) where.push("user_id = ?"), params.push(userId);
       if (types && types.length > 0) where.push(`type IN (${types.map(() => "?").join(", ")})`), params.push(...types);
+      if (userAgent !== undefined) where.push("user_agent = ?"), params.push(userAgent);
       if (since !== undefined) where.push("at >= ?"), params.push(since);
       if (until !== undefined) where.push("at < ?"), params.push(until);
       const sql = `SELECT ${EVENT_COLUMNS} FROM events
