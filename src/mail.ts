@@ -1,4 +1,5 @@
-// Outgoing email. SMTP through nodemailer when SMTP_URL is set. Without it:
+// Outgoing email. SMTP through nodemailer when SMTP_URL is set, as text and
+// an HTML part made from it (htmlOf). Without it:
 // in development the message goes to the log (so the reset flow can be tried
 // with no mail server); in test and production it is dropped with a warning,
 // because a log is no place for a live reset link.
@@ -19,6 +20,30 @@ export interface Mailer {
   send(message: MailMessage): Promise<void>;
 }
 
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+const LINK = /https?:\/\/[^\s<>"']+/g;
+
+/**
+ * The HTML part of a message, made from its text: every character of it
+ * escaped (addresses, user agents and anything else a user may have typed
+ * cannot become markup), links made clickable, blank lines made paragraphs.
+ * One source, so the two parts can never say different things.
+ */
+export function htmlOf(text: string): string {
+  const paragraphs = text.split(/\n{2,}/).map((block) => {
+    let out = "";
+    let last = 0;
+    for (const m of block.matchAll(LINK)) {
+      out += escapeHtml(block.slice(last, m.index)) + `<a href="${escapeHtml(m[0])}">${escapeHtml(m[0])}</a>`;
+      last = m.index + m[0].length;
+    }
+    out += escapeHtml(block.slice(last));
+    return `<p>${out.replace(/\n/g, "<br>\n")}</p>`;
+  });
+  return `<!doctype html>\n<html><body>\n${paragraphs.join("\n")}\n</body></html>\n`;
+}
+
 export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logger): Mailer {
   const { smtpUrl, from } = config.mail;
   if (smtpUrl) {
@@ -34,7 +59,13 @@ export function createMailer(config: Pick<Config, "env" | "mail">, logger: Logge
         // An address object, not a string: nodemailer parses a string as an
         // address list, so a stored "a@x, b@y" or '"ceo@corp" <me@evil>' would
         // mail every mailbox it names. As an object it is one recipient, whatever it holds.
-        await (await transport).sendMail({ from, to: { name: "", address: message.to }, subject: message.subject, text: message.text });
+        await (await transport).sendMail({
+          from,
+          to: { name: "", address: message.to },
+          subject: message.subject,
+          text: message.text,
+          html: htmlOf(message.text),
+        });
       },
     };
   }

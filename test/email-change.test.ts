@@ -56,6 +56,11 @@ describe("POST /email and its confirmation", () => {
     const confirm = await tokenFrom(newEmail, CONFIRM, "/confirm-email");
     expect(await tokenFrom(email, NOTICE, "/not-me")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(mails(email, NOTICE)[0]!.text).toContain(newEmail);
+    // Each mail has an HTML part made from the same text: the same link, clickable, and the address escaped as text.
+    const notice = mails(email, NOTICE)[0]!;
+    const link = /https?:\/\/\S+/.exec(notice.text)![0];
+    expect(notice.html).toContain(`<a href="${link}">${link}</a>`);
+    expect(notice.html).toContain(newEmail);
     expect((await browser.get("/me")).body.user.email).toBe(email); // not yet
 
     const done = await browser.post("/email/confirm", { token: confirm });

@@ -9,6 +9,8 @@ export interface Received {
   from: string;
   subject: string;
   text: string;
+  /** The HTML part ("" if none). */
+  html: string;
 }
 
 /** A real SMTP server on an ephemeral port that keeps what it receives. */
@@ -25,6 +27,7 @@ export async function startSmtp() {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             subject: mail.subject ?? "",
             text: mail.text ?? "",
+            html: typeof mail.html === "string" ? mail.html : "",
           });
           callback();
         },
