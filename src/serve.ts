@@ -141,7 +141,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await Promise.race([drained, grace]);
       clearTimeout(timer);
       clearInterval(idleCloser);
-      await latchkey.resets.settle(); // reset emails already being sent go out before the store closes
+      // Mails already being sent (reset, verification, email change, notices) go out before the store closes.
+      await Promise.all([latchkey.resets.settle(), latchkey.verification.settle(), latchkey.emailChanges.settle(), latchkey.notices.settle()]);
       await stopped;
       await store.close();
       logger.info({ event: "server.stopped" });

@@ -119,6 +119,19 @@ describe("EMAIL_VERIFICATION=optional (the default)", () => {
   });
 });
 
+describe("a graceful stop", () => {
+  it("waits for the verification mail of a signup answered just before it", async () => {
+    const srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL } });
+    const email = uniqueEmail("stopping");
+    try {
+      expect((await request(srv.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
+    } finally {
+      await srv.destroy(); // no settle() first: the stop itself must wait for the mail
+    }
+    expect(mails(email)).toHaveLength(1);
+  });
+});
+
 describe("EMAIL_VERIFICATION=required", () => {
   let srv: TestServer;
   beforeAll(async () => {
