@@ -21,6 +21,11 @@ export function normalizeBasePath(raw: string): string | undefined {
 /** The home page's path: "/" at the root, "/auth" under /auth (a mounted Hono app serves "/" there, not "/auth/"). */
 export const homePath = (basePath: string) => basePath || "/";
 
+/** Where emailed links point: PUBLIC_URL, else (development) this server on localhost; under BASE_PATH. */
+export function linkBase(config: { publicUrl: string | undefined; port: number; basePath?: string | undefined }): string {
+  return (config.publicUrl ?? `http://localhost:${config.port}`) + (config.basePath ?? "");
+}
+
 /**
  * A rendered page with every root-relative URL attribute (href, src, action;
  * not "//host" ones or fragments) under the prefix, and the prefix on <html

@@ -6,11 +6,11 @@ import type { Logger } from "../log.js";
 export function createAfterResponse(logger: Logger) {
   const pending = new Set<Promise<void>>();
   return {
-    /** Runs `work` after this turn of the event loop; `what` names its failure in the log. */
-    later(what: string, work: () => Promise<void>): void {
+    /** Runs `work` after this turn of the event loop; a failure is logged as `failureEvent`. */
+    later(failureEvent: string, work: () => Promise<void>): void {
       const run = new Promise<void>((resolve) => setImmediate(resolve))
         .then(work)
-        .catch((err: Error) => logger.error({ event: `${what}.failed`, message: err.message }))
+        .catch((err: Error) => logger.error({ event: failureEvent, message: err.message }))
         .finally(() => pending.delete(run));
       pending.add(run);
     },

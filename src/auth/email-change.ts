@@ -12,6 +12,7 @@
 // Links: 256-bit, stored as SHA-256, single use, EMAIL_VERIFICATION_TTL (a
 // notice's link lives as long, since the owner may read mail late), a newer
 // one voids the older of its kind. Mails go out after the response.
+import { linkBase } from "../base-path.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { newEvent, type EventContext } from "../events.js";
@@ -23,7 +24,6 @@ import type { Accounts } from "./accounts.js";
 import { createAfterResponse } from "./after-response.js";
 import type { PasswordResets } from "./reset.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
-import { linkBase } from "./verification.js";
 
 /** Where every "this wasn't me" link points (its page POSTs /not-me). */
 export const NOT_ME_PATH = "/not-me";
@@ -64,7 +64,7 @@ export function createEmailChanges(deps: EmailChangeDeps) {
      */
     async request(user: UserRow, newEmail: string, context: EventContext): Promise<void> {
       await store.events.append(newEvent("email.change_requested", clock(), context, user.id));
-      later("email_change.send", async () => {
+      later("email_change.send_failed", async () => {
         if (!(await store.findUserByEmail(newEmail))) {
           await mailer.send({
             to: newEmail,

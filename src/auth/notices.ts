@@ -39,7 +39,7 @@ export function createNotices(deps: NoticeDeps) {
   return {
     passwordChanged(user: UserRow, context: EventContext): void {
       if (!config.notices.passwordChanged) return;
-      later("notice.password_changed", () => send(user, "Your password was changed", [`The password of your account was changed, on ${where(context)}.`]));
+      later("notice.password_changed.send_failed", () => send(user, "Your password was changed", [`The password of your account was changed, on ${where(context)}.`]));
     },
 
     /**
@@ -51,7 +51,7 @@ export function createNotices(deps: NoticeDeps) {
     signedIn(user: UserRow, context: EventContext): void {
       const userAgent = context.userAgent;
       if (!config.notices.newDevice || !userAgent) return;
-      later("notice.new_device", async () => {
+      later("notice.new_device.send_failed", async () => {
         const seen = await store.events.list({ userId: user.id, types: SIGN_INS, userAgent, limit: 2 }); // this sign-in is one
         if (seen.events.length > 1) return;
         const any = await store.events.list({ userId: user.id, types: SIGN_INS, limit: 2 });

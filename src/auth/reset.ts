@@ -9,6 +9,8 @@ import type { Logger } from "../log.js";
 import type { Mailer } from "../mail.js";
 import type { Store, UserRow } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
+import { linkBase } from "../base-path.js";
+import { createAfterResponse } from "./after-response.js";
 import { PasswordHasherBusyError } from "./passwords.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
@@ -21,14 +23,9 @@ export interface ResetDeps {
   logger: Logger;
 }
 
-/** Where reset links point: PUBLIC_URL, else (development) this server on localhost. */
-function resetLinkBase(config: ResetDeps["config"]): string {
-  return (config.publicUrl ?? `http://localhost:${config.port}`) + (config.basePath ?? "");
-}
-
 export function createPasswordResets(deps: ResetDeps) {
   const { config, store, accounts, mailer, clock, logger } = deps;
-  const pending = new Set<Promise<void>>();
+  const { later, settle } = createAfterResponse(logger);
 
   /**
    * Puts a spent token back after the hasher refused the work (503): the
@@ -55,7 +52,7 @@ export function createPasswordResets(deps: ResetDeps) {
       expiresAt: now + config.passwordReset.ttlMs,
     });
     await store.events.append(newEvent("password.reset_requested", now, context, user.id));
-    const link = `${resetLinkBase(config)}/reset-password?token=${token}`;
+    const link = `${linkBase(config)}/reset-password?token=${token}`;
     const minutes = Math.round(config.passwordReset.ttlMs / 60_000);
     await mailer.send({
       to: user.email,
@@ -78,20 +75,14 @@ export function createPasswordResets(deps: ResetDeps) {
      * so the caller's response cannot reveal whether it does.
      */
     requestReset(email: string, context: EventContext = {}): void {
-      // setImmediate: start only after the response is on its way. The SQLite
+      // later(): start only after the response is on its way. The SQLite
       // engine's reads are synchronous, so even the lookup would otherwise run
       // inside this request and make a known address measurably slower.
-      const work = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => sendResetLink(email, context))
-        .catch((err: Error) => logger.error({ event: "password_reset.send_failed", message: err.message }))
-        .finally(() => pending.delete(work));
-      pending.add(work);
+      later("password_reset.send_failed", () => sendResetLink(email, context));
     },
 
     /** Waits for reset emails still being sent (graceful stop, tests). */
-    async settle(): Promise<void> {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
+    settle,
 
     /**
      * Sets a new password with a reset token: single use, checked for expiry.

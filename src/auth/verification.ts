@@ -9,6 +9,7 @@ import { newEvent, type EventContext } from "../events.js";
 import type { Logger } from "../log.js";
 import type { Mailer } from "../mail.js";
 import type { Store, UserRow } from "../store/store.js";
+import { linkBase } from "../base-path.js";
 import { createAfterResponse } from "./after-response.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
@@ -20,10 +21,6 @@ export interface VerificationDeps {
   logger: Logger;
 }
 
-/** Where emailed links point: PUBLIC_URL, else (development) this server on localhost. */
-export function linkBase(config: VerificationDeps["config"]): string {
-  return (config.publicUrl ?? `http://localhost:${config.port}`) + (config.basePath ?? "");
-}
 
 export function createEmailVerification(deps: VerificationDeps) {
   const { config, store, mailer, clock, logger } = deps;
@@ -56,13 +53,13 @@ export function createEmailVerification(deps: VerificationDeps) {
     /** After a signup: mails the link (not with EMAIL_VERIFICATION=off). */
     afterSignup(user: UserRow): void {
       if (config.emailVerification.mode === "off") return;
-      later("email_verification.send", () => sendLink(user));
+      later("email_verification.send_failed", () => sendLink(user));
     },
 
     /** A new link for this address if it names an unverified account; the caller answers the same either way. */
     resend(email: string): void {
       if (config.emailVerification.mode === "off") return;
-      later("email_verification.send", async () => {
+      later("email_verification.send_failed", async () => {
         const user = await store.findUserByEmail(email);
         if (user && user.emailVerifiedAt === null) await sendLink(user);
       });
@@ -74,7 +71,7 @@ export function createEmailVerification(deps: VerificationDeps) {
      * account); the request got the same answer as a new address.
      */
     noticeTakenAddress(email: string, context: EventContext): void {
-      later("signup_notice.send", async () => {
+      later("signup_notice.send_failed", async () => {
         const owner = await store.findUserByEmail(email);
         if (!owner) return;
         await store.events.append(newEvent("signup.address_taken", clock(), context, owner.id));
