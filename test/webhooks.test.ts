@@ -21,6 +21,9 @@ import { FAST_ARGON2, startTestServer, type TestServer, type TestServerOptions }
 import { dropSchema, freshSchemaName, schemaUrl, servicesAvailable, startTcpProxy, TEST_DATABASE_URL, viaPort } from "./helpers/services.js";
 import { newWebhookSecret, startWebhookReceiver, type Received, type WebhookReceiver } from "./helpers/webhook-receiver.js";
 
+/** How long vi.waitFor may wait for the background deliverer (its default, 1 s, is short on a loaded CI machine). */
+const WAIT = { timeout: 10_000 };
+
 const ADMIN_PASSWORD = "admin passphrase 1";
 const HOUR = 3_600_000;
 /** The longest first retry delay: moving the clock this far makes it due. */
@@ -107,7 +110,7 @@ async function setup(env: Record<string, string> = {}, options: Omit<TestServerO
       return cookiePair(res.setCookie);
     },
     async drained() {
-      await vi.waitFor(async () => expect((await srv.latchkey.webhooks.backlog()).pending).toBe(0));
+      await vi.waitFor(async () => expect((await srv.latchkey.webhooks.backlog()).pending).toBe(0), WAIT);
       base = srv.latchkey.webhooks.stats()!;
     },
     since() {
@@ -153,7 +156,7 @@ describe("webhook delivery", () => {
     // The signature is the secret's: another secret does not verify it.
     const headers = { "webhook-id": got.id, "webhook-timestamp": got.timestamp, "webhook-signature": got.signature };
     expect(() => new Webhook(newWebhookSecret()).verify(got.body, headers)).toThrow();
-    await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }));
+    await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }), WAIT);
   });
 
   it("a receiver answering 500 gets the event again, same webhook-id and body, until it answers 2xx", async () => {
@@ -162,14 +165,14 @@ describe("webhook delivery", () => {
     c.receiver.respond(() => (first ? ((first = false), 500) : 200));
     const id = await c.events.insert({ userId: "usr_retry" });
     await c.receiver.until((rs) => rs.some(of(id)));
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT);
     c.srv.clock.advance(2 * BACKOFF_FIRST_MAX); // the first retry is due within this
     await c.receiver.until((rs) => acked(rs, id));
     const attempts = c.receiver.received.filter(of(id));
     expect(attempts.map((r) => r.answered)).toEqual([500, 200]);
     expect(attempts.every((r) => r.verified)).toBe(true);
     expect(attempts[1]!.body).toBe(attempts[0]!.body);
-    await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }));
+    await vi.waitFor(async () => expect(await c.srv.latchkey.webhooks.backlog()).toEqual({ pending: 0, failed: 0 }), WAIT);
   });
 
   it("with two endpoints, each gets every event on its own: one being down does not hold the other back", async () => {
@@ -182,7 +185,7 @@ describe("webhook delivery", () => {
     const id = await c.events.insert({ userId: "usr_two" });
     await up.until((rs) => acked(rs, id));
     expect(up.received.find(of(id))!.verified).toBe(true);
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1)); // the refused attempt is recorded, its retry scheduled
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT); // the refused attempt is recorded, its retry scheduled
     await down.up();
     c.srv.clock.advance(2 * HOUR);
     await down.until((rs) => acked(rs, id));
@@ -195,7 +198,7 @@ describe("webhook delivery", () => {
     c.receiver.respond((r) => (r.path.includes("followed") ? 200 : 307));
     const id = await c.events.insert({ userId: "usr_redirect" });
     await c.receiver.until((rs) => rs.some(of(id)));
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT);
     expect(c.receiver.received.filter(of(id)).map((r) => [r.path, r.answered])).toEqual([["/hook", 307]]);
     // Due again once the clock moves: sent to the configured URL again, not to the Location.
     c.srv.clock.advance(2 * BACKOFF_FIRST_MAX);
@@ -209,7 +212,7 @@ describe("webhook delivery", () => {
     const ids: Record<string, string[]> = { usr_a: [], usr_b: [], usr_c: [] };
     for (const user of ["usr_a", "usr_b", "usr_a", "usr_c", "usr_a", "usr_b"]) ids[user]!.push(await c.events.insert({ userId: user }));
     // Every user's first event was tried and refused (the others wait behind them).
-    await vi.waitFor(() => expect(stats(c).retried).toBe(3));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(3), WAIT);
     const all = Object.values(ids).flat();
     expect(c.receiver.received.filter((r) => all.includes(r.id))).toEqual([]);
     await c.receiver.up();
@@ -232,7 +235,7 @@ describe("webhook delivery", () => {
     c.receiver.respond((r) => (r.id === e1 && !refusedOnce ? ((refusedOnce = true), 503) : 200));
     // usr_other's event arrives while usr_slow's first is still waiting for its retry.
     await c.receiver.until((rs) => acked(rs, other) && rs.some(of(e1)));
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT);
     expect(c.receiver.received.some((r) => r.id === e2 || r.id === e3)).toBe(false);
     c.srv.clock.advance(2 * BACKOFF_FIRST_MAX);
     await c.receiver.until((rs) => acked(rs, e3));
@@ -247,9 +250,9 @@ describe("webhook delivery", () => {
     c.receiver.respond(500);
     const id = await c.events.insert({ userId: "usr_failed", type: "password.changed" });
     await c.receiver.until((rs) => rs.some(of(id)));
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT);
     c.srv.clock.advance(2 * HOUR); // the next attempt fails too, and another would be past the hour
-    await vi.waitFor(() => expect(stats(c).failed).toBe(1));
+    await vi.waitFor(() => expect(stats(c).failed).toBe(1), WAIT);
 
     const list = await request(c.srv.url, "GET", "/admin/webhooks/failed", { cookie: admin });
     expect(list.status).toBe(200);
@@ -345,9 +348,9 @@ describe("latchkey webhooks (CLI)", () => {
     c.receiver.respond(500);
     const id = await c.events.insert({ userId: "usr_cli", type: "role.changed" });
     await c.receiver.until((rs) => rs.some(of(id)));
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT);
     c.srv.clock.advance(2 * HOUR);
-    await vi.waitFor(() => expect(stats(c).failed).toBe(1));
+    await vi.waitFor(() => expect(stats(c).failed).toBe(1), WAIT);
 
     const listed = await cli(c.srv, ["webhooks", "failed", "--json"]);
     expect(listed.code, listed.stderr).toBe(0);
@@ -424,12 +427,12 @@ describe("webhook metrics", () => {
     const scrape = async () => (await request(c.srv.url, "GET", "/metrics", { headers: { authorization: `Bearer ${token}` } })).text;
     await c.receiver.down();
     await c.events.insert({ userId: "usr_metrics" });
-    await vi.waitFor(() => expect(stats(c).retried).toBe(1));
+    await vi.waitFor(() => expect(stats(c).retried).toBe(1), WAIT);
     const pending = await scrape();
     expect(pending).toContain('latchkey_webhook_backlog{state="pending"} 1');
     expect(pending).toContain('latchkey_webhook_backlog{state="failed"} 0');
     c.srv.clock.advance(2 * HOUR);
-    await vi.waitFor(() => expect(stats(c).failed).toBe(1));
+    await vi.waitFor(() => expect(stats(c).failed).toBe(1), WAIT);
     const failed = await scrape();
     expect(failed).toContain('latchkey_webhook_backlog{state="pending"} 0');
     expect(failed).toContain('latchkey_webhook_backlog{state="failed"} 1');
