@@ -85,6 +85,26 @@ describe("pages", () => {
     expect(home.headers.get("location")).toBe("/account");
   });
 
+  it("/account says whether the address is verified and offers a new link; with EMAIL_VERIFICATION=off it says neither", async () => {
+    const page = (await (await signedIn(`unverified-${Date.now()}@example.com`)).get("/account")).text;
+    expect(page).toContain("not verified");
+    expect(page).toMatch(/<form id="resend" method="post" action="\/verify-email\/resend"[^>]*>\s*<input type="hidden" name="email" value="unverified-\d+@example.com">/);
+    expect(page).toMatch(/<form id="email" method="post" action="\/email"/);
+
+    const off = await startTestServer({ env: { EMAIL_VERIFICATION: "off" } });
+    try {
+      const c = client(off.url);
+      await c.post("/signup", { email: "off@example.com", password: "password123" });
+      await c.post("/login", { email: "off@example.com", password: "password123" });
+      const text = (await c.get("/account")).text;
+      expect(text).toContain('id="user-email"');
+      expect(text).not.toContain("verified");
+      expect(text).not.toContain('id="resend"');
+    } finally {
+      await off.destroy();
+    }
+  });
+
   it("/account lists recent activity in words, newest first: failures as one line, device and address", async () => {
     const email = "activity@example.com";
     const firefox = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" };

@@ -137,7 +137,18 @@ function activitySection(items: ActivityItem[]): Html {
     </section>`;
 }
 
-export function accountPage(user: User, activity: ActivityItem[]): Html {
+/** The profile's address line: whether it is proven, and (when verification is on) a button for a new link. */
+function emailStatus(user: User, verification: "off" | "optional" | "required"): Html {
+  if (verification === "off") return html``;
+  if (user.emailVerified) return html` <span class="badge">verified</span>`;
+  return html` <span class="badge warn">not verified</span>
+          <form id="resend" method="post" action="/verify-email/resend" data-api="POST /verify-email/resend" data-then="message" class="inline">
+            <input type="hidden" name="email" value="${user.email}">
+            <button type="submit" class="secondary">Send a new verification link</button>
+          </form>`;
+}
+
+export function accountPage(user: User, activity: ActivityItem[], verification: "off" | "optional" | "required" = "optional"): Html {
   const sessions = html`
     <section id="sessions" aria-labelledby="sessions-title" class="panel" data-sessions hidden>
       <h2 id="sessions-title">Where you are signed in</h2>
@@ -162,6 +173,18 @@ export function accountPage(user: User, activity: ActivityItem[]): Html {
         <button type="submit">Change password</button>
       </form>
     </section>`;
+  // Nothing changes until the link mailed to the new address is used (POST /email/confirm).
+  const email = html`
+    <section aria-labelledby="email-title" class="panel">
+      <h2 id="email-title">Change email address</h2>
+      <p>A link goes to the new address; the change happens when it is used. Your current address gets a notice.</p>
+      <form id="email" method="post" action="/email" data-api="POST /email" data-then="message" novalidate>
+        ${formError("email")}
+        ${field({ form: "email", name: "newEmail", label: "New email address", type: "email", autocomplete: "email" })}
+        ${field({ form: "email", name: "currentPassword", label: "Current password", type: "password", autocomplete: "current-password" })}
+        <button type="submit">Send confirmation link</button>
+      </form>
+    </section>`;
   return layout(
     "Your account",
     user,
@@ -170,11 +193,11 @@ export function accountPage(user: User, activity: ActivityItem[]): Html {
     <section aria-labelledby="profile-title" class="panel">
       <h2 id="profile-title">Profile</h2>
       <dl class="facts">
-        <dt>Email</dt><dd id="user-email">${user.email}</dd>
+        <dt>Email</dt><dd><span id="user-email">${user.email}</span>${emailStatus(user, verification)}</dd>
         <dt>Role</dt><dd>${user.role}</dd>
         <dt>Member since</dt><dd>${dateTime(user.createdAt)}</dd>
       </dl>
-    </section>${sessions}${activitySection(activity)}${password}`,
+    </section>${sessions}${activitySection(activity)}${password}${email}`,
   );
 }
 

@@ -46,7 +46,7 @@ export function pageRoutes(deps: Deps) {
     const { user, setCookie } = await pageUser(deps, c.req.raw);
     if (!user) return redirect(homePath(base), setCookie);
     const { events } = await deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS });
-    return htmlResponse(underBasePath(accountPage(user, describeActivity(events)), base));
+    return htmlResponse(underBasePath(accountPage(user, describeActivity(events), deps.config.emailVerification.mode), base));
   });
 
   // Signed in or not, the same page: asking for a link needs no session.

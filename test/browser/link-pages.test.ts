@@ -2,46 +2,33 @@
 // script and loads its assets, and still sends nothing but GETs (no
 // auto-submit), and the token goes into no request URL but the page's own.
 // Then the emailed verification link, used through its button.
-import type { Browser, Request } from "playwright-core";
+import type { Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, request, uniqueEmail } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
-import { lastLinkTo, startSmtp, type SmtpCapture } from "../helpers/smtp.js";
-import { browserMissing, launchBrowser, screenshot, watchPageErrors } from "./support.js";
+import { lastLinkTo } from "../helpers/smtp.js";
+import { browserMissing, screenshot, watchPageErrors, startMailingServer, type MailingServer } from "./support.js";
 
 const TOKEN = "Zm9yIGEgcGFnZSB0aGF0IG11c3Qgbm90IHNwZW5kIGl"; // well-formed (43 base64url characters), never issued
 
 describe.skipIf(browserMissing)("one-time-link pages in Chromium", () => {
-  let smtp: SmtpCapture;
-  let srv: TestServer;
-  let browser: Browser;
-  let base: string;
-
+  let m: MailingServer;
   beforeAll(async () => {
-    smtp = await startSmtp();
-    // The mail names PUBLIC_URL; the test opens the same path and query on the port the server got.
-    srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: "http://auth.example.test" } });
-    base = `http://localhost:${srv.port}`;
-    browser = await launchBrowser();
+    m = await startMailingServer();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.destroy();
-    await smtp?.close();
-  });
+  afterAll(() => m?.close());
 
   for (const { path, heading, button } of [
     { path: "/reset-password", heading: "Set a new password", button: "Set new password" },
     { path: "/verify-email", heading: "Verify your email address", button: "Verify email address" },
   ]) {
     it(`${path}: renders its button, sends only GETs, and the keyboard reaches the button`, async () => {
-      const context = await browser.newContext();
+      const context = await m.browser.newContext();
       const page = await context.newPage();
       const errors = watchPageErrors(page);
       const requests: Request[] = [];
       page.on("request", (r) => requests.push(r));
 
-      const url = `${base}${path}?token=${TOKEN}`;
+      const url = `${m.base}${path}?token=${TOKEN}`;
       const res = await page.goto(url, { waitUntil: "networkidle" });
       expect(res!.status()).toBe(200);
       await page.getByRole("heading", { name: heading }).waitFor();
@@ -68,18 +55,18 @@ describe.skipIf(browserMissing)("one-time-link pages in Chromium", () => {
   it("the emailed verification link: opening it verifies nothing, its button does, once", async () => {
     const email = uniqueEmail("browser-verify");
     const PASSWORD = "correct horse battery";
-    expect((await request(srv.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
-    await srv.latchkey.verification.settle();
-    const link = lastLinkTo(smtp, email, "Confirm your email address");
+    expect((await request(m.srv.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
+    await m.srv.latchkey.verification.settle();
+    const link = lastLinkTo(m.smtp, email, "Confirm your email address");
     expect(link, "no verification mail").toBeDefined();
-    const session = client(srv.url);
+    const session = client(m.srv.url);
     expect((await session.post("/login", { email, password: PASSWORD })).status).toBe(200);
     const verified = async () => (await session.get("/me")).body.user.emailVerified;
 
-    const context = await browser.newContext();
+    const context = await m.browser.newContext();
     const page = await context.newPage();
     const errors = watchPageErrors(page);
-    await page.goto(base + link!.pathname + link!.search, { waitUntil: "networkidle" });
+    await page.goto(m.open(link!), { waitUntil: "networkidle" });
     const button = page.getByRole("button", { name: "Verify email address" });
     await button.waitFor();
     expect(await verified()).toBe(false); // the page is open, its script ran: nothing spent yet
@@ -91,7 +78,7 @@ describe.skipIf(browserMissing)("one-time-link pages in Chromium", () => {
     await screenshot(page, "link-page-verify-email-done");
 
     // The same link again: the page still opens, its button reports the spent link.
-    await page.goto(base + link!.pathname + link!.search);
+    await page.goto(m.open(link!));
     await page.getByRole("button", { name: "Verify email address" }).click();
     await page.locator("#verify-email-form-error").waitFor({ state: "visible" });
     expect(await page.locator("#verify-email-form-error").textContent()).toBe("Invalid or expired verification link");

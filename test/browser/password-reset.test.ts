@@ -1,46 +1,32 @@
 // Forgot password in a real Chromium, from the log-in page to the new
 // password: the link is read from the mail a real (loopback) SMTP server
 // received, opened in the browser, and only the button on its page spends it.
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request, uniqueEmail } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
-import { lastLinkTo, startSmtp, type SmtpCapture } from "../helpers/smtp.js";
-import { browserMissing, launchBrowser, logInThroughPage, screenshot, watchPageErrors } from "./support.js";
+import { lastLinkTo } from "../helpers/smtp.js";
+import { browserMissing, logInThroughPage, screenshot, watchPageErrors, startMailingServer, type MailingServer } from "./support.js";
 
 const OLD_PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "a new and better passphrase";
 
 describe.skipIf(browserMissing)("password reset in Chromium", () => {
-  let smtp: SmtpCapture;
-  let srv: TestServer;
-  let browser: Browser;
-  let base: string;
-
+  let m: MailingServer;
   beforeAll(async () => {
-    smtp = await startSmtp();
-    // The mail names PUBLIC_URL; the test opens the same path and query on the port the server got.
-    srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: "http://auth.example.test" } });
-    base = `http://localhost:${srv.port}`;
-    browser = await launchBrowser();
+    m = await startMailingServer();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.destroy();
-    await smtp?.close();
-  });
+  afterAll(() => m?.close());
 
   it("Forgot password? → the emailed link → a new password; the old one stops working", async () => {
     const email = uniqueEmail("browser-reset");
-    expect((await request(srv.url, "POST", "/signup", { body: { email, password: OLD_PASSWORD } })).status).toBe(201);
-    const context = await browser.newContext();
+    expect((await request(m.srv.url, "POST", "/signup", { body: { email, password: OLD_PASSWORD } })).status).toBe(201);
+    const context = await m.browser.newContext();
     const page = await context.newPage();
     const errors = watchPageErrors(page);
 
     // The log-in form's link, reached with the keyboard like any other.
-    await page.goto(base + "/");
+    await page.goto(m.base + "/");
     await page.locator("#login").getByRole("link", { name: "Forgot password?" }).click();
-    await page.waitForURL(base + "/forgot-password");
+    await page.waitForURL(m.base + "/forgot-password");
     await screenshot(page, "reset-01-forgot");
 
     const forgot = page.locator("#forgot");
@@ -49,19 +35,19 @@ describe.skipIf(browserMissing)("password reset in Chromium", () => {
     await page.getByRole("status").getByText("If an account exists for this email, a password reset link has been sent to it.").waitFor();
     await screenshot(page, "reset-02-sent");
 
-    await srv.latchkey.resets.settle();
-    const link = lastLinkTo(smtp, email);
+    await m.srv.latchkey.resets.settle();
+    const link = lastLinkTo(m.smtp, email);
     expect(link, "no reset email").toBeDefined();
     expect(link!.pathname).toBe("/reset-password");
 
     // Opening the link (the browser sends Accept: text/html) shows the page and spends nothing.
-    const landing = await page.goto(base + link!.pathname + link!.search);
+    const landing = await page.goto(m.open(link!));
     expect(landing!.status()).toBe(200);
     expect(landing!.headers()["content-type"]).toBe("text/html; charset=utf-8");
-    expect(page.url()).toBe(base + link!.pathname + link!.search); // no redirect, no auto-submit
+    expect(page.url()).toBe(m.open(link!)); // no redirect, no auto-submit
     await page.getByRole("heading", { name: "Set a new password" }).waitFor();
     await screenshot(page, "reset-03-new-password-form");
-    expect((await request(srv.url, "POST", "/login", { body: { email, password: OLD_PASSWORD } })).status).toBe(200);
+    expect((await request(m.srv.url, "POST", "/login", { body: { email, password: OLD_PASSWORD } })).status).toBe(200);
 
     // A password the policy refuses: the API's issue next to the field; the link is not spent by it.
     const form = page.locator("#reset-password");
@@ -82,14 +68,14 @@ describe.skipIf(browserMissing)("password reset in Chromium", () => {
     await screenshot(page, "reset-04-done");
 
     // The old password no longer works; the new one does, through the log-in page.
-    expect((await request(srv.url, "POST", "/login", { body: { email, password: OLD_PASSWORD } })).status).toBe(401);
+    expect((await request(m.srv.url, "POST", "/login", { body: { email, password: OLD_PASSWORD } })).status).toBe(401);
     await logInLink.click();
-    await page.waitForURL(base + "/");
-    await logInThroughPage(page, base, email, NEW_PASSWORD);
+    await page.waitForURL(m.base + "/");
+    await logInThroughPage(page, m.base, email, NEW_PASSWORD);
     expect(await page.locator("#user-email").textContent()).toBe(email);
 
     // The same link again: the page still renders (a GET changes nothing), and its button says the link is spent.
-    await page.goto(base + link!.pathname + link!.search);
+    await page.goto(m.open(link!));
     await form.getByLabel("New password").fill("yet another passphrase");
     await form.getByRole("button", { name: "Set new password" }).click();
     await page.locator("#reset-password-form-error").waitFor({ state: "visible" });

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { createLogger, type Logger } from "../../src/log.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startSmtp, type SmtpCapture } from "../helpers/smtp.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const browserMissing = !existsSync(CHROMIUM);
@@ -93,4 +95,32 @@ export async function logInThroughPage(page: Page, base: string, email: string, 
   await form.getByLabel("Password").fill(password);
   await form.getByRole("button", { name: "Log in" }).click();
   await page.waitForURL(base + "/account");
+}
+
+export interface MailingServer {
+  smtp: SmtpCapture;
+  srv: TestServer;
+  browser: Browser;
+  /** The server's own origin, which the browser opens. */
+  base: string;
+  /** A mailed link (which names PUBLIC_URL) as the same path and query on `base`. */
+  open(link: URL): string;
+  close(): Promise<void>;
+}
+
+/** A server that mails through a loopback SMTP server the test reads, and a Chromium. */
+export async function startMailingServer(env: Record<string, string> = {}): Promise<MailingServer> {
+  const smtp = await startSmtp();
+  const srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: "http://auth.example.test", ...env } });
+  const browser = await launchBrowser();
+  const base = `http://localhost:${srv.port}`;
+  return {
+    smtp, srv, browser, base,
+    open: (link) => base + link.pathname + link.search,
+    async close() {
+      await browser.close();
+      await srv.destroy();
+      await smtp.close();
+    },
+  };
 }

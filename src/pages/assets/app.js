@@ -135,7 +135,8 @@ document.addEventListener("submit", async (event) => {
   if (button) button.disabled = false;
   if (res.status >= 200 && res.status < 300) return AFTER[form.dataset.then]?.(form, sent, res.body);
   // A signed-in page whose session ended elsewhere: back to the start.
-  if (res.status === 401 && document.body.dataset.signedIn && path !== "/password") return location.assign(BASE || "/");
+  // (A form that sends the current password gets 401 for a wrong one: that is shown next to it.)
+  if (res.status === 401 && document.body.dataset.signedIn && !("currentPassword" in sent)) return location.assign(BASE || "/");
   showErrors(form, res);
 });
 
