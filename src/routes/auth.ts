@@ -49,9 +49,9 @@ export function authRoutes(deps: Deps) {
       if ("refused" in user && user.refused === "weak_password") return invalidBody([{ path: "password", message: user.reason }]);
       if ("refused" in user) {
         if (!required) return refuse("emailTaken");
-        // The same answer, after the same Argon2 work, as for a new address; the owner is told by mail.
+        // The same answer, after the same Argon2 work and a store write, as for a new address; the owner is told by mail.
         await deps.passwords.verifyDummy(body.password);
-        verification.noticeTakenAddress(body.email, context);
+        await verification.noticeTakenAddress(body.email, context);
         return json(CHECK_YOUR_EMAIL, 202);
       }
       logger.info({ event: "signup", requestId: c.get("requestId"), userId: user.id });
