@@ -84,8 +84,8 @@ export interface Config {
    * signup answers the same for a new and a taken address). EMAIL_VERIFICATION_TTL: how long a link works.
    */
   emailVerification: { mode: "off" | "optional" | "required"; ttlMs: number };
-  /** Security notices mailed to the account's address: NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE. */
-  notices: { passwordChanged: boolean; newDevice: boolean };
+  /** Security notices mailed to the account's address: NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_EMAIL_CHANGED. */
+  notices: { passwordChanged: boolean; newDevice: boolean; emailChanged: boolean };
   mail: { smtpUrl: string | undefined; from: string };
   /** EVENTS_RETENTION: security events older than this are pruned in the background. */
   events: { retentionMs: number };
@@ -518,7 +518,11 @@ function readConfig(env: Env): Config {
     },
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
     emailVerification: { mode: emailVerificationMode(env), ttlMs: duration(env, "EMAIL_VERIFICATION_TTL", "24h", 60_000) },
-    notices: { passwordChanged: boolean(env, "NOTIFY_PASSWORD_CHANGED", true), newDevice: boolean(env, "NOTIFY_NEW_DEVICE", true) },
+    notices: {
+      passwordChanged: boolean(env, "NOTIFY_PASSWORD_CHANGED", true),
+      newDevice: boolean(env, "NOTIFY_NEW_DEVICE", true),
+      emailChanged: boolean(env, "NOTIFY_EMAIL_CHANGED", true),
+    },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
     events: { retentionMs: duration(env, "EVENTS_RETENTION", "90d", 60_000) },
     metricsToken: metricsToken(env),

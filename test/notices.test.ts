@@ -87,17 +87,21 @@ describe("security notices", () => {
   });
 });
 
-describe("NOTIFY_PASSWORD_CHANGED=false, NOTIFY_NEW_DEVICE=false", () => {
-  it("sends no notice", async () => {
-    const srv = await server({ NOTIFY_PASSWORD_CHANGED: "false", NOTIFY_NEW_DEVICE: "false" });
+describe("NOTIFY_PASSWORD_CHANGED=false, NOTIFY_NEW_DEVICE=false, NOTIFY_EMAIL_CHANGED=false", () => {
+  it("sends no notice; an email change still mails its confirmation link to the new address", async () => {
+    const srv = await server({ NOTIFY_PASSWORD_CHANGED: "false", NOTIFY_NEW_DEVICE: "false", NOTIFY_EMAIL_CHANGED: "false" });
     try {
       const email = uniqueEmail("quiet");
       await request(srv.url, "POST", "/signup", { body: { email, password: PASSWORD }, headers: FIREFOX });
       const browser = client(srv.url);
       expect((await browser.post("/login", { email, password: PASSWORD }, { headers: PHONE })).status).toBe(200);
       expect((await browser.post("/password", { currentPassword: PASSWORD, newPassword: "a new one 123" })).status).toBe(200);
+      const newEmail = uniqueEmail("quiet-new");
+      expect((await browser.post("/email", { newEmail, currentPassword: "a new one 123" })).status).toBe(202);
       await settle(srv);
+      await srv.latchkey.emailChanges.settle();
       expect(smtp.inbox.filter((m) => m.to === email)).toHaveLength(0);
+      expect(mails(newEmail, "Confirm your new email address")).toHaveLength(1);
     } finally {
       await srv.destroy();
     }

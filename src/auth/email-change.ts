@@ -29,7 +29,7 @@ import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 export const NOT_ME_PATH = "/not-me";
 
 export interface EmailChangeDeps {
-  config: Pick<Config, "port" | "publicUrl" | "emailVerification"> & Partial<Pick<Config, "basePath">>;
+  config: Pick<Config, "port" | "publicUrl" | "emailVerification" | "notices"> & Partial<Pick<Config, "basePath">>;
   store: Store;
   accounts: Pick<Accounts, "endSessions" | "setPassword">;
   resets: Pick<PasswordResets, "requestReset">;
@@ -79,6 +79,7 @@ export function createEmailChanges(deps: EmailChangeDeps) {
             ].join("\n"),
           });
         }
+        if (!config.notices.emailChanged) return;
         await mailer.send({
           to: user.email,
           subject: "Your email address is about to change",

@@ -1,6 +1,6 @@
 // Security notices: a mail to the account's address when something that only
 // its owner should do happens (NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE;
-// the email-change notice is part of auth/email-change.ts). Each carries a
+// the email-change notice, NOTIFY_EMAIL_CHANGED, is part of auth/email-change.ts). Each carries a
 // "this wasn't me" link. Sent after the response; a failure is logged only.
 import type { Config } from "../config.js";
 import type { EventContext } from "../events.js";
