@@ -109,6 +109,20 @@ describe("EMAIL_VERIFICATION=optional (the default)", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("limits resending per client, across addresses (FORGOT_PASSWORD_IP_LIMIT)", async () => {
+    const limitedSrv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL, FORGOT_PASSWORD_IP_LIMIT: "2" } });
+    try {
+      const resend = (name: string) => request(limitedSrv.url, "POST", "/verify-email/resend", { body: { email: uniqueEmail(name) } });
+      expect((await resend("ip-a")).status).toBe(200);
+      expect((await resend("ip-b")).status).toBe(200);
+      const limited = await resend("ip-c");
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      await limitedSrv.destroy();
+    }
+  });
+
   it("refuses malformed bodies with the documented 400, never a 500", async () => {
     for (const body of [{}, { token: 7 }, { token: "" }, { token: "x".repeat(600) }]) {
       const res = await request(srv.url, "POST", "/verify-email", { body });
