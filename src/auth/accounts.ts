@@ -11,7 +11,8 @@
 //   setEmail (a change)    the same (an operator's change; the user's own goes
 //                          through email-change.ts, which keeps the confirming session)
 //   remove                 everything: the rows go with the user (foreign keys)
-//   endSessions            every cookie session (but `keep`), refresh family, reset link
+//   endSessions            every cookie session (but `keep`), refresh family, reset link,
+//                          two-step login challenge (a password checked before no longer counts)
 //   endEverySession        the same, for every user
 //
 // test/accounts.test.ts holds this table and checks it on every engine.
@@ -63,6 +64,7 @@ export function createAccounts(deps: AccountsDeps) {
   async function endSessions(userId: string, options: { keep?: SessionRow; context?: EventContext } = {}): Promise<number> {
     const { keep, context } = options;
     await store.tokens.revokeUserCredentials(userId);
+    await store.factors.deleteUserChallenges(userId);
     const event = context && newEvent("sessions.revoked", clock(), context, userId, { scope: keep ? "others" : "all" });
     return store.deleteUserSessions(userId, keep?.tokenHash, event);
   }
@@ -183,7 +185,7 @@ export function createAccounts(deps: AccountsDeps) {
 
     /**
      * Deletes everything that has expired, in bounded batches: sessions,
-     * rate-limit counters, bearer and reset tokens, events older than
+     * rate-limit counters, bearer and reset tokens, login challenges, events older than
      * EVENTS_RETENTION (at most ten batches a run: a first run over a large
      * backlog goes on at the next interval rather than hold the database).
      * The server's background pruner and `latchkey sessions prune` both call it.
@@ -192,7 +194,7 @@ export function createAccounts(deps: AccountsDeps) {
       const batch = config.session.pruneBatchSize;
       const removed = await sessions.prune(batch);
       const counters = await store.pruneCounters(clock(), batch);
-      const tokens = await store.tokens.pruneTokens(clock(), batch);
+      const tokens = (await store.tokens.pruneTokens(clock(), batch)) + (await store.factors.pruneChallenges(clock(), batch));
       let events = 0;
       for (let i = 0, n = batch; i < 10 && n === batch; i++) {
         n = await store.events.prune(clock() - config.events.retentionMs, batch);

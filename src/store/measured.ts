@@ -1,15 +1,16 @@
 // measuredStore(): the same Store with every method of it and of its `tokens`
-// sub-store timed and its failures counted, for GET /metrics. createLatchkey()
+// and `factors` sub-stores timed and its failures counted, for GET /metrics. createLatchkey()
 // applies it only when METRICS_TOKEN is set: without it the engine's own object
 // is used and no call pays for this.
 import type { Metrics, StoreOperationSeries } from "../metrics.js";
 import { EmailTakenError, type Store } from "./store.js";
+import type { FactorStore } from "./factor-store.js";
 import type { TokenStore } from "./token-store.js";
 
 type MethodsOf<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
 
 // Every method, checked by the compiler both ways: a method added to Store or
-// TokenStore fails to compile until it is listed here (an unmeasured call
+// TokenStore or FactorStore fails to compile until it is listed here (an unmeasured call
 // would look like no traffic), and a name that is not a method is refused.
 const STORE_METHODS = {
   createUser: true, findUserByEmail: true, findUserById: true, setPasswordHash: true, recordLogin: true, markEmailVerified: true, setEmail: true,
@@ -27,16 +28,23 @@ const TOKEN_METHODS = {
   getSetting: true, setSettingIfAbsent: true, pruneTokens: true,
 } satisfies Record<MethodsOf<TokenStore>, true>;
 
+const FACTOR_METHODS = {
+  getTotp: true, putPendingTotp: true, enableTotp: true, useTotpStep: true, removeTotp: true,
+  replaceRecoveryCodes: true, useRecoveryCode: true, countRecoveryCodes: true, countSealedSecrets: true,
+  createChallenge: true, findChallenge: true, consumeChallenge: true, deleteUserChallenges: true, pruneChallenges: true,
+} satisfies Record<MethodsOf<FactorStore>, true>;
+
 /**
  * The wrapper inherits from the engine's object (Object.create), so whatever
  * it does not override reads through to the original, live: `engine`, extra
  * properties such as SQLite's `db` or PostgreSQL's `pool`, sessionCacheStats(),
- * and sub-stores other than `tokens` (passed through untouched, unmeasured).
- * Only the listed methods and `tokens` are own properties of the wrapper.
+ * and sub-stores other than `tokens` and `factors` (passed through untouched,
+ * unmeasured). Only the listed methods and those two are own properties of the wrapper.
  */
 export function measuredStore<S extends Store>(store: S, metrics: Metrics): S {
   const measured = measuring(store, Object.keys(STORE_METHODS), "", metrics);
   Object.defineProperty(measured, "tokens", { value: measuring(store.tokens, Object.keys(TOKEN_METHODS), "tokens.", metrics), enumerable: true });
+  Object.defineProperty(measured, "factors", { value: measuring(store.factors, Object.keys(FACTOR_METHODS), "factors.", metrics), enumerable: true });
   return measured;
 }
 

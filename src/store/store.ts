@@ -2,6 +2,7 @@
 // later) implements it, and test/store/contract.ts runs unchanged against each.
 // Times are epoch milliseconds. Token hashes are lower-case hex SHA-256.
 import type { EventStore, NewEvent, WebhookOutbox } from "./event-store.js";
+import type { FactorStore } from "./factor-store.js";
 import type { TokenStore } from "./token-store.js";
 
 export type Role = "user" | "admin";
@@ -84,6 +85,8 @@ export interface Store {
   readonly engine: string;
   /** Bearer-token and password-reset storage (refresh families, reset links, settings). */
   readonly tokens: TokenStore;
+  /** Second factors: TOTP authenticators, recovery codes, two-step login challenges. */
+  readonly factors: FactorStore;
   /** The webhook outbox over the events table (src/webhooks/deliverer.ts drains it). */
   readonly webhooks: WebhookOutbox;
   /** The audit log. */

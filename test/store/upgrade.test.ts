@@ -1,6 +1,6 @@
-// Databases made by earlier releases (schema versions 1 and 2, and 1 to 3,
-// with data in every table) are upgraded by opening them with this one:
-// nothing is lost, rows of users deleted before migration 3 go (PostgreSQL had
+// Databases made by earlier releases (schema versions 1 and 2, 1 to 3, and
+// the previous release's 1 to 5, with data in every table) are upgraded by
+// opening them with this one: nothing is lost, rows of users deleted before migration 3 go (PostgreSQL had
 // no foreign keys on token rows), from then on deleting a user deletes its
 // token rows, and migration 4's events table records, and keeps an account's
 // history after the account is deleted.
@@ -22,12 +22,18 @@ const LATER = NOW + 86_400_000;
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 const shipped = (list: { version: number; sql: string }[], upTo: number) => list.filter((m) => m.version <= upTo);
 /** Every migration this release has. */
-const CURRENT = [1, 2, 3, 4, 5];
+const CURRENT = [1, 2, 3, 4, 5, 6];
 
-/** An earlier release's data: one user with a session and every kind of token row, a setting, (v2) an access-token cutoff. */
-const seed = (version: 2 | 3) => [
-  `INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'users and sessions', ${NOW}), (2, 'bearer tokens and password resets', ${NOW})`,
-  ...(version === 3 ? [`INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'three', ${NOW})`] : []),
+/** The versions an upgrade is tested from: early ones, and the previous release's (schema 5). */
+type From = 2 | 3 | 5;
+
+/**
+ * An earlier release's data: one user with a session and every kind of token
+ * row, a setting, (v2) an access-token cutoff, (v5) a security event and an
+ * emailed link of a proven address.
+ */
+const seed = (version: From) => [
+  ...Array.from({ length: version }, (_, i) => `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${i + 1}, 'step ${i + 1}', ${NOW})`),
   `INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ('u1', 'kept@example.com', '$argon2id$x', 'user', ${NOW}, ${NOW})`,
   `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at) VALUES ('sh1', 's1', 'u1', ${NOW}, ${NOW}, ${LATER})`,
   `INSERT INTO refresh_families (id, user_id, created_at, expires_at) VALUES ('f1', 'u1', ${NOW}, ${LATER})`,
@@ -35,28 +41,47 @@ const seed = (version: 2 | 3) => [
   `INSERT INTO reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ('ph1', 'u1', ${NOW}, ${LATER})`,
   `INSERT INTO settings (key, value) VALUES ('jwt.key', 'k1')`,
   ...(version === 2 ? [`INSERT INTO access_token_cutoffs (user_id, revoked_before) VALUES ('u1', ${NOW})`] : []),
+  ...(version === 5
+    ? [
+        `UPDATE users SET email_verified_at = ${NOW} WHERE id = 'u1'`,
+        `INSERT INTO events (id, at, type, user_id) VALUES ('evt_kept', ${NOW}, 'signup', 'u1')`,
+        `INSERT INTO email_tokens (token_hash, kind, user_id, email, created_at, expires_at) VALUES ('eh1', 'verify', 'u1', 'kept@example.com', ${NOW}, ${LATER})`,
+      ]
+    : []),
 ];
 
 /** What every engine must show after the upgrade, and what deleting the user must then remove. */
-async function expectUpgraded(store: Store, count: (table: string) => Promise<number>) {
+async function expectUpgraded(store: Store, count: (table: string) => Promise<number>, version: From) {
   const user = await store.findUserByEmail("kept@example.com");
-  // Migration 5: an account made before it has an unproven address (null), and can prove it.
-  expect(user).toMatchObject({ id: "u1", role: "user", passwordHash: "$argon2id$x", emailVerifiedAt: null });
-  expect(await store.markEmailVerified("u1", "kept@example.com", NOW)).toBe(true);
+  if (version < 5) {
+    // Migration 5: an account made before it has an unproven address (null), and can prove it.
+    expect(user).toMatchObject({ id: "u1", role: "user", passwordHash: "$argon2id$x", emailVerifiedAt: null });
+    expect(await store.markEmailVerified("u1", "kept@example.com", NOW)).toBe(true);
+  } else {
+    expect(await store.tokens.consumeEmailToken("eh1", "verify", NOW)).toEqual({ userId: "u1", email: "kept@example.com" });
+  }
   expect((await store.findUserById("u1"))?.emailVerifiedAt).toBe(NOW);
+  // Migration 6: no second factor yet; one can be set up and spent like any other.
+  expect(await store.factors.getTotp("u1")).toBeNull();
+  expect(await store.factors.putPendingTotp("u1", "v1.sealed", NOW)).toBe(true);
+  expect(await store.factors.enableTotp("u1", 10, ["rc1"], NOW)).toBe(true);
+  await store.factors.createChallenge({ tokenHash: "ch1", kind: "cookie", userId: "u1", createdAt: NOW, expiresAt: LATER });
   expect((await store.findSession("sh1"))?.session.id).toBe("s1");
   expect(await store.tokens.getSetting("jwt.key")).toBe("k1");
   expect(await store.tokens.isRefreshFamilyLive("f1", "u1", NOW)).toBe(true);
   expect(await count("refresh_tokens")).toBe(1);
   expect(await count("reset_tokens")).toBe(1);
 
-  expect(await count("events")).toBe(0);
+  expect(await count("events")).toBe(version === 5 ? 1 : 0);
   const event = { type: "account.deleted", at: NOW, ip: "192.0.2.1", details: { by: "test" } };
   expect(await store.deleteUser("u1", { ...event, userId: "u1" })).toBe("ok");
-  for (const table of ["sessions", "refresh_families", "refresh_tokens", "reset_tokens"]) expect(await count(table)).toBe(0);
+  for (const table of ["sessions", "refresh_families", "refresh_tokens", "reset_tokens", "email_tokens", "totp_factors", "recovery_codes", "mfa_challenges"]) {
+    expect(await count(table)).toBe(0);
+  }
   // No foreign key to users: the account's history outlives it.
   const { events } = await store.events.list({ userId: "u1", limit: 10 });
-  expect(events).toMatchObject([{ type: "account.deleted", userId: "u1", at: NOW, ip: "192.0.2.1", details: { by: "test" } }]);
+  expect(events[0]).toMatchObject({ type: "account.deleted", userId: "u1", at: NOW, ip: "192.0.2.1", details: { by: "test" } });
+  expect(events.map((e) => e.type)).toEqual(version === 5 ? ["account.deleted", "signup"] : ["account.deleted"]);
   expect(events[0]!.id).toMatch(/^evt_[A-Za-z0-9_-]{22}$/);
 }
 
@@ -65,10 +90,10 @@ describe("upgrading a SQLite database made by the previous release", () => {
   afterAll(() => dir.remove());
 
   it("keeps the shipped steps as they shipped", () => {
-    expect(shipped(sqliteMigrations, 3).map((m) => sha(m.sql))).toEqual(["9205099934e403b1", "f7e9e1881e013481", "5dfd219f83eff958"]);
+    expect(shipped(sqliteMigrations, 5).map((m) => sha(m.sql))).toEqual(["9205099934e403b1", "f7e9e1881e013481", "5dfd219f83eff958", "725561ac157f7365", "02f571a858568ad1"]);
   });
 
-  it.each([2, 3] as const)("upgrades a version-%i database and keeps every row", async (version) => {
+  it.each([2, 3, 5] as const)("upgrades a version-%i database and keeps every row", async (version) => {
     const path = join(dir.path, `old-${version}.db`);
     const old = new Database(path);
     old.pragma("foreign_keys = ON");
@@ -82,7 +107,7 @@ describe("upgrading a SQLite database made by the previous release", () => {
     try {
       expect(store.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual(CURRENT);
       expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'access_token_cutoffs'").get()).toBeUndefined();
-      await expectUpgraded(store, count);
+      await expectUpgraded(store, count, version);
     } finally {
       await store.close();
     }
@@ -93,10 +118,10 @@ const pgUp = await servicesAvailable(["postgres"], "PostgreSQL upgrade from the 
 
 describe.skipIf(!pgUp)("upgrading a PostgreSQL schema made by the previous release", () => {
   it("keeps the shipped steps as they shipped", () => {
-    expect(shipped(postgresMigrations, 3).map((m) => sha(m.sql))).toEqual(["1b5fd958f1885536", "641d53bcffad63ef", "7b45b387d8596e69"]);
+    expect(shipped(postgresMigrations, 5).map((m) => sha(m.sql))).toEqual(["1b5fd958f1885536", "641d53bcffad63ef", "7b45b387d8596e69", "0cd77855e97dc3d5", "c389de9fbcc79cfa"]);
   });
 
-  it.each([2, 3] as const)("upgrades a version-%i schema: keeps every row, drops token rows of users deleted before migration 3, cascades after it", async (version) => {
+  it.each([2, 3, 5] as const)("upgrades a version-%i schema: keeps every row, drops token rows of users deleted before migration 3, cascades after it", async (version) => {
     const schema = freshSchemaName();
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
@@ -120,7 +145,7 @@ describe.skipIf(!pgUp)("upgrading a PostgreSQL schema made by the previous relea
         expect((await store.pool.query("SELECT to_regclass('access_token_cutoffs') AS t")).rows[0].t).toBeNull();
         expect((await store.pool.query("SELECT count(*)::int AS n FROM refresh_families WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
         expect((await store.pool.query("SELECT count(*)::int AS n FROM reset_tokens WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
-        await expectUpgraded(store, count);
+        await expectUpgraded(store, count, version);
       } finally {
         await store.close();
       }

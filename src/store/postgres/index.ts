@@ -8,6 +8,7 @@ import { createBatchLoader } from "../batch.js";
 import { connectionOf, createPostgresPool, type PostgresOptions } from "./connection.js";
 import { migratePostgres, pendingPostgresMigrations } from "./migrate.js";
 import { createPostgresEventStore } from "./events.js";
+import { createPostgresFactorStore } from "./factors.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { createPostgresOutbox } from "./outbox.js";
 import type { NewEvent } from "../event-store.js";
@@ -181,6 +182,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     pool,
     schema,
     tokens,
+    factors: createPostgresFactorStore(db, events.insert),
     webhooks: createPostgresOutbox(db),
     events: { append: events.append, list: events.list, prune: events.prune },
 

@@ -153,4 +153,33 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
       CREATE INDEX email_tokens_expires_at ON email_tokens (expires_at);
     `,
   },
+  {
+    version: 6,
+    name: "second factors",
+    // As SQLite's migration 6.
+    sql: `
+      CREATE TABLE totp_factors (
+        user_id        text COLLATE "C" PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        secret_sealed  text NOT NULL,
+        created_at     bigint NOT NULL,
+        enabled_at     bigint,
+        last_used_step bigint
+      );
+      CREATE TABLE recovery_codes (
+        user_id    text COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_hash  text COLLATE "C" NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (user_id, code_hash)
+      );
+      CREATE TABLE mfa_challenges (
+        token_hash text COLLATE "C" PRIMARY KEY,
+        kind       text NOT NULL CHECK (kind IN ('cookie', 'bearer')),
+        user_id    text COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX mfa_challenges_user_id ON mfa_challenges (user_id);
+      CREATE INDEX mfa_challenges_expires_at ON mfa_challenges (expires_at);
+    `,
+  },
 ];

@@ -281,6 +281,7 @@ export async function createRedisStore(
     prefix,
     // Bearer and reset tokens are durable records: they stay in SQL.
     tokens: sql.tokens,
+    factors: sql.factors, // second factors are durable records too
     webhooks: sql.webhooks, // events live in SQL
     events: sql.events,
 

@@ -8,6 +8,7 @@ import { sqliteMigrations } from "./migrations.js";
 import { createBatchLoader } from "../batch.js";
 import { attachSessionCache, type SessionCacheStats } from "./cache.js";
 import { createSqliteEventStore } from "./events.js";
+import { createSqliteFactorStore } from "./factors.js";
 import { createSqliteTokenStore } from "./tokens.js";
 import { createSqliteOutbox } from "./outbox.js";
 import type { NewEvent } from "../event-store.js";
@@ -255,6 +256,7 @@ export function createSqliteStore(
     engine: "sqlite" as const,
     db,
     tokens: mappingSqliteErrors(createSqliteTokenStore(db, events)),
+    factors: mappingSqliteErrors(createSqliteFactorStore(db, events)),
     webhooks: mappingSqliteErrors(createSqliteOutbox(db)),
     events: mappingSqliteErrors({ append: events.append, list: events.list, prune: events.prune }),
 

@@ -140,4 +140,36 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       CREATE INDEX email_tokens_expires_at ON email_tokens(expires_at);
     `,
   },
+  {
+    version: 6,
+    name: "second factors",
+    // totp_factors: one authenticator per account, its secret sealed
+    // (AES-256-GCM); enabled_at null while pending; last_used_step refuses a
+    // replayed code. recovery_codes: SHA-256 of each unused code (a used one
+    // is deleted). mfa_challenges: SHA-256 of a two-step login's challenge.
+    sql: `
+      CREATE TABLE totp_factors (
+        user_id        TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        secret_sealed  TEXT NOT NULL,
+        created_at     INTEGER NOT NULL,
+        enabled_at     INTEGER,
+        last_used_step INTEGER
+      ) WITHOUT ROWID;
+      CREATE TABLE recovery_codes (
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_hash  TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, code_hash)
+      ) WITHOUT ROWID;
+      CREATE TABLE mfa_challenges (
+        token_hash TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('cookie', 'bearer')),
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX mfa_challenges_user_id ON mfa_challenges(user_id);
+      CREATE INDEX mfa_challenges_expires_at ON mfa_challenges(expires_at);
+    `,
+  },
 ];
