@@ -135,6 +135,13 @@ export const listUsersQuery = z.object({
   email: emailPrefixSchema.optional(),
 });
 
+const authenticatedAtSchema = z.string().describe("when the user last proved who they are in this session (log-in or re-authentication)");
+const aalSchema = z.enum(["aal1", "aal2"]).describe("what was proven: aal1 a password, aal2 a password and a second factor");
+
+/** The session a request arrived with, as GET /me shows it. */
+export const currentSessionSchema = z.object({ id: z.string(), authenticatedAt: authenticatedAtSchema, aal: aalSchema });
+export type CurrentSession = z.infer<typeof currentSessionSchema>;
+
 /** A session as its owner sees it: the public id only, never the token or its hash. */
 export const sessionSchema = z.object({
   id: z.string(),
@@ -142,6 +149,8 @@ export const sessionSchema = z.object({
   createdAt: z.string(),
   lastSeenAt: z.string(),
   expiresAt: z.string().describe("when the session ends if not used again (idle or absolute expiry, whichever is first)"),
+  authenticatedAt: authenticatedAtSchema,
+  aal: aalSchema,
   userAgent: z.string().nullable(),
   ip: z.string().nullable(),
 });

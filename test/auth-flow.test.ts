@@ -36,8 +36,12 @@ describe("the seed lesson's curl session", () => {
 
     const me = await c.get("/me");
     expect(me.status).toBe(200);
-    // The same user, now with the time of this login; still nothing secret in it.
-    expect(me.body).toEqual({ user: { ...signup.body.user, lastLoginAt: expect.any(String) } });
+    // The same user, now with the time of this login; still nothing secret in it. The session was proven by a password, now.
+    expect(me.body).toEqual({
+      user: { ...signup.body.user, lastLoginAt: expect.any(String) },
+      session: { id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), authenticatedAt: expect.any(String), aal: "aal1" },
+    });
+    expect(Math.abs(Date.parse(me.body.session.authenticatedAt) - Date.parse(me.body.user.lastLoginAt))).toBeLessThan(5000);
     expect(Date.parse(me.body.user.lastLoginAt)).toBeGreaterThanOrEqual(Date.parse(signup.body.user.createdAt));
 
     const oldCookie = c.cookie!;

@@ -45,6 +45,8 @@ const sessionRow = (i: number, tokenHash: string) => ({
   expiresAt: now + config.session.absoluteLifetimeMs,
   userAgent: "bench",
   ip: "127.0.0.1",
+  authenticatedAt: now,
+  aal: "aal1" as const,
 });
 const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -58,8 +60,8 @@ if (seedFile && existsSync(seedFile)) {
     "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const insertSession = db.prepare(
-    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
-     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
+    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal)
+     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip, @authenticatedAt, @aal)`,
   );
   // A page cache big enough for the whole file while seeding, and keys inserted
   // in order: a million random-order B-tree inserts through the default 2 MB

@@ -3,7 +3,7 @@
 // only SHA-256(token).
 import type { Clock } from "../clock.js";
 import type { NewEvent } from "../store/event-store.js";
-import type { SessionRow, SessionWithUser, Store } from "../store/store.js";
+import type { Aal, SessionRow, SessionWithUser, Store } from "../store/store.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
 export interface SessionSettings {
@@ -18,6 +18,12 @@ export interface SessionMeta {
   ip?: string | null | undefined;
 }
 
+/** What the user proved, and when: a new session's is now, at the level given (default aal1). */
+export interface SessionProof {
+  aal: Aal;
+  authenticatedAt: number;
+}
+
 const MAX_USER_AGENT = 512;
 
 export function isSessionExpired(session: SessionRow, now: number, settings: SessionSettings): boolean {
@@ -26,7 +32,7 @@ export function isSessionExpired(session: SessionRow, now: number, settings: Ses
 
 export function createSessionManager(store: Store, settings: SessionSettings, clock: Clock) {
   /** A fresh session for the user; returns the token (for the cookie) and the stored row. */
-  async function create(userId: string, meta: SessionMeta = {}): Promise<{ token: string; session: SessionRow }> {
+  async function create(userId: string, meta: SessionMeta = {}, proof?: Partial<SessionProof>): Promise<{ token: string; session: SessionRow }> {
     const token = generateToken();
     const now = clock();
     const session: SessionRow = {
@@ -38,6 +44,8 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
       expiresAt: now + settings.absoluteLifetimeMs,
       userAgent: meta.userAgent ? meta.userAgent.slice(0, MAX_USER_AGENT) : null,
       ip: meta.ip ?? null,
+      authenticatedAt: proof?.authenticatedAt ?? now,
+      aal: proof?.aal ?? "aal1",
     };
     await store.createSession(session);
     return { token, session };
@@ -88,14 +96,17 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
 
     /**
      * Replaces a session with a fresh one for the same user (new token, new
-     * public id, new lifetimes) after a privilege change. The new row exists
-     * before the old one goes, so the user is never left without a session.
+     * public id, new lifetimes) after a privilege change or a
+     * re-authentication. It keeps what the old one proved unless `proof`
+     * says otherwise. The new row exists before the old one goes, so the
+     * user is never left without a session.
      */
-    async rotate(old: SessionRow, meta: SessionMeta = {}): Promise<{ token: string; session: SessionRow }> {
-      const fresh = await create(old.userId, {
-        userAgent: meta.userAgent ?? old.userAgent,
-        ip: meta.ip ?? old.ip,
-      });
+    async rotate(old: SessionRow, meta: SessionMeta = {}, proof?: SessionProof): Promise<{ token: string; session: SessionRow }> {
+      const fresh = await create(
+        old.userId,
+        { userAgent: meta.userAgent ?? old.userAgent, ip: meta.ip ?? old.ip },
+        proof ?? { aal: old.aal, authenticatedAt: old.authenticatedAt },
+      );
       await store.deleteSession(old.tokenHash);
       return fresh;
     },

@@ -5,24 +5,40 @@ import type { SessionCheck } from "../auth/authenticate.js";
 import { clearSessionCookie, type CookieOptions } from "../auth/cookies.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { answer, toResponse, type Answer } from "../http/answer.js";
-import { COMMON, routeGroup, UNAUTHORIZED as UNAUTHORIZED_DOC, userBody } from "../http/route.js";
+import { iso } from "../auth/users.js";
+import { COMMON, routeGroup, UNAUTHORIZED as UNAUTHORIZED_DOC } from "../http/route.js";
 import { REFUSALS } from "../refusals.js";
-import type { User } from "../schemas.js";
+import { currentSessionSchema, userSchema, type CurrentSession, type User } from "../schemas.js";
+import type { SessionRow } from "../store/store.js";
+import { z } from "zod";
 
 const UNAUTHORIZED = answer(401, { error: REFUSALS.unauthorized.message });
+const meBody = z.object({ user: userSchema, session: currentSessionSchema });
 
-/** Answers for frozen (session-cached) users, serialised once per cached row. */
-const answers = new WeakMap<User, Answer>();
-function signedIn(user: User): Answer {
-  if (!Object.isFrozen(user)) return answer(200, { user });
-  let cached = answers.get(user);
-  if (!cached) answers.set(user, (cached = answer(200, { user })));
-  return cached;
+const body = (user: User, session: SessionRow): { user: User; session: CurrentSession } => ({
+  user,
+  session: { id: session.id, authenticatedAt: iso(session.authenticatedAt), aal: session.aal },
+});
+
+/**
+ * Answers for frozen (session-cached) rows, serialised once per cached
+ * session and user. What a session proved never changes under its id (a
+ * re-authentication makes a new session), so only a changed user row, or a
+ * touch (a new frozen session object), serialises again.
+ */
+const answers = new WeakMap<SessionRow, { user: User; answer: Answer }>();
+function signedIn(user: User, session: SessionRow): Answer {
+  if (!Object.isFrozen(user) || !Object.isFrozen(session)) return answer(200, body(user, session));
+  const cached = answers.get(session);
+  if (cached?.user === user) return cached.answer;
+  const fresh = answer(200, body(user, session));
+  answers.set(session, { user, answer: fresh });
+  return fresh;
 }
 
-/** 200 with the user; 401 otherwise, clearing the cookie when it named a dead session. */
+/** 200 with the user and the session's proof; 401 otherwise, clearing the cookie when it named a dead session. */
 export function meAnswer(check: SessionCheck, cookies: CookieOptions): Answer {
-  if (typeof check === "object") return signedIn(check.user);
+  if (typeof check === "object") return signedIn(check.user, check.session);
   if (check === "none") return UNAUTHORIZED;
   return { ...UNAUTHORIZED, headers: [["set-cookie", clearSessionCookie(cookies)]] };
 }
@@ -33,7 +49,8 @@ export function meRoutes(deps: Deps) {
     {
       path: "/me", tag: "Session", auth: "cookie",
       summary: "The signed-in user",
-      responses: { 200: { description: "The user", schema: userBody }, ...UNAUTHORIZED_DOC, ...COMMON },
+      description: "The user, and what the session proved and when (`aal`, `authenticatedAt`; see POST /reauth).",
+      responses: { 200: { description: "The user and the session", schema: meBody }, ...UNAUTHORIZED_DOC, ...COMMON },
     },
     async (c) => toResponse(meAnswer(await deps.checkSession(c.req.header("cookie")), deps.cookies)),
   );

@@ -21,6 +21,8 @@ function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: numb
     createdAt: iso(row.createdAt),
     lastSeenAt: iso(row.lastSeenAt),
     expiresAt: iso(Math.min(row.expiresAt, row.lastSeenAt + idleTimeoutMs)),
+    authenticatedAt: iso(row.authenticatedAt),
+    aal: row.aal,
     userAgent: row.userAgent,
     ip: row.ip,
   };

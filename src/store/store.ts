@@ -40,7 +40,14 @@ export interface SessionRow {
   expiresAt: number;
   userAgent: string | null;
   ip: string | null;
+  /** When the user last proved who they are in this session (log-in, re-authentication). */
+  authenticatedAt: number;
+  /** How: aal1 a password (or one factor), aal2 a password and a second factor. */
+  aal: Aal;
 }
+
+/** Authenticator assurance level (NIST SP 800-63B) a session was established at. */
+export type Aal = "aal1" | "aal2";
 
 export interface SessionWithUser {
   session: SessionRow;

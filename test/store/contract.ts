@@ -48,6 +48,8 @@ export function newSession(userId: string, overrides: Partial<SessionRow> = {}):
     expiresAt: T0 + 30 * DAY,
     userAgent: null,
     ip: null,
+    authenticatedAt: T0,
+    aal: "aal1",
     ...overrides,
   };
 }
@@ -215,11 +217,14 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
       it("stores a session and reads it back with its user in one call", async () => {
         const user = await store.createUser(newUser());
         const plain = newSession(user.id);
-        const full = newSession(user.id, { createdAt: T0 + 1, lastSeenAt: T0 + 2, userAgent: "curl/8.5.0", ip: "203.0.113.7" });
+        const full = newSession(user.id, {
+          createdAt: T0 + 1, lastSeenAt: T0 + 2, userAgent: "curl/8.5.0", ip: "203.0.113.7", authenticatedAt: T0 + 3, aal: "aal2",
+        });
         await store.createSession(plain);
         await store.createSession(full);
         expect(await store.findSession(plain.tokenHash)).toEqual({ session: plain, user });
         expect(await store.findSession(full.tokenHash)).toEqual({ session: full, user });
+        expect(await store.listUserSessions(user.id)).toEqual([full, plain]);
         expect(await store.findSession(hashToken(generateToken()))).toBeNull();
       });
 

@@ -67,6 +67,14 @@ describe.skipIf(!available)("redis engine specifics", () => {
     expect(keys).toEqual([`${prefix}session:${a.tokenHash}`]);
   });
 
+  it("reads a session written by the previous release (no authenticatedAt, no aal) as made at a password log-in", async () => {
+    const u = await user();
+    const s = session(u.id, { createdAt: T0 + 5, authenticatedAt: T0 + 9, aal: "aal2" });
+    await store.createSession(s);
+    await store.redis.hdel(`${prefix}session:${s.tokenHash}`, "authenticatedAt", "aal");
+    expect((await store.findSession(s.tokenHash))?.session).toEqual({ ...s, authenticatedAt: T0 + 5, aal: "aal1" });
+  });
+
   it("lists only sessions whose key still exists, and tidies the index", async () => {
     const u = await user();
     const a = session(u.id, { createdAt: T0 + 1 });

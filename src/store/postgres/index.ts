@@ -16,6 +16,7 @@ import type { TokenStore } from "../token-store.js";
 import {
   EmailTakenError,
   type AdminGuardedResult,
+  type Aal,
   type Role,
   type SessionRow,
   type SessionWithUser,
@@ -46,6 +47,8 @@ interface SessionRecord {
   expires_at: string;
   user_agent: string | null;
   ip: string | null;
+  authenticated_at: string;
+  aal: Aal;
 }
 
 // pg returns bigint as a string (it may exceed 2^53); epoch milliseconds never do.
@@ -69,6 +72,8 @@ const toSession = (r: SessionRecord): SessionRow => ({
   expiresAt: Number(r.expires_at),
   userAgent: r.user_agent,
   ip: r.ip,
+  authenticatedAt: Number(r.authenticated_at),
+  aal: r.aal,
 });
 
 const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at, email_verified_at";
@@ -149,7 +154,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         {
           name: "latchkey.find_sessions",
           text: `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
-                        s.expires_at, s.user_agent, s.ip,
+                        s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal,
                         u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at
                    FROM sessions s JOIN users u ON u.id = s.user_id
                   WHERE s.token_hash = ANY($1::text[])`,
@@ -252,9 +257,9 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 
     async createSession(s) {
       await query(
-        `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [s.tokenHash, s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent, s.ip],
+        `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [s.tokenHash, s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent, s.ip, s.authenticatedAt, s.aal],
       );
     },
     findSession: findSessions,

@@ -158,6 +158,10 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
     name: "second factors",
     // As SQLite's migration 6.
     sql: `
+      ALTER TABLE sessions ADD COLUMN authenticated_at bigint;
+      UPDATE sessions SET authenticated_at = created_at;
+      ALTER TABLE sessions ALTER COLUMN authenticated_at SET NOT NULL;
+      ALTER TABLE sessions ADD COLUMN aal text NOT NULL DEFAULT 'aal1' CHECK (aal IN ('aal1', 'aal2'));
       CREATE TABLE totp_factors (
         user_id        text COLLATE "C" PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
         secret_sealed  text NOT NULL,

@@ -204,6 +204,9 @@ function toSession(tokenHash: string, h: Record<string, string>): SessionRow {
     expiresAt: Number(h.expiresAt),
     userAgent: field(h, "userAgent"),
     ip: field(h, "ip"),
+    // Sessions written before these fields existed were made at log-in, with a password.
+    authenticatedAt: h.authenticatedAt === undefined ? Number(h.createdAt) : Number(h.authenticatedAt),
+    aal: h.aal === "aal2" ? "aal2" : "aal1",
   };
 }
 
@@ -305,6 +308,7 @@ export async function createRedisStore(
       const ttl = Math.max(1, Math.min(s.expiresAt - s.lastSeenAt, idleMs > 0 ? idleMs : Infinity));
       const fields: (string | number)[] = [
         "id", s.id, "userId", s.userId, "createdAt", s.createdAt, "lastSeenAt", s.lastSeenAt, "expiresAt", s.expiresAt,
+        "authenticatedAt", s.authenticatedAt, "aal", s.aal,
       ];
       if (s.userAgent !== null) fields.push("userAgent", s.userAgent);
       if (s.ip !== null) fields.push("ip", s.ip);

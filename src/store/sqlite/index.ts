@@ -16,6 +16,7 @@ import {
   EmailTakenError,
   StoreUnavailableError,
   type AdminGuardedResult,
+  type Aal,
   type Role,
   type SessionRow,
   type SessionWithUser,
@@ -43,6 +44,8 @@ interface SessionRecord {
   expires_at: number;
   user_agent: string | null;
   ip: string | null;
+  authenticated_at: number | null;
+  aal: Aal;
 }
 
 const toUser = (r: UserRecord): UserRow => ({
@@ -65,6 +68,8 @@ const toSession = (r: SessionRecord): SessionRow => ({
   expiresAt: r.expires_at,
   userAgent: r.user_agent,
   ip: r.ip,
+  authenticatedAt: r.authenticated_at ?? r.created_at, // a row written without it (a seeding script) was made at log-in
+  aal: r.aal,
 });
 
 /** Opens (creating if needed) the database file and applies pending migrations. */
@@ -178,12 +183,12 @@ export function createSqliteStore(
   const setVerified = db.prepare("UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ?");
   const setEmailRow = db.prepare("UPDATE users SET email = ?, email_verified_at = ?, updated_at = ? WHERE id = ?");
   const insertSession = db.prepare(
-    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
-     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip)`,
+    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal)
+     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip, @authenticatedAt, @aal)`,
   );
   const sessionWithUser = db.prepare(
     `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
-            s.expires_at, s.user_agent, s.ip,
+            s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal,
             u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ?`,

@@ -147,7 +147,12 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
     // (AES-256-GCM); enabled_at null while pending; last_used_step refuses a
     // replayed code. recovery_codes: SHA-256 of each unused code (a used one
     // is deleted). mfa_challenges: SHA-256 of a two-step login's challenge.
+    // sessions: when and how the user last proved who they are; a session
+    // made before this release was made at a password log-in (aal1).
     sql: `
+      ALTER TABLE sessions ADD COLUMN authenticated_at INTEGER;
+      UPDATE sessions SET authenticated_at = created_at;
+      ALTER TABLE sessions ADD COLUMN aal TEXT NOT NULL DEFAULT 'aal1' CHECK (aal IN ('aal1', 'aal2'));
       CREATE TABLE totp_factors (
         user_id        TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
         secret_sealed  TEXT NOT NULL,
