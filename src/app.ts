@@ -10,6 +10,7 @@ import type { NodeLane } from "./http/node-listener.js";
 import { registerRoutes, type Declaration } from "./http/route.js";
 import { bodyTooLargeMessage, refuse } from "./refusals.js";
 import { accountRoutes } from "./routes/account.js";
+import { mfaRoutes } from "./routes/mfa.js";
 import { adminRoutes } from "./routes/admin.js";
 import { eventRoutes } from "./routes/events.js";
 import { emailLinkRoutes } from "./routes/email-links.js";
@@ -54,6 +55,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     ...meRoutes(deps), // also answered on Node's listener: nodeLanes below
     ...sessionRoutes(deps),
     ...accountRoutes(deps),
+    ...mfaRoutes(deps), // /mfa/*, /reauth
     ...adminRoutes(deps),
     ...webhookRoutes(deps), // /admin/webhooks/*: the failed list and redelivery
     ...eventRoutes(deps),

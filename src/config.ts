@@ -3,6 +3,7 @@
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import { availableParallelism } from "node:os";
+import { parseDataKey } from "./auth/secret-box.js";
 import { normalizeBasePath } from "./base-path.js";
 import { emailSchema, newPasswordSchema } from "./schemas.js";
 import { parseWebhookConfig, type WebhookConfig } from "./webhooks/config.js";
@@ -87,6 +88,14 @@ export interface Config {
   /** Security notices mailed to the account's address: NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_EMAIL_CHANGED. */
   notices: { passwordChanged: boolean; newDevice: boolean; emailChanged: boolean };
   mail: { smtpUrl: string | undefined; from: string };
+  /**
+   * Second factors and re-authentication. dataKey: DATA_ENCRYPTION_KEY (32
+   * bytes), sealing TOTP secrets at rest; undefined in development/test means
+   * "generate one and keep it in the database", in production "no enrolment".
+   * issuer: MFA_ISSUER, the name authenticator apps show. reauthMaxAgeMs:
+   * REAUTH_MAX_AGE. requiredForAdmins: MFA_REQUIRED_FOR_ADMINS.
+   */
+  mfa: { dataKey: Buffer | undefined; issuer: string; reauthMaxAgeMs: number; requiredForAdmins: boolean };
   /** EVENTS_RETENTION: security events older than this are pruned in the background. */
   events: { retentionMs: number };
   /** METRICS_TOKEN: the bearer token GET /metrics asks for; undefined: no /metrics and nothing recorded. */
@@ -326,6 +335,14 @@ function metricsToken(env: Env): string | undefined {
   return token;
 }
 
+/** DATA_ENCRYPTION_KEY: 32 random bytes as hex or base64 (secret-box.ts). */
+function dataKey(env: Env): Buffer | undefined {
+  if (!env.DATA_ENCRYPTION_KEY) return undefined;
+  const key = parseDataKey(env.DATA_ENCRYPTION_KEY);
+  if (!key) throw new ConfigError("DATA_ENCRYPTION_KEY must be 32 random bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)");
+  return key;
+}
+
 /**
  * JWT_PRIVATE_KEY (an Ed25519 private key as PKCS#8 PEM or JWK JSON) or
  * JWT_SECRET (HS256, at least 32 bytes). Production refuses to start without
@@ -524,6 +541,12 @@ function readConfig(env: Env): Config {
       emailChanged: boolean(env, "NOTIFY_EMAIL_CHANGED", true),
     },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
+    mfa: {
+      dataKey: dataKey(env),
+      issuer: env.MFA_ISSUER || "Latchkey",
+      reauthMaxAgeMs: duration(env, "REAUTH_MAX_AGE", "10m", 60_000),
+      requiredForAdmins: boolean(env, "MFA_REQUIRED_FOR_ADMINS", false),
+    },
     events: { retentionMs: duration(env, "EVENTS_RETENTION", "90d", 60_000) },
     metricsToken: metricsToken(env),
     webhooks: parseWebhookConfig(env, {

@@ -5,6 +5,7 @@ import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
 import type { EmailVerification } from "./auth/verification.js";
 import type { EmailChanges } from "./auth/email-change.js";
+import type { Mfa } from "./auth/mfa.js";
 import type { Notices } from "./auth/notices.js";
 import type { CookieOptions } from "./auth/cookies.js";
 import type { PasswordHasher } from "./auth/passwords.js";
@@ -37,6 +38,8 @@ export interface Deps {
   emailChanges: EmailChanges;
   /** Security notices by mail (auth/notices.ts). */
   notices: Notices;
+  /** Second factors and two-step login challenges (auth/mfa.ts). */
+  mfa: Mfa;
   /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
   clientIp: ClientIpResolver;
   /** GET /metrics's series (noMetrics without METRICS_TOKEN). */

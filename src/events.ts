@@ -28,6 +28,12 @@ export const EVENT_TYPES = {
   "email.change_requested": "A new address was asked for (POST /email); links went to the new and the old address",
   "email.changed": "The new address confirmed the change",
   "account.not_me": "The owner said a change was not theirs: old address back, every session ended, password replaced, a reset link sent",
+  "mfa.totp_enabled": "An authenticator app was confirmed as the account's second factor; recovery codes were issued",
+  "mfa.totp_disabled": "The authenticator app and the recovery codes were removed (by the owner, or an admin: actorId)",
+  "mfa.recovery_codes_regenerated": "New recovery codes replaced the old ones",
+  "mfa.recovery_code_used": "A recovery code was used to sign in or re-authenticate (details.remaining)",
+  "login.mfa_failure": "A wrong or replayed second-factor code at the second step of a sign-in or a re-authentication",
+  "session.reauthenticated": "The user proved who they are again (POST /reauth); the session went on under a new token (details.aal)",
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -16,16 +16,21 @@ export const REFUSALS = {
   invalidResetToken: { status: 400, message: "Invalid or expired token" },
   invalidVerificationLink: { status: 400, message: "Invalid or expired verification link" },
   invalidLink: { status: 400, message: "Invalid or expired link" },
+  invalidCode: { status: 400, message: "Invalid code" },
   // 401
   unauthorized: { status: 401, message: "Unauthorized" },
   invalidCredentials: { status: 401, message: "Invalid email or password" },
   wrongCurrentPassword: { status: 401, message: "Current password is incorrect" },
   wrongPassword: { status: 401, message: "Password is incorrect" },
   invalidRefreshToken: { status: 401, message: "Invalid or expired refresh token" },
+  wrongCode: { status: 401, message: "Invalid code" },
+  challengeExpired: { status: 401, message: "Sign-in expired, log in again" },
+  reauthRequired: { status: 401, message: "Re-authentication required" },
   // 403
   forbidden: { status: 403, message: "Forbidden" },
   emailNotVerified: { status: 403, message: "Email not verified" },
   crossSite: { status: 403, message: "Cross-site request refused" },
+  mfaRequiredForAdmins: { status: 403, message: "Admins need a second factor: enrol one on /account first" },
   // 404
   notFound: { status: 404, message: "Not found" },
   userNotFound: { status: 404, message: "User not found" },
@@ -34,6 +39,9 @@ export const REFUSALS = {
   methodNotAllowed: { status: 405, message: "Method not allowed" },
   emailTaken: { status: 409, message: "Email already registered" },
   lastAdmin: { status: 409, message: "Cannot remove the last admin" },
+  mfaAlreadyEnabled: { status: 409, message: "Two-factor authentication is already on" },
+  mfaNotPending: { status: 409, message: "No authenticator is being set up: start with POST /mfa/totp/setup" },
+  mfaNotEnabled: { status: 409, message: "Two-factor authentication is not on" },
   notJson: { status: 415, message: "Content-Type must be application/json" },
   // 429
   tooManyAttempts: { status: 429, message: "Too many attempts, try again later" },
@@ -43,6 +51,7 @@ export const REFUSALS = {
   internal: { status: 500, message: "Internal server error" },
   serverBusy: { status: 503, message: "Server busy, try again" },
   unavailable: { status: 503, message: "Service unavailable" },
+  mfaUnavailable: { status: 503, message: "Two-factor authentication is unavailable: the server has no DATA_ENCRYPTION_KEY" },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type RefusalCode = keyof typeof REFUSALS;

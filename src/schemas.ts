@@ -77,6 +77,34 @@ export const currentPasswordSchema = z
 export const signupBody = z.object({ email: emailSchema, password: newPasswordSchema });
 export const loginBody = z.object({ email: emailSchema, password: currentPasswordSchema });
 
+const totpCodeSchema = z.string({ error: "code must be a string" }).min(1, "code is required").max(16, "code must be at most 16 characters");
+const recoveryCodeSchema = z
+  .string({ error: "recoveryCode must be a string" })
+  .min(1, "recoveryCode is required")
+  .max(64, "recoveryCode must be at most 64 characters");
+
+/** A second factor: a code from the authenticator app, or one of the recovery codes. */
+export const secondFactorFields = { code: totpCodeSchema.optional(), recoveryCode: recoveryCodeSchema.optional() };
+const oneFactor = (b: { code?: string | undefined; recoveryCode?: string | undefined }) => !(b.code !== undefined && b.recoveryCode !== undefined);
+const ONE_FACTOR = { message: "Send code or recoveryCode, not both", path: ["recoveryCode"] };
+
+export const loginMfaBody = z
+  .object(secondFactorFields)
+  .refine((b) => b.code !== undefined || b.recoveryCode !== undefined, { message: "code (or recoveryCode) is required", path: ["code"] })
+  .refine(oneFactor, ONE_FACTOR);
+export const tokenLoginMfaBody = z
+  .object({ challengeToken: z.string({ error: "challengeToken must be a string" }).min(1, "challengeToken is required").max(128, "challengeToken is too long"), ...secondFactorFields })
+  .refine((b) => b.code !== undefined || b.recoveryCode !== undefined, { message: "code (or recoveryCode) is required", path: ["code"] })
+  .refine(oneFactor, ONE_FACTOR);
+export const reauthBody = z.object({ password: currentPasswordSchema, ...secondFactorFields }).refine(oneFactor, ONE_FACTOR);
+export const enableTotpBody = z.object({ code: totpCodeSchema });
+
+/** What POST /login answers when the password was right and a second factor is next. */
+export const mfaRequiredBody = z.object({
+  mfaRequired: z.literal(true),
+  methods: z.array(z.enum(["totp", "recovery_code"])).describe("what can finish the sign-in"),
+});
+
 export const refreshBody = z.object({
   refreshToken: z.string({ error: "Refresh token must be a string" }).min(1, "Refresh token is required").max(512, "Refresh token is too long"),
 });

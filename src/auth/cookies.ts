@@ -10,6 +10,32 @@ export interface CookieOptions {
   maxAgeSeconds?: number;
 }
 
+/**
+ * The two-step login's challenge: a second short-lived HttpOnly cookie, set
+ * when the password was right and a second factor is next, read only by
+ * POST /login/mfa. Same attributes as the session cookie.
+ */
+export function challengeCookieName({ secure }: CookieOptions): string {
+  return secure ? "__Host-mfa_challenge" : "mfa_challenge";
+}
+
+export function challengeCookie(token: string, options: CookieOptions, maxAgeSeconds: number): string {
+  return `${challengeCookieName(options)}=${token}; ${attributes(options)}; Max-Age=${maxAgeSeconds}`;
+}
+
+export function clearChallengeCookie(options: CookieOptions): string {
+  return `${challengeCookieName(options)}=; ${attributes(options)}; Max-Age=0`;
+}
+
+/** The challenge token the request carries, if exactly one well-formed one. */
+export function readChallengeCookie(request: Request, options: CookieOptions): string | undefined {
+  const header = request.headers.get("cookie");
+  if (!header || header.length > MAX_COOKIE_HEADER) return undefined;
+  const prefix = challengeCookieName(options) + "=";
+  const values = header.split(";").map((p) => p.trim()).filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  return values.length === 1 && isWellFormedToken(values[0]!) ? values[0] : undefined;
+}
+
 /** Longer Cookie headers are treated as carrying no session. */
 const MAX_COOKIE_HEADER = 8192;
 

@@ -4,6 +4,7 @@ import { newEvent, type EventContext, type EventType } from "../events.js";
 import type { Config } from "../config.js";
 import { refuse, type RefusalCode } from "../refusals.js";
 import type { UserRow } from "../store/store.js";
+import type { Mfa } from "./mfa.js";
 import type { PasswordHasher } from "./passwords.js";
 import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt, type LimiterDeps } from "./rate-limit.js";
 
@@ -46,9 +47,15 @@ export interface FailureOptions {
   refusal: RefusalCode;
   event: EventType;
   context: EventContext;
+  /**
+   * false: a right password does not yet clear the failure counters; the
+   * caller does (recordLoginSuccess) once nothing else is asked. A second
+   * factor is next: a password alone must not reset the count of wrong codes.
+   */
+  resetCounters: boolean;
 }
 
-const LOGIN_FAILURE: Omit<FailureOptions, "context"> = { refusal: "invalidCredentials", event: "login.failure" };
+const LOGIN_FAILURE: Omit<FailureOptions, "context"> = { refusal: "invalidCredentials", event: "login.failure", resetCounters: true };
 
 /**
  * A password check that counts toward the login limits (POST /login,
@@ -64,7 +71,7 @@ export async function attemptLogin(
   password: string,
   failure: Partial<FailureOptions> = {},
 ): Promise<UserRow | Response> {
-  const { refusal, event, context } = { ...LOGIN_FAILURE, context: { ip: attempt.ip }, ...failure };
+  const { refusal, event, context, resetCounters } = { ...LOGIN_FAILURE, context: { ip: attempt.ip }, ...failure };
   const limited = await checkLoginAllowed(deps, attempt);
   if (limited) return limited;
   const user = await checkCredentials(deps, attempt.email, password);
@@ -75,8 +82,44 @@ export async function attemptLogin(
     for (const scope of locked) await deps.store.events.append(newEvent("login.locked", now, context, user.wrong, { scope }));
     return refuse(refusal);
   }
-  await recordLoginSuccess(deps, attempt);
+  if (resetCounters) await recordLoginSuccess(deps, attempt);
   return user;
+}
+
+/** A second factor as a request sends it: one of the two. */
+export interface SecondFactorInput {
+  code?: string | undefined;
+  recoveryCode?: string | undefined;
+}
+
+/**
+ * The second step (POST /login/mfa, /token/login/mfa, /reauth): the code or
+ * recovery code, under the very limits and lockout of the password, counted
+ * against the account's email and this client. null when it is right (the
+ * counters are cleared then), else the 401 or 429 that ends the request.
+ */
+export async function attemptSecondFactor(
+  deps: CredentialDeps & { mfa: Pick<Mfa, "verifyTotp" | "useRecoveryCode"> },
+  attempt: Attempt,
+  userId: string,
+  input: SecondFactorInput,
+  context: EventContext,
+): Promise<Response | null> {
+  const limited = await checkLoginAllowed(deps, attempt);
+  if (limited) return limited;
+  const right =
+    input.code !== undefined
+      ? await deps.mfa.verifyTotp(userId, input.code)
+      : input.recoveryCode !== undefined && (await deps.mfa.useRecoveryCode(userId, input.recoveryCode, context));
+  if (!right) {
+    const now = deps.clock();
+    await deps.store.events.append(newEvent("login.mfa_failure", now, context, userId));
+    const locked = await recordLoginFailure(deps, attempt);
+    for (const scope of locked) await deps.store.events.append(newEvent("login.locked", now, context, userId, { scope }));
+    return refuse("wrongCode");
+  }
+  await recordLoginSuccess(deps, attempt);
+  return null;
 }
 
 /**

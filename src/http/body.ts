@@ -67,3 +67,14 @@ export function isBrokenRequestBody(err: unknown): boolean {
 export function brokenBody(): Response {
   return refuse("unreadableBody");
 }
+
+/**
+ * 400 when a request to a route that takes no body carries one, as other
+ * routes refuse fields they do not take (a client sending options it thinks
+ * matter should learn they do not). An empty body (the no-JS form's) is fine.
+ */
+export async function refuseBody(request: Request): Promise<Response | null> {
+  if (request.body === null) return null;
+  const bytes = await request.arrayBuffer();
+  return bytes.byteLength === 0 ? null : refuse("unexpectedBody");
+}

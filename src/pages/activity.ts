@@ -39,6 +39,12 @@ function sentence(e: EventRow): string {
     case "email.change_requested": return "A change of email address was asked for";
     case "email.changed": return "Email address changed";
     case "account.not_me": return "You reported a change that was not yours: every device was signed out";
+    case "mfa.totp_enabled": return "Two-factor authentication turned on";
+    case "mfa.totp_disabled": return "Two-factor authentication turned off";
+    case "mfa.recovery_codes_regenerated": return "New recovery codes made";
+    case "mfa.recovery_code_used": return "A recovery code was used";
+    case "login.mfa_failure": return "Wrong two-factor code entered";
+    case "session.reauthenticated": return "Identity confirmed again";
     default: return e.type;
   }
 }

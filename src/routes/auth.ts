@@ -1,17 +1,21 @@
 // Sign up, log in, log out (who am I: routes/me.ts). Each handler reads top to bottom:
 // parse, check, act, answer.
-import { clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
+import type { Context } from "hono";
+import { challengeCookie, clearChallengeCookie, clearSessionCookie, presentedSessionTokens, readChallengeCookie, sessionCookie } from "../auth/cookies.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
-import { attemptLogin, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
-import { checkSignupAllowed } from "../auth/rate-limit.js";
+import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
+import { CHALLENGE_TTL_MS } from "../auth/mfa.js";
+import { checkSignupAllowed, recordLoginSuccess } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { CLEAR_COOKIE, COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, SET_COOKIE, userBody } from "../http/route.js";
 import { refuse } from "../refusals.js";
-import { loginBody, signupBody } from "../schemas.js";
+import { loginBody, loginMfaBody, mfaRequiredBody, signupBody } from "../schemas.js";
+import type { Aal, UserRow } from "../store/store.js";
+import type { EventContext } from "../events.js";
 
 /** EMAIL_VERIFICATION=required: what every signup is answered, new address or taken. */
 const CHECK_YOUR_EMAIL = { message: "Check your email: a link in it finishes signing up." };
@@ -20,6 +24,28 @@ export function authRoutes(deps: Deps) {
   const { store, sessions, accounts, verification, cookies, clock, logger } = deps;
   const r = routeGroup<AppEnv>();
   const required = verification.mode === "required";
+
+  /**
+   * The end of every cookie sign-in: the sessions the browser arrived with
+   * end (session fixation: next to a planted cookie, the real one is among
+   * them), a new one begins at `aal`, and the 200 carries its cookie.
+   */
+  async function signIn(c: Context<AppEnv>, user: UserRow, context: EventContext, aal: Aal, extraCookies: string[] = []): Promise<Response> {
+    for (const previous of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(previous);
+    const { token, session } = await sessions.create(user.id, context, { aal });
+    if (!(await passwordStillCurrent(deps, user))) {
+      await sessions.revoke(token); // the password changed under this login
+      deps.metrics.login("cookie", "failure");
+      return refuse("invalidCredentials");
+    }
+    const now = clock();
+    await store.recordLogin(user.id, now, newEvent("login.success", now, { ...context, sessionId: session.id }, user.id, { client: "cookie", aal }));
+    logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
+    deps.notices.signedIn(user, context);
+    deps.metrics.login("cookie", "success");
+    const setCookies = [...extraCookies, sessionCookie(token, cookies)].map((cookie): [string, string] => ["set-cookie", cookie]);
+    return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, setCookies);
+  }
 
   r.post(
     {
@@ -64,10 +90,12 @@ export function authRoutes(deps: Deps) {
     {
       path: "/login", tag: "Session", auth: "none",
       summary: "Log in",
-      description: "Starts a new session and ends the one the request arrived with. Unknown email and wrong password get the same answer.",
+      description:
+        "Starts a new session and ends the one the request arrived with. Unknown email and wrong password get the same answer. " +
+        "When the account has a second factor, a right password answers `{mfaRequired: true, methods}` with a 5-minute HttpOnly challenge cookie and no session: POST /login/mfa finishes.",
       body: loginBody,
       responses: {
-        200: { description: "Signed in", schema: userBody, headers: SET_COOKIE },
+        200: { description: "Signed in, or (second factor) `{mfaRequired, methods}` and the challenge cookie", schema: userBody.or(mfaRequiredBody), headers: SET_COOKIE },
         ...JSON_BODY_ERRORS,
         401: err("Invalid email or password (no Set-Cookie)"),
         403: err("Cross-site request refused, or Email not verified (EMAIL_VERIFICATION=required; only after a correct password)"),
@@ -80,7 +108,8 @@ export function authRoutes(deps: Deps) {
       if (body instanceof Response) return body;
       const context = eventContext(c, deps);
       const attempt = { email: body.email, ip: context.ip ?? null };
-      const user = await attemptLogin(deps, attempt, body.password, { context });
+      // A right password alone does not clear the failure counts while a second factor is still to come.
+      const user = await attemptLogin(deps, attempt, body.password, { context, resetCounters: false });
       if (user instanceof Response) {
         logger.info({ event: user.status === 429 ? "login.rate_limited" : "login.failure", requestId: c.get("requestId") });
         deps.metrics.login("cookie", user.status === 429 ? "rate_limited" : "failure");
@@ -88,21 +117,49 @@ export function authRoutes(deps: Deps) {
       }
       const unverified = await refuseUnverified(deps, user, context);
       if (unverified) return unverified;
-      // Session fixation: whatever session the browser arrived with is ended, and a new one begins
-      // (every one it presented: next to a planted cookie, the real one is among them).
-      for (const previous of presentedSessionTokens(c.req.raw, cookies)) await sessions.revoke(previous);
-      const { token, session } = await sessions.create(user.id, context);
-      if (!(await passwordStillCurrent(deps, user))) {
-        await sessions.revoke(token); // the password changed under this login
-        deps.metrics.login("cookie", "failure");
-        return refuse("invalidCredentials");
+      const methods = await deps.mfa.methods(user.id);
+      if (methods.length > 0) {
+        const challenge = await deps.mfa.createChallenge(user.id, "cookie");
+        const cookie = challengeCookie(challenge, cookies, CHALLENGE_TTL_MS / 1000);
+        return json({ mfaRequired: true, methods }, 200, { "set-cookie": cookie });
       }
-      const now = clock();
-      await store.recordLogin(user.id, now, newEvent("login.success", now, { ...context, sessionId: session.id }, user.id, { client: "cookie" }));
-      logger.info({ event: "login.success", requestId: c.get("requestId"), userId: user.id });
-      deps.notices.signedIn(user, context);
-      deps.metrics.login("cookie", "success");
-      return json({ user: toPublicUser({ ...user, lastLoginAt: now }) }, 200, { "set-cookie": sessionCookie(token, cookies) });
+      await recordLoginSuccess(deps, attempt);
+      return signIn(c, user, context, "aal1");
+    },
+  );
+
+  r.post(
+    {
+      path: "/login/mfa", tag: "Session", auth: "none",
+      summary: "Finish a log-in with the second factor",
+      description:
+        "After POST /login answered `mfaRequired`: `{code}` from the authenticator app or `{recoveryCode}`, with the challenge cookie it set (5 minutes). " +
+        "Wrong codes count toward the same limits and lockout as wrong passwords; a mistyped code can be retried while the challenge lasts. The new session is at aal2.",
+      body: loginMfaBody,
+      responses: {
+        200: { description: "Signed in", schema: userBody, headers: SET_COOKIE },
+        ...JSON_BODY_ERRORS,
+        401: err("`Invalid code`, or `Sign-in expired, log in again` (no live challenge)"),
+        ...RATE_LIMITED,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, loginMfaBody);
+      if (body instanceof Response) return body;
+      const challenge = readChallengeCookie(c.req.raw, cookies);
+      const userId = await deps.mfa.challengeUser(challenge, "cookie");
+      const user = userId ? await store.findUserById(userId) : null;
+      if (!challenge || !user) return refuse("challengeExpired", undefined, { "set-cookie": clearChallengeCookie(cookies) });
+      const context = eventContext(c, deps);
+      const refused = await attemptSecondFactor(deps, { email: user.email, ip: context.ip ?? null }, user.id, body, context);
+      if (refused) {
+        deps.metrics.login("cookie", refused.status === 429 ? "rate_limited" : "failure");
+        return refused;
+      }
+      // Exactly one finish per challenge, however many arrive at once.
+      if (!(await deps.mfa.consumeChallenge(challenge, "cookie"))) return refuse("challengeExpired", undefined, { "set-cookie": clearChallengeCookie(cookies) });
+      return signIn(c, user, context, "aal2", [clearChallengeCookie(cookies)]);
     },
   );
 

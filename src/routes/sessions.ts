@@ -6,6 +6,7 @@ import { iso } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
+import { refuseBody } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { CLEAR_COOKIE, COMMON, err, messageBody, revokedBody, routeGroup, UNAUTHORIZED } from "../http/route.js";
 import { z } from "zod";
@@ -26,17 +27,6 @@ function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: numb
     userAgent: row.userAgent,
     ip: row.ip,
   };
-}
-
-/**
- * 400 when a request to a route that takes no body carries one, as other
- * routes refuse fields they do not take (a client sending options it thinks
- * matter should learn they do not). An empty body (the no-JS form's) is fine.
- */
-async function refuseBody(request: Request): Promise<Response | null> {
-  if (request.body === null) return null;
-  const bytes = await request.arrayBuffer();
-  return bytes.byteLength === 0 ? null : refuse("unexpectedBody");
 }
 
 export function sessionRoutes(deps: Deps) {

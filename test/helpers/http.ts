@@ -41,23 +41,34 @@ export function cookiePair(setCookie: string | null): string {
   return setCookie.split(";")[0]!;
 }
 
-/** A client that keeps the session cookie it is given, like a browser or curl -b/-c. */
+/**
+ * A client that keeps the cookies it is given, like a browser or curl -b/-c:
+ * each Set-Cookie replaces the cookie of its name, Max-Age=0 removes it.
+ * `cookie` is the Cookie header it sends (undefined when it has none).
+ */
 export function client(baseUrl: string) {
-  let cookie: string | undefined;
+  const jar = new Map<string, string>();
+  const header = () => (jar.size ? [...jar].map(([name, value]) => `${name}=${value}`).join("; ") : undefined);
   const send = async (method: string, path: string, options: RequestOptions = {}) => {
-    const res = await request(baseUrl, method, path, { cookie, ...options });
-    if (res.setCookie) {
-      const pair = cookiePair(res.setCookie);
-      cookie = /Max-Age=0/.test(res.setCookie) ? undefined : pair;
+    const res = await request(baseUrl, method, path, { cookie: header(), ...options });
+    for (const set of res.headers.getSetCookie()) {
+      const pair = cookiePair(set);
+      const at = pair.indexOf("=");
+      if (/Max-Age=0(;|$)/.test(set)) jar.delete(pair.slice(0, at));
+      else jar.set(pair.slice(0, at), pair.slice(at + 1));
     }
     return res;
   };
   return {
     get cookie() {
-      return cookie;
+      return header();
     },
     set cookie(value: string | undefined) {
-      cookie = value;
+      jar.clear();
+      for (const pair of value ? value.split(/;\s*/) : []) {
+        const at = pair.indexOf("=");
+        if (at > 0) jar.set(pair.slice(0, at), pair.slice(at + 1));
+      }
     },
     get: (path: string, options?: RequestOptions) => send("GET", path, options),
     post: (path: string, body?: unknown, options?: RequestOptions) => send("POST", path, { body, ...options }),

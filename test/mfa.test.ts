@@ -1,0 +1,281 @@
+// Second factor over real HTTP, on every engine (TEST_ENGINE): enrolling an
+// authenticator app with codes computed here (RFC 6238 on the server's
+// injected clock), the two-step login, recovery codes, replay and lockout,
+// fresh re-authentication, turning it off.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { base32Decode, totpAt } from "../src/auth/totp.js";
+import { client, request, uniqueEmail } from "./helpers/http.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
+
+const PASSWORD = "password123";
+const STEP = 30_000;
+const MINUTE = 60_000;
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startTestServer({ env: { EMAIL_VERIFICATION: "off" } });
+});
+afterAll(() => srv?.destroy());
+
+type Client = ReturnType<typeof client>;
+
+/** A signed-up, signed-in account with its browser. */
+async function account(name: string) {
+  const email = uniqueEmail(name);
+  expect((await request(srv.url, "POST", "/signup", { body: { email, password: PASSWORD } })).status).toBe(201);
+  const browser = client(srv.url);
+  expect((await browser.post("/login", { email, password: PASSWORD })).status).toBe(200);
+  return { email, browser };
+}
+
+/** The code the authenticator app shows now; the clock moves one step first, so no code is reused by accident. */
+function codeNow(secret: Buffer): string {
+  srv.clock.advance(STEP);
+  return totpAt(secret, srv.clock());
+}
+
+/** An account with an authenticator app turned on: its secret and recovery codes. */
+async function enrolled(name: string) {
+  const { email, browser } = await account(name);
+  const setup = await browser.post("/mfa/totp/setup");
+  expect(setup.status).toBe(200);
+  const secret = base32Decode(setup.body.secret)!;
+  const enable = await browser.post("/mfa/totp/enable", { code: codeNow(secret) });
+  expect(enable.status).toBe(200);
+  return { email, browser, secret, recoveryCodes: enable.body.recoveryCodes as string[] };
+}
+
+/** POST /login for an account with a second factor: the browser now holds only the challenge cookie. */
+async function firstStep(email: string, browser: Client = client(srv.url)) {
+  const res = await browser.post("/login", { email, password: PASSWORD });
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual({ mfaRequired: true, methods: ["totp", "recovery_code"] });
+  return browser;
+}
+
+describe("enrolling an authenticator app", () => {
+  it("gives a secret, its otpauth URI and a QR code; nothing is on until a code from it is confirmed", async () => {
+    const { email, browser } = await account("enrol");
+    const other = client(srv.url);
+    await other.post("/login", { email, password: PASSWORD });
+
+    const setup = await browser.post("/mfa/totp/setup");
+    expect(setup.status).toBe(200);
+    expect(setup.body.secret).toMatch(/^[A-Z2-7]{32}$/);
+    const url = new URL(setup.body.otpauthUrl);
+    expect(url.protocol).toBe("otpauth:");
+    expect(url.searchParams.get("secret")).toBe(setup.body.secret);
+    expect(decodeURIComponent(url.pathname)).toBe(`/Latchkey:${email}`);
+    expect(setup.body.qrSvg).toMatch(/^<svg [^>]*viewBox/);
+    expect(setup.body.qrSvg).not.toMatch(/style|script/i); // works under the pages' strict CSP
+    expect((await browser.get("/mfa")).body).toEqual({ totp: false, recoveryCodesLeft: 0 });
+    // Not on yet: a log-in is still one step.
+    expect((await request(srv.url, "POST", "/login", { body: { email, password: PASSWORD } })).body.user.email).toBe(email);
+
+    const secret = base32Decode(setup.body.secret)!;
+    const wrong = await browser.post("/mfa/totp/enable", { code: String((Number(totpAt(secret, srv.clock())) + 1) % 1e6).padStart(6, "0") });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.issues).toEqual([{ path: "code", message: "Invalid code: type the code the app shows now" }]);
+
+    const before = browser.cookie;
+    const enable = await browser.post("/mfa/totp/enable", { code: codeNow(secret) });
+    expect(enable.status).toBe(200);
+    const codes = enable.body.recoveryCodes as string[];
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes) expect(code).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+    // This browser goes on under a new token at aal2; the old token and every other session are dead.
+    expect(browser.cookie).not.toBe(before);
+    const me = await browser.get("/me");
+    expect(me.body.session).toMatchObject({ aal: "aal2" });
+    expect((await request(srv.url, "GET", "/me", { cookie: before })).status).toBe(401);
+    expect((await other.get("/me")).status).toBe(401);
+    expect((await browser.get("/mfa")).body).toEqual({ totp: true, recoveryCodesLeft: 10 });
+    expect((await browser.post("/mfa/totp/setup")).status).toBe(409);
+    expect((await browser.post("/mfa/totp/enable", { code: codeNow(secret) })).status).toBe(409);
+
+    const { events } = await srv.latchkey.store.events.list({ userId: me.body.user.id, limit: 20 });
+    expect(events.map((e) => e.type)).toContain("mfa.totp_enabled");
+    expect(JSON.stringify(events)).not.toContain(setup.body.secret);
+  });
+
+  it("refuses to enable without a setup, and refuses malformed bodies with the documented 400", async () => {
+    const { browser } = await account("no-setup");
+    expect((await browser.post("/mfa/totp/enable", { code: "123456" })).body).toEqual({
+      error: "No authenticator is being set up: start with POST /mfa/totp/setup",
+    });
+    for (const body of [{}, { code: 123456 }, { code: "" }, { code: "1".repeat(40) }, { code: "123456", extra: 1 }]) {
+      const res = await browser.post("/mfa/totp/enable", body);
+      expect([400, 409], JSON.stringify(body)).toContain(res.status);
+      if (res.status === 400) expect(res.body.error).toEqual(expect.any(String));
+    }
+    expect((await browser.post("/mfa/totp/setup", { please: true })).status).toBe(400);
+    expect((await request(srv.url, "POST", "/mfa/totp/setup")).status).toBe(401);
+  });
+});
+
+describe("two-step login", () => {
+  it("answers a right password with a challenge and no session; a code from the app finishes at aal2", async () => {
+    const { email, secret } = await enrolled("two-step");
+    const res = await request(srv.url, "POST", "/login", { body: { email, password: PASSWORD } });
+    expect(res.body).toEqual({ mfaRequired: true, methods: ["totp", "recovery_code"] });
+    const cookies = res.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatch(/^mfa_challenge=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Lax; Path=\/; Max-Age=300$/);
+    // The challenge is not a session.
+    const challenge = cookies[0]!.split(";")[0]!;
+    expect((await request(srv.url, "GET", "/me", { cookie: challenge })).status).toBe(401);
+
+    const browser = client(srv.url);
+    browser.cookie = challenge;
+    const wrong = await browser.post("/login/mfa", { code: "000000" === totpAt(secret, srv.clock()) ? "111111" : "000000" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toEqual({ error: "Invalid code" });
+    const done = await browser.post("/login/mfa", { code: codeNow(secret) }); // a mistyped code can be retried
+    expect(done.status).toBe(200);
+    expect(done.body.user.email).toBe(email);
+    expect(browser.cookie).toMatch(/^session=[A-Za-z0-9_-]{43}$/); // the challenge cookie was cleared
+    expect((await browser.get("/me")).body.session.aal).toBe("aal2");
+    // The challenge finished once; it cannot start a second session.
+    const again = await request(srv.url, "POST", "/login/mfa", { body: { code: codeNow(secret) }, cookie: challenge });
+    expect(again.body).toEqual({ error: "Sign-in expired, log in again" });
+  });
+
+  it("answers a wrong password for an account with a second factor exactly as for any account", async () => {
+    const { email } = await enrolled("wrong-password");
+    const plain = await account("plain");
+    const withMfa = await request(srv.url, "POST", "/login", { body: { email, password: "wrong password" } });
+    const without = await request(srv.url, "POST", "/login", { body: { email: plain.email, password: "wrong password" } });
+    expect(withMfa.status).toBe(401);
+    expect({ text: withMfa.text, cookies: withMfa.headers.getSetCookie() }).toEqual({ text: without.text, cookies: without.headers.getSetCookie() });
+  });
+
+  it("accepts each code once (replay refused) and a challenge for 5 minutes only", async () => {
+    const { email, secret } = await enrolled("replay");
+    const code = codeNow(secret);
+    const first = await firstStep(email);
+    expect((await first.post("/login/mfa", { code })).status).toBe(200);
+    const second = await firstStep(email);
+    expect((await second.post("/login/mfa", { code })).body).toEqual({ error: "Invalid code" }); // same step, same code
+    srv.clock.advance(5 * MINUTE);
+    expect((await second.post("/login/mfa", { code: codeNow(secret) })).body).toEqual({ error: "Sign-in expired, log in again" });
+  });
+
+  it("lets exactly one of two simultaneous finishes of one challenge through", async () => {
+    const { email, secret } = await enrolled("race");
+    const browser = await firstStep(email);
+    const code = codeNow(secret);
+    const results = await Promise.all([browser.post("/login/mfa", { code }), request(srv.url, "POST", "/login/mfa", { body: { code }, cookie: browser.cookie })]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+  });
+
+  it("finishes with a recovery code, once each; the count goes down and the use is recorded", async () => {
+    const { email, secret, recoveryCodes } = await enrolled("recovery");
+    const browser = await firstStep(email);
+    expect((await browser.post("/login/mfa", { recoveryCode: recoveryCodes[3]!.toUpperCase().replaceAll("-", " ") })).status).toBe(200);
+    expect((await browser.get("/mfa")).body).toEqual({ totp: true, recoveryCodesLeft: 9 });
+    const again = await firstStep(email);
+    expect((await again.post("/login/mfa", { recoveryCode: recoveryCodes[3] })).status).toBe(401);
+    expect((await again.post("/login/mfa", { recoveryCode: "not-a-code" })).status).toBe(401);
+    expect((await again.post("/login/mfa", { code: codeNow(secret) })).status).toBe(200);
+    const me = await again.get("/me");
+    const { events } = await srv.latchkey.store.events.list({ userId: me.body.user.id, types: ["mfa.recovery_code_used"], limit: 5 });
+    expect(events.map((e) => e.details)).toEqual([{ remaining: 9 }]);
+  });
+
+  it("refuses malformed second steps with the documented 400 and a missing challenge with 401, never a 500", async () => {
+    const { email } = await enrolled("bad-input");
+    const browser = await firstStep(email);
+    for (const body of [{}, { code: 5 }, { code: "123456", recoveryCode: "abcd" }, { recoveryCode: "x".repeat(100) }, [], "code"]) {
+      const res = await browser.post("/login/mfa", body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toEqual(expect.any(String));
+    }
+    const none = await request(srv.url, "POST", "/login/mfa", { body: { code: "123456" } });
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ error: "Sign-in expired, log in again" });
+    const forged = await request(srv.url, "POST", "/login/mfa", { body: { code: "123456" }, cookie: "mfa_challenge=" + "A".repeat(43) });
+    expect(forged.status).toBe(401);
+  });
+});
+
+describe("wrong codes and the lockout", () => {
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer({ env: { EMAIL_VERIFICATION: "off", LOCKOUT_THRESHOLD: "3", LOCKOUT_ACCOUNT_THRESHOLD: "3" } });
+  });
+  afterAll(() => strict?.destroy());
+
+  it("counts wrong codes like wrong passwords, and a right password in between does not reset the count", async () => {
+    const email = uniqueEmail("lock");
+    await request(strict.url, "POST", "/signup", { body: { email, password: PASSWORD } });
+    const browser = client(strict.url);
+    await browser.post("/login", { email, password: PASSWORD });
+    const setup = await browser.post("/mfa/totp/setup");
+    const secret = base32Decode(setup.body.secret)!;
+    strict.clock.advance(STEP);
+    expect((await browser.post("/mfa/totp/enable", { code: totpAt(secret, strict.clock()) })).status).toBe(200);
+
+    const guesser = client(strict.url);
+    for (let i = 0; i < 3; i++) {
+      // The attacker knows the password: each round starts a new challenge and guesses once.
+      expect((await guesser.post("/login", { email, password: PASSWORD })).body.mfaRequired).toBe(true);
+      expect((await guesser.post("/login/mfa", { code: "000000" })).status).toBe(401);
+    }
+    strict.clock.advance(STEP);
+    const locked = await guesser.post("/login", { email, password: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+describe("fresh re-authentication", () => {
+  it("refuses sensitive second-factor changes on an old session, and POST /reauth (password + code) makes it fresh", async () => {
+    const { browser, secret, recoveryCodes } = await enrolled("reauth");
+    srv.clock.advance(11 * MINUTE);
+    const stale = await browser.post("/mfa/recovery-codes");
+    expect(stale.status).toBe(401);
+    expect(stale.body).toEqual({ error: "Re-authentication required", reauth: { maxAge: 600, methods: ["password", "totp", "recovery_code"] } });
+
+    expect((await browser.post("/reauth", { password: PASSWORD })).body.issues[0].path).toBe("code");
+    expect((await browser.post("/reauth", { password: "wrong password", code: codeNow(secret) })).status).toBe(401);
+    expect((await browser.post("/reauth", { password: PASSWORD, code: "000000" === totpAt(secret, srv.clock()) ? "111111" : "000000" })).status).toBe(401);
+    const old = browser.cookie;
+    const reauth = await browser.post("/reauth", { password: PASSWORD, code: codeNow(secret) });
+    expect(reauth.status).toBe(200);
+    expect(reauth.body.session).toEqual({ id: expect.any(String), authenticatedAt: new Date(srv.clock()).toISOString(), aal: "aal2" });
+    expect((await request(srv.url, "GET", "/me", { cookie: old })).status).toBe(401); // rotated
+
+    const fresh = await browser.post("/mfa/recovery-codes");
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.recoveryCodes).toHaveLength(10);
+    const { email } = (await browser.get("/me")).body.user;
+    const login = await firstStep(email);
+    expect((await login.post("/login/mfa", { recoveryCode: recoveryCodes[0] })).status).toBe(401); // the old codes are void
+    expect((await login.post("/login/mfa", { recoveryCode: fresh.body.recoveryCodes[0] })).status).toBe(200);
+  });
+
+  it("re-authenticates an account without a second factor with the password alone (aal1)", async () => {
+    const { browser } = await account("reauth-plain");
+    srv.clock.advance(11 * MINUTE);
+    expect((await browser.post("/mfa/totp/setup")).body.error).toBe("Re-authentication required");
+    const reauth = await browser.post("/reauth", { password: PASSWORD });
+    expect(reauth.body.session.aal).toBe("aal1");
+    expect((await browser.post("/mfa/totp/setup")).status).toBe(200);
+  });
+});
+
+describe("turning it off", () => {
+  it("removes the app and the codes, ends other sessions, and log-in is one step again", async () => {
+    const { email, browser, secret } = await enrolled("disable");
+    const other = await firstStep(email);
+    expect((await other.post("/login/mfa", { code: codeNow(secret) })).status).toBe(200);
+    expect((await browser.post("/mfa/totp/disable")).status).toBe(200);
+    expect((await browser.get("/me")).status).toBe(200);
+    expect((await other.get("/me")).status).toBe(401);
+    expect((await browser.get("/mfa")).body).toEqual({ totp: false, recoveryCodesLeft: 0 });
+    expect((await browser.post("/mfa/totp/disable")).status).toBe(409);
+    const login = await request(srv.url, "POST", "/login", { body: { email, password: PASSWORD } });
+    expect(login.body.user.email).toBe(email);
+  });
+});
