@@ -85,8 +85,8 @@ export interface Config {
    * signup answers the same for a new and a taken address). EMAIL_VERIFICATION_TTL: how long a link works.
    */
   emailVerification: { mode: "off" | "optional" | "required"; ttlMs: number };
-  /** Security notices mailed to the account's address: NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_EMAIL_CHANGED. */
-  notices: { passwordChanged: boolean; newDevice: boolean; emailChanged: boolean };
+  /** Security notices mailed to the account's address: NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_EMAIL_CHANGED, NOTIFY_MFA_CHANGED. */
+  notices: { passwordChanged: boolean; newDevice: boolean; emailChanged: boolean; mfaChanged: boolean };
   mail: { smtpUrl: string | undefined; from: string };
   /**
    * Second factors and re-authentication. dataKey: DATA_ENCRYPTION_KEY (32
@@ -539,6 +539,7 @@ function readConfig(env: Env): Config {
       passwordChanged: boolean(env, "NOTIFY_PASSWORD_CHANGED", true),
       newDevice: boolean(env, "NOTIFY_NEW_DEVICE", true),
       emailChanged: boolean(env, "NOTIFY_EMAIL_CHANGED", true),
+      mfaChanged: boolean(env, "NOTIFY_MFA_CHANGED", true),
     },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
     mfa: {

@@ -1,10 +1,14 @@
 // Second factor over real HTTP, on every engine (TEST_ENGINE): enrolling an
 // authenticator app with codes computed here (RFC 6238 on the server's
 // injected clock), the two-step login, recovery codes, replay and lockout,
-// fresh re-authentication, turning it off.
+// fresh re-authentication (for second-factor changes, the password, the
+// address, deletion and admin writes), turning it off (by the owner or an
+// admin), the notices, MFA_REQUIRED_FOR_ADMINS.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateToken, hashToken } from "../src/auth/tokens.js";
 import { base32Decode, totpAt } from "../src/auth/totp.js";
-import { client, request, uniqueEmail } from "./helpers/http.js";
+import { client, cookiePair, request, uniqueEmail } from "./helpers/http.js";
+import { startSmtp, type SmtpCapture } from "./helpers/smtp.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 const PASSWORD = "password123";
@@ -12,10 +16,20 @@ const STEP = 30_000;
 const MINUTE = 60_000;
 
 let srv: TestServer;
+let smtp: SmtpCapture;
 beforeAll(async () => {
-  srv = await startTestServer({ env: { EMAIL_VERIFICATION: "off" } });
+  smtp = await startSmtp();
+  srv = await startTestServer({ env: { EMAIL_VERIFICATION: "off", SMTP_URL: smtp.url, NOTIFY_NEW_DEVICE: "false" } });
 });
-afterAll(() => srv?.destroy());
+afterAll(async () => {
+  await srv?.destroy();
+  await smtp?.close();
+});
+
+const subjects = async (to: string) => {
+  await srv.latchkey.notices.settle();
+  return smtp.inbox.filter((m) => m.to === to).map((m) => m.subject);
+};
 
 type Client = ReturnType<typeof client>;
 
@@ -277,5 +291,97 @@ describe("turning it off", () => {
     expect((await browser.post("/mfa/totp/disable")).status).toBe(409);
     const login = await request(srv.url, "POST", "/login", { body: { email, password: PASSWORD } });
     expect(login.body.user.email).toBe(email);
+  });
+});
+
+describe("sensitive account actions with a second factor", () => {
+  it("need a fresh aal2 session even with the right current password; a password change keeps the second factor", async () => {
+    const { email, browser, secret } = await enrolled("sensitive");
+    expect((await browser.post("/password", { currentPassword: PASSWORD, newPassword: "a new password 1" })).status).toBe(200); // fresh
+    srv.clock.advance(11 * MINUTE);
+    const stale = await browser.post("/password", { currentPassword: "a new password 1", newPassword: "a new password 2" });
+    expect(stale.body.error).toBe("Re-authentication required");
+    expect((await browser.post("/email", { newEmail: uniqueEmail("moved"), currentPassword: "a new password 1" })).body.error).toBe("Re-authentication required");
+    expect((await browser.delete("/me", { password: "a new password 1" })).body.error).toBe("Re-authentication required");
+    expect((await browser.post("/reauth", { password: "a new password 1", code: codeNow(secret) })).status).toBe(200);
+    expect((await browser.post("/password", { currentPassword: "a new password 1", newPassword: "a new password 2" })).status).toBe(200);
+    const login = await request(srv.url, "POST", "/login", { body: { email, password: "a new password 2" } });
+    expect(login.body).toEqual({ mfaRequired: true, methods: ["totp", "recovery_code"] });
+  });
+
+  it("a password reset never removes the second factor", async () => {
+    const { email, browser } = await enrolled("reset");
+    const userId = (await browser.get("/me")).body.user.id;
+    const token = generateToken();
+    const now = srv.clock();
+    await srv.latchkey.store.tokens.createResetToken({ tokenHash: hashToken(token), userId, createdAt: now, expiresAt: now + 60 * MINUTE });
+    expect((await request(srv.url, "POST", "/reset-password", { body: { token, newPassword: "reset password 1" } })).status).toBe(200);
+    const login = await request(srv.url, "POST", "/login", { body: { email, password: "reset password 1" } });
+    expect(login.body.mfaRequired).toBe(true);
+  });
+
+  it("mails the owner when it is turned on or off and when a recovery code is used", async () => {
+    const { email, browser, recoveryCodes } = await enrolled("notices");
+    const other = await firstStep(email);
+    expect((await other.post("/login/mfa", { recoveryCode: recoveryCodes[0] })).status).toBe(200);
+    expect((await browser.post("/mfa/totp/disable")).status).toBe(200);
+    expect(await subjects(email)).toEqual(["Two-factor authentication was turned on", "A recovery code was used", "Two-factor authentication was turned off"]);
+    const notice = smtp.inbox.find((m) => m.to === email && m.subject === "A recovery code was used")!;
+    expect(notice.text).toMatch(/\/not-me\?token=[A-Za-z0-9_-]{43}/);
+    expect(notice.text).not.toContain(recoveryCodes[0]);
+  });
+});
+
+describe("admins", () => {
+  const ADMIN_EMAIL = uniqueEmail("admin");
+  const ADMIN_PASSWORD = "admin passphrase 1";
+  let adminSrv: TestServer;
+  beforeAll(async () => {
+    adminSrv = await startTestServer({
+      env: { EMAIL_VERIFICATION: "off", SMTP_URL: smtp.url, LATCHKEY_ADMIN_EMAIL: ADMIN_EMAIL, LATCHKEY_ADMIN_PASSWORD: ADMIN_PASSWORD, MFA_REQUIRED_FOR_ADMINS: "true" },
+    });
+  });
+  afterAll(() => adminSrv?.destroy());
+  const code = (secret: Buffer) => {
+    adminSrv.clock.advance(STEP);
+    return totpAt(secret, adminSrv.clock());
+  };
+
+  it("MFA_REQUIRED_FOR_ADMINS keeps an admin without a second factor out of admin routes; writes need a fresh sign-in; an admin can remove a user's factors", async () => {
+    const admin = client(adminSrv.url);
+    expect((await admin.post("/login", { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(200);
+    const refused = await admin.get("/users");
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ error: "Admins need a second factor: enrol one on /account first" });
+    const adminSecret = base32Decode((await admin.post("/mfa/totp/setup")).body.secret)!;
+    expect((await admin.post("/mfa/totp/enable", { code: code(adminSecret) })).status).toBe(200);
+    expect((await admin.get("/users")).status).toBe(200);
+
+    // A user who lost their phone and their codes.
+    const email = uniqueEmail("lost-phone");
+    await request(adminSrv.url, "POST", "/signup", { body: { email, password: PASSWORD } });
+    const user = client(adminSrv.url);
+    await user.post("/login", { email, password: PASSWORD });
+    const userId = (await user.get("/me")).body.user.id;
+    const userSecret = base32Decode((await user.post("/mfa/totp/setup")).body.secret)!;
+    expect((await user.post("/mfa/totp/enable", { code: code(userSecret) })).status).toBe(200);
+
+    adminSrv.clock.advance(11 * MINUTE);
+    expect((await admin.get("/users")).status).toBe(200); // reading needs no fresh sign-in
+    expect((await admin.delete(`/users/${userId}/mfa`)).body.error).toBe("Re-authentication required");
+    const reauth = await admin.post("/reauth", { password: ADMIN_PASSWORD, code: code(adminSecret) });
+    expect(reauth.status).toBe(200);
+    expect(cookiePair(reauth.setCookie)).toBe(admin.cookie);
+    const removed = await admin.delete(`/users/${userId}/mfa`);
+    expect(removed.status).toBe(200);
+    expect((await admin.delete(`/users/${userId}/mfa`)).status).toBe(409);
+    expect((await admin.delete("/users/nobody/mfa")).status).toBe(404);
+
+    expect((await user.get("/me")).status).toBe(401); // every session of the user ended
+    expect((await request(adminSrv.url, "POST", "/login", { body: { email, password: PASSWORD } })).body.user.email).toBe(email);
+    const { events } = await adminSrv.latchkey.store.events.list({ userId, types: ["mfa.totp_disabled"], limit: 5 });
+    expect(events).toMatchObject([{ actorId: expect.any(String) }]);
+    await adminSrv.latchkey.notices.settle();
+    expect(smtp.inbox.filter((m) => m.to === email).map((m) => m.subject)).toContain("Your second factor was removed");
   });
 });

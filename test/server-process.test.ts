@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { client, uniqueEmail } from "./helpers/http.js";
+import { postgresMigrations } from "../src/store/postgres/migrations.js";
 import { ROOT, SERVER_ENTRY, spawnServer } from "./helpers/process.js";
 import { FAST_ARGON2, tempDir } from "./helpers/server.js";
 import { servicesAvailable, TEST_DATABASE_URL } from "./helpers/services.js";
@@ -111,7 +112,7 @@ describe("a start that cannot succeed", () => {
     const schema = `unmigrated_${process.pid}_${Date.now()}`;
     const unmigrated = failedStart({ PORT: "0", AUTO_MIGRATE: "false", DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}` });
     expect(unmigrated.status).toBe(2);
-    expect(unmigrated.lines).toEqual([`latchkey: PostgreSQL schema "${schema}" lacks migration(s) 1, 2, 3, 4, 5: run \`latchkey migrate\` or set AUTO_MIGRATE=true`]);
+    expect(unmigrated.lines).toEqual([`latchkey: PostgreSQL schema "${schema}" lacks migration(s) ${postgresMigrations.map((m) => m.version).join(", ")}: run \`latchkey migrate\` or set AUTO_MIGRATE=true`]);
   });
 
   it("lists every bad variable at once, LOG_LEVEL=verbose included, and exits 2", () => {

@@ -270,14 +270,20 @@ describe("webhook delivery", () => {
 
     c.receiver.respond(200);
     const before = c.receiver.received.filter(of(id)).length;
-    const again = await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: admin, body: { eventId: id } });
+    // Two hours on, the admin's sign-in is too old for an admin action: re-authenticate first.
+    const stale = await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: admin, body: { eventId: id } });
+    expect(stale.body.error).toBe("Re-authentication required");
+    const reauth = await request(c.srv.url, "POST", "/reauth", { cookie: admin, body: { password: ADMIN_PASSWORD } });
+    expect(reauth.status).toBe(200);
+    const fresh = cookiePair(reauth.setCookie);
+    const again = await request(c.srv.url, "POST", "/admin/webhooks/redeliver", { cookie: fresh, body: { eventId: id } });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ redelivered: 1 });
     await c.receiver.until((rs) => acked(rs, id));
     const attempts = c.receiver.received.filter(of(id));
     expect(attempts.slice(before).map((r) => r.answered)).toEqual([200]);
     expect(new Set(attempts.map((r) => r.body)).size).toBe(1);
-    const empty = await request(c.srv.url, "GET", "/admin/webhooks/failed", { cookie: admin });
+    const empty = await request(c.srv.url, "GET", "/admin/webhooks/failed", { cookie: fresh });
     expect(empty.body.deliveries.filter((d: { event: { id: string } }) => d.event.id === id)).toEqual([]);
   });
 

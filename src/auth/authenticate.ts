@@ -4,6 +4,7 @@ import { refuse } from "../refusals.js";
 import type { Role, SessionRow } from "../store/store.js";
 import type { User } from "../schemas.js";
 import { clearSessionCookie, readSessionCookie, type CookieOptions } from "./cookies.js";
+import { reauthRefusal, type ReauthDeps } from "./reauth.js";
 import type { SessionManager } from "./sessions.js";
 import { toPublicUser } from "./users.js";
 
@@ -49,9 +50,22 @@ export function requireRole(auth: Authenticated, ...roles: Role[]): Response | n
   return roles.includes(auth.user.role) ? null : refuse("forbidden");
 }
 
-/** The signed-in admin, or the 401/403 that ends the request. */
-export async function authenticateAdmin(authenticate: Authenticate, request: Request): Promise<Authenticated | Response> {
-  const auth = await authenticate(request);
+export interface AdminAuthDeps extends ReauthDeps {
+  authenticate: Authenticate;
+}
+
+/**
+ * The signed-in admin, or the 401/403 that ends the request. With
+ * MFA_REQUIRED_FOR_ADMINS an admin without a second factor gets 403 until
+ * they enrol one; every admin write (any method but GET and HEAD) also needs
+ * a fresh re-authentication (auth/reauth.ts).
+ */
+export async function authenticateAdmin(deps: AdminAuthDeps, request: Request): Promise<Authenticated | Response> {
+  const auth = await deps.authenticate(request);
   if (auth instanceof Response) return auth;
-  return requireRole(auth, "admin") ?? auth;
+  const notAdmin = requireRole(auth, "admin");
+  if (notAdmin) return notAdmin;
+  if (deps.config.mfa.requiredForAdmins && (await deps.mfa.methods(auth.user.id)).length === 0) return refuse("mfaRequiredForAdmins");
+  if (request.method === "GET" || request.method === "HEAD") return auth;
+  return (await reauthRefusal(deps, auth)) ?? auth;
 }

@@ -4,7 +4,7 @@ import { newEvent, type EventContext, type EventType } from "../events.js";
 import type { Config } from "../config.js";
 import { refuse, type RefusalCode } from "../refusals.js";
 import type { UserRow } from "../store/store.js";
-import type { Mfa } from "./mfa.js";
+import type { Method, Mfa } from "./mfa.js";
 import type { PasswordHasher } from "./passwords.js";
 import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt, type LimiterDeps } from "./rate-limit.js";
 
@@ -95,8 +95,8 @@ export interface SecondFactorInput {
 /**
  * The second step (POST /login/mfa, /token/login/mfa, /reauth): the code or
  * recovery code, under the very limits and lockout of the password, counted
- * against the account's email and this client. null when it is right (the
- * counters are cleared then), else the 401 or 429 that ends the request.
+ * against the account's email and this client. The method that was right
+ * (the counters are cleared then), else the 401 or 429 that ends the request.
  */
 export async function attemptSecondFactor(
   deps: CredentialDeps & { mfa: Pick<Mfa, "verifyTotp" | "useRecoveryCode"> },
@@ -104,7 +104,7 @@ export async function attemptSecondFactor(
   userId: string,
   input: SecondFactorInput,
   context: EventContext,
-): Promise<Response | null> {
+): Promise<Response | Method> {
   const limited = await checkLoginAllowed(deps, attempt);
   if (limited) return limited;
   const right =
@@ -119,7 +119,7 @@ export async function attemptSecondFactor(
     return refuse("wrongCode");
   }
   await recordLoginSuccess(deps, attempt);
-  return null;
+  return input.code !== undefined ? "totp" : "recovery_code";
 }
 
 /**

@@ -55,7 +55,7 @@ export function createEmailChanges(deps: EmailChangeDeps) {
 
   return {
     /** A "this wasn't me" link for a security notice to the account's address. */
-    notMeLink: (user: UserRow) => link("not_me", user.id, user.email, NOT_ME_PATH),
+    notMeLink: (user: Pick<UserRow, "id" | "email">) => link("not_me", user.id, user.email, NOT_ME_PATH),
 
     /**
      * Starts a change (the password was checked by the caller). An address

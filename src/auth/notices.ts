@@ -1,5 +1,5 @@
 // Security notices: a mail to the account's address when something that only
-// its owner should do happens (NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE;
+// its owner should do happens (NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_MFA_CHANGED;
 // the email-change notice, NOTIFY_EMAIL_CHANGED, is part of auth/email-change.ts). Each carries a
 // "this wasn't me" link. Sent after the response; a failure is logged only.
 import type { Config } from "../config.js";
@@ -19,13 +19,16 @@ export interface NoticeDeps {
   logger: Logger;
 }
 
+/** Whom a notice goes to: the account's id (for its link) and address. */
+type Recipient = Pick<UserRow, "id" | "email">;
+
 const SIGN_INS = ["login.success", "signup"];
 
 export function createNotices(deps: NoticeDeps) {
   const { config, store, emailChanges, mailer, logger } = deps;
   const { later, settle } = createAfterResponse(logger);
 
-  async function send(user: UserRow, subject: string, lines: string[]): Promise<void> {
+  async function send(user: Recipient, subject: string, lines: string[]): Promise<void> {
     const link = await emailChanges.notMeLink(user);
     await mailer.send({
       to: user.email,
@@ -48,6 +51,18 @@ export function createNotices(deps: NoticeDeps) {
      * never "new": there is nothing to compare it with. The usual case (a
      * known device) is one indexed read of two rows, after the response.
      */
+    /** Two-factor authentication turned on or off, by the owner or an admin, or a recovery code used (NOTIFY_MFA_CHANGED). */
+    secondFactorChanged(user: Recipient, change: "enabled" | "disabled" | "removed_by_admin" | "recovery_code_used", context: EventContext): void {
+      if (!config.notices.mfaChanged) return;
+      const what = {
+        enabled: ["Two-factor authentication was turned on", "Two-factor authentication was turned on for your account"],
+        disabled: ["Two-factor authentication was turned off", "Two-factor authentication was turned off for your account"],
+        removed_by_admin: ["Your second factor was removed", "An administrator removed the authenticator app and recovery codes of your account"],
+        recovery_code_used: ["A recovery code was used", "One of your recovery codes was used to sign in to your account"],
+      }[change];
+      later(`notice.mfa_${change}.send_failed`, () => send(user, what[0]!, [`${what[1]}, on ${where(context)}.`]));
+    },
+
     signedIn(user: UserRow, context: EventContext): void {
       const userAgent = context.userAgent;
       if (!config.notices.newDevice || !userAgent) return;

@@ -7,6 +7,7 @@ import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { invalidBody, parseJsonBody } from "../http/body.js";
 import { attemptLogin } from "../auth/credentials.js";
+import { reauthRefusal } from "../auth/reauth.js";
 import { eventContext } from "../http/event-context.js";
 import { json } from "../http/responses.js";
 import { CLEAR_COOKIE, COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, SET_COOKIE, userBody } from "../http/route.js";
@@ -21,8 +22,12 @@ export function accountRoutes(deps: Deps) {
   /**
    * The user's stored row when the password is theirs; the 401 (or 429) otherwise.
    * Counts toward the login limits, so a stolen session cannot be used to guess the password.
+   * An account with a second factor also needs a fresh aal2 session (POST /reauth):
+   * the password alone proves less than its sign-in did.
    */
   async function confirmPassword(c: Context<AppEnv>, auth: Authenticated, password: string, wrong: RefusalCode): Promise<UserRow | Response> {
+    const stale = await reauthRefusal(deps, auth, { passwordGiven: true });
+    if (stale) return stale;
     const context = eventContext(c, deps, auth);
     const attempt = { email: auth.user.email, ip: context.ip ?? null };
     const row = await attemptLogin(deps, attempt, password, { refusal: wrong, event: "password.confirm_failure", context });

@@ -18,7 +18,7 @@ export function adminRoutes(deps: Deps) {
   const { store, accounts, cookies, logger } = deps;
   const r = routeGroup<AppEnv>();
 
-  const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps.authenticate, c.req.raw);
+  const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps, c.req.raw);
 
   /** The event context of an admin's action: they are its actor. */
   const asAdmin = (c: Context<AppEnv>, auth: Authenticated) => eventContext(c, deps, { session: auth.session, actorId: auth.user.id });
@@ -174,6 +174,34 @@ export function adminRoutes(deps: Deps) {
       if (result === "last_admin") return refuse("lastAdmin");
       logger.info({ event: "admin.user_deleted", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
       return json({ message: "User deleted" }, 200, clearIfSelf(auth, id));
+    },
+  );
+
+  r.delete(
+    {
+      path: "/users/:id/mfa", tag: "Admin", auth: "cookie",
+      summary: "Remove a user's second factors (admin)",
+      description:
+        "For a user who lost their authenticator app and recovery codes: the app and the codes go, every session and bearer token of the user ends, and the user is mailed a notice. Records `mfa.totp_disabled` with the admin as actor.",
+      responses: {
+        200: { description: "Removed", schema: messageBody },
+        ...ADMIN_WRITE,
+        404: err("User not found"),
+        409: err("Two-factor authentication is not on"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const user = await store.findUserById(c.req.param("id"));
+      if (!user) return refuse("userNotFound");
+      const context = asAdmin(c, auth);
+      if (!(await deps.mfa.disable(user.id, context))) return refuse("mfaNotEnabled");
+      await accounts.endSessions(user.id, { context });
+      deps.notices.secondFactorChanged(user, "removed_by_admin", context);
+      logger.info({ event: "admin.mfa_removed", requestId: c.get("requestId"), adminId: auth.user.id, userId: user.id });
+      return json({ message: "Second factors removed" }, 200, clearIfSelf(auth, user.id));
     },
   );
 

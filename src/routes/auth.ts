@@ -152,13 +152,14 @@ export function authRoutes(deps: Deps) {
       const user = userId ? await store.findUserById(userId) : null;
       if (!challenge || !user) return refuse("challengeExpired", undefined, { "set-cookie": clearChallengeCookie(cookies) });
       const context = eventContext(c, deps);
-      const refused = await attemptSecondFactor(deps, { email: user.email, ip: context.ip ?? null }, user.id, body, context);
-      if (refused) {
-        deps.metrics.login("cookie", refused.status === 429 ? "rate_limited" : "failure");
-        return refused;
+      const method = await attemptSecondFactor(deps, { email: user.email, ip: context.ip ?? null }, user.id, body, context);
+      if (method instanceof Response) {
+        deps.metrics.login("cookie", method.status === 429 ? "rate_limited" : "failure");
+        return method;
       }
       // Exactly one finish per challenge, however many arrive at once.
       if (!(await deps.mfa.consumeChallenge(challenge, "cookie"))) return refuse("challengeExpired", undefined, { "set-cookie": clearChallengeCookie(cookies) });
+      if (method === "recovery_code") deps.notices.secondFactorChanged(user, "recovery_code_used", context);
       return signIn(c, user, context, "aal2", [clearChallengeCookie(cookies)]);
     },
   );

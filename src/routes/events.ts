@@ -60,7 +60,7 @@ export function eventRoutes(deps: Deps) {
       },
     },
     async (c) => {
-      const auth = await authenticateAdmin(deps.authenticate, c.req.raw);
+      const auth = await authenticateAdmin(deps, c.req.raw);
       if (auth instanceof Response) return auth;
       const query = parseQuery(c.req.query(), adminEventsQuery);
       if (query instanceof Response) return query;

@@ -106,6 +106,7 @@ export function mfaRoutes(deps: Deps) {
       // What this browser just proved is a second factor: it goes on at aal2, everyone else is out.
       const fresh = await sessions.rotate(auth.session, context, { aal: "aal2", authenticatedAt: clock() });
       await accounts.endSessions(auth.user.id, { keep: fresh.session, context });
+      deps.notices.secondFactorChanged(auth.user, "enabled", context);
       logger.info({ event: "mfa.totp_enabled", requestId: c.get("requestId"), userId: auth.user.id });
       return json(enabled, 200, { "set-cookie": sessionCookie(fresh.token, cookies) });
     },
@@ -126,6 +127,7 @@ export function mfaRoutes(deps: Deps) {
       const context = eventContext(c, deps, auth);
       if (!(await mfa.disable(auth.user.id, context))) return refuse("mfaNotEnabled");
       await accounts.endSessions(auth.user.id, { keep: auth.session, context });
+      deps.notices.secondFactorChanged(auth.user, "disabled", context);
       logger.info({ event: "mfa.totp_disabled", requestId: c.get("requestId"), userId: auth.user.id });
       return json({ message: "Two-factor authentication is off" });
     },
@@ -180,8 +182,9 @@ export function mfaRoutes(deps: Deps) {
       if (row instanceof Response) return row;
       if (row.id !== auth.user.id) return refuse("wrongPassword");
       if (methods.length > 0) {
-        const refused = await attemptSecondFactor(deps, attempt, row.id, body, context);
-        if (refused) return refused;
+        const method = await attemptSecondFactor(deps, attempt, row.id, body, context);
+        if (method instanceof Response) return method;
+        if (method === "recovery_code") deps.notices.secondFactorChanged(row, "recovery_code_used", context);
       }
       const now = clock();
       const aal = methods.length > 0 ? "aal2" : "aal1";

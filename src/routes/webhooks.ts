@@ -53,7 +53,7 @@ export function webhookRoutes(deps: Deps) {
   const { store, clock, logger } = deps;
   const r = routeGroup<AppEnv>();
 
-  const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps.authenticate, c.req.raw);
+  const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps, c.req.raw);
 
   r.get(
     {
