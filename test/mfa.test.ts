@@ -213,6 +213,35 @@ describe("two-step login", () => {
   });
 });
 
+describe("two-step login for bearer clients", () => {
+  it("answers a right password with a challenge token and no tokens; POST /token/login/mfa gives the pair", async () => {
+    const { email, secret } = await enrolled("bearer");
+    const first = await request(srv.url, "POST", "/token/login", { body: { email, password: PASSWORD } });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ mfaRequired: true, methods: ["totp", "recovery_code"], challengeToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(first.headers.getSetCookie()).toEqual([]);
+    const { challengeToken } = first.body;
+
+    // A challenge of one kind never finishes the other.
+    const asCookie = await request(srv.url, "POST", "/login/mfa", { body: { code: codeNow(secret) }, cookie: `mfa_challenge=${challengeToken}` });
+    expect(asCookie.body).toEqual({ error: "Sign-in expired, log in again" });
+    const browser = await firstStep(email);
+    const cookieChallenge = browser.cookie!.split("=")[1]!;
+    expect((await request(srv.url, "POST", "/token/login/mfa", { body: { challengeToken: cookieChallenge, code: codeNow(secret) } })).status).toBe(401);
+
+    expect((await request(srv.url, "POST", "/token/login/mfa", { body: { challengeToken, code: "12345x" } })).body).toEqual({ error: "Invalid code" });
+    const done = await request(srv.url, "POST", "/token/login/mfa", { body: { challengeToken, code: codeNow(secret) } });
+    expect(done.status).toBe(200);
+    expect(done.body.tokenType).toBe("Bearer");
+    const me = await request(srv.url, "GET", "/token/me", { headers: { authorization: `Bearer ${done.body.accessToken}` } });
+    expect(me.body.user.email).toBe(email);
+    expect((await request(srv.url, "POST", "/token/login/mfa", { body: { challengeToken, code: codeNow(secret) } })).status).toBe(401); // spent
+    for (const body of [{}, { challengeToken }, { challengeToken: 5, code: "123456" }, { challengeToken, code: "1", recoveryCode: "2" }]) {
+      expect((await request(srv.url, "POST", "/token/login/mfa", { body })).status, JSON.stringify(body)).toBe(400);
+    }
+  });
+});
+
 describe("wrong codes and the lockout", () => {
   let strict: TestServer;
   beforeAll(async () => {

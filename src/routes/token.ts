@@ -1,33 +1,59 @@
 // Bearer tokens for non-browser clients. These handlers never read the
 // session cookie, and the cookie routes never read an Authorization header:
 // so these are exempt from the cross-site check.
-import { attemptLogin, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
+import type { Context } from "hono";
+import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
+import { recordLoginSuccess } from "../auth/rate-limit.js";
 import type { AppEnv, Deps } from "../deps.js";
+import type { EventContext } from "../events.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
 import { parseJsonBody } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { COMMON, err, JSON_BODY_ERRORS, messageBody, RATE_LIMITED, routeGroup, UNVERIFIED, userBody } from "../http/route.js";
 import { refuse } from "../refusals.js";
-import { loginBody, refreshBody, tokenPairSchema } from "../schemas.js";
+import { loginBody, mfaRequiredBody, refreshBody, tokenLoginMfaBody, tokenPairSchema } from "../schemas.js";
+import type { UserRow } from "../store/store.js";
+import { z } from "zod";
+
+const bearerChallengeBody = mfaRequiredBody.extend({ challengeToken: z.string().describe("for POST /token/login/mfa, within 5 minutes") });
 
 export function tokenRoutes(deps: Deps) {
   const { store, bearer, clock, logger } = deps;
   const r = routeGroup<AppEnv>();
 
+  /** The end of every bearer sign-in: a new token pair, unless the password changed under it. */
+  async function issueTokens(c: Context<AppEnv>, user: UserRow, context: EventContext, aal: "aal1" | "aal2"): Promise<Response> {
+    const tokens = await bearer.issue(user);
+    if (!(await passwordStillCurrent(deps, user))) {
+      await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it
+      deps.metrics.login("bearer", "failure");
+      return refuse("invalidCredentials");
+    }
+    const now = clock();
+    await store.recordLogin(user.id, now, newEvent("login.success", now, context, user.id, { client: "bearer", aal }));
+    logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
+    deps.notices.signedIn(user, context);
+    deps.metrics.login("bearer", "success");
+    return json(tokens);
+  }
+
   r.post(
     {
       path: "/token/login", tag: "Tokens", auth: "none", crossSite: "exempt",
       summary: "Log in for a non-browser client",
-      description: "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies.",
+      description:
+        "Same credentials, limits and answers as POST /login, but returns a bearer access token and a refresh token instead of a cookie. Exempt from the cross-site check: it never reads cookies. " +
+        "When the account has a second factor, a right password answers `{mfaRequired: true, methods, challengeToken}` and no tokens: POST /token/login/mfa finishes.",
       body: loginBody,
-      responses: { 200: { description: "Token pair", schema: tokenPairSchema }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...UNVERIFIED, ...RATE_LIMITED, ...COMMON },
+      responses: { 200: { description: "Token pair, or (second factor) the challenge", schema: tokenPairSchema.or(bearerChallengeBody) }, ...JSON_BODY_ERRORS, 401: err("Invalid email or password"), ...UNVERIFIED, ...RATE_LIMITED, ...COMMON },
     },
     async (c) => {
       const body = await parseJsonBody(c.req.raw, loginBody);
       if (body instanceof Response) return body;
       const context = eventContext(c, deps);
-      const user = await attemptLogin(deps, { email: body.email, ip: context.ip ?? null }, body.password, { context });
+      const attempt = { email: body.email, ip: context.ip ?? null };
+      const user = await attemptLogin(deps, attempt, body.password, { context, resetCounters: false });
       if (user instanceof Response) {
         logger.info({ event: user.status === 429 ? "token.login_rate_limited" : "token.login_failure", requestId: c.get("requestId") });
         deps.metrics.login("bearer", user.status === 429 ? "rate_limited" : "failure");
@@ -35,18 +61,43 @@ export function tokenRoutes(deps: Deps) {
       }
       const unverified = await refuseUnverified(deps, user, context);
       if (unverified) return unverified;
-      const tokens = await bearer.issue(user);
-      if (!(await passwordStillCurrent(deps, user))) {
-        await bearer.revoke(tokens.refreshToken); // the password changed under this login: its tokens must not outlive it
-        deps.metrics.login("bearer", "failure");
-        return refuse("invalidCredentials");
+      const methods = await deps.mfa.methods(user.id);
+      if (methods.length > 0) return json({ mfaRequired: true, methods, challengeToken: await deps.mfa.createChallenge(user.id, "bearer") });
+      await recordLoginSuccess(deps, attempt);
+      return issueTokens(c, user, context, "aal1");
+    },
+  );
+
+  r.post(
+    {
+      path: "/token/login/mfa", tag: "Tokens", auth: "none", crossSite: "exempt",
+      summary: "Finish a bearer log-in with the second factor",
+      description:
+        "After POST /token/login answered `mfaRequired`: the `challengeToken` with `{code}` or `{recoveryCode}`. Same limits, lockout and answers as POST /login/mfa; a challenge of one kind (cookie or bearer) never finishes the other.",
+      body: tokenLoginMfaBody,
+      responses: {
+        200: { description: "Token pair", schema: tokenPairSchema },
+        ...JSON_BODY_ERRORS,
+        401: err("`Invalid code`, or `Sign-in expired, log in again`"),
+        ...RATE_LIMITED,
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const body = await parseJsonBody(c.req.raw, tokenLoginMfaBody);
+      if (body instanceof Response) return body;
+      const userId = await deps.mfa.challengeUser(body.challengeToken, "bearer");
+      const user = userId ? await store.findUserById(userId) : null;
+      if (!user) return refuse("challengeExpired");
+      const context = eventContext(c, deps);
+      const method = await attemptSecondFactor(deps, { email: user.email, ip: context.ip ?? null }, user.id, body, context);
+      if (method instanceof Response) {
+        deps.metrics.login("bearer", method.status === 429 ? "rate_limited" : "failure");
+        return method;
       }
-      const now = clock();
-      await store.recordLogin(user.id, now, newEvent("login.success", now, context, user.id, { client: "bearer" }));
-      logger.info({ event: "token.login_success", requestId: c.get("requestId"), userId: user.id });
-      deps.notices.signedIn(user, context);
-      deps.metrics.login("bearer", "success");
-      return json(tokens);
+      if (!(await deps.mfa.consumeChallenge(body.challengeToken, "bearer"))) return refuse("challengeExpired");
+      if (method === "recovery_code") deps.notices.secondFactorChanged(user, "recovery_code_used", context);
+      return issueTokens(c, user, context, "aal2");
     },
   );
 
