@@ -37,7 +37,7 @@ describe("pages", () => {
     expect(res.text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/); // no inline style, no inline handlers
     // Every input has a label.
     const ids = [...res.text.matchAll(/<input id="([^"]+)"/g)].map((m) => m[1]);
-    expect(ids.length).toBe(4);
+    expect(ids.length).toBe(6); // log in, sign up, and the second step (code, recovery code)
     for (const id of ids) expect(res.text).toContain(`<label for="${id}">`);
   });
 

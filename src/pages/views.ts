@@ -42,7 +42,8 @@ export interface FieldOptions {
   form: string;
   name: string;
   label: string;
-  type: "email" | "password";
+  /** "code": a one-time code (digits from an authenticator app, or a recovery code). */
+  type: "email" | "password" | "code";
   autocomplete: string;
   hint?: string;
 }
@@ -50,13 +51,40 @@ export interface FieldOptions {
 export function field({ form, name, label, type, autocomplete, hint }: FieldOptions): Html {
   const id = `${form}-${name}`;
   const describedBy = [hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
+  const extra =
+    type === "email" ? html` spellcheck="false" autocapitalize="none"` : type === "code" ? html` spellcheck="false" autocapitalize="none" maxlength="24"` : "";
+  const numeric = autocomplete === "one-time-code" ? html` inputmode="numeric"` : "";
   return html`<div class="field">
         <label for="${id}">${label}</label>
         ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
-        <input id="${id}" name="${name}" type="${type}" autocomplete="${autocomplete}" required aria-describedby="${describedBy}"${type === "email" ? html` spellcheck="false" autocapitalize="none"` : ""}>
+        <input id="${id}" name="${name}" type="${type === "code" ? "text" : type}" autocomplete="${autocomplete}" required aria-describedby="${describedBy}"${extra}${numeric}>
         <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
       </div>`;
 }
+
+/**
+ * The second step of a log-in (shown once POST /login answers mfaRequired):
+ * a code from the authenticator app, or a recovery code.
+ */
+const secondStep = html`
+      <section aria-labelledby="mfa-title" class="panel" id="mfa-step" hidden>
+        <h2 id="mfa-title">Two-factor authentication</h2>
+        <p>Enter the 6-digit code your authenticator app shows for this account.</p>
+        <form id="login-mfa" method="post" action="/login/mfa" data-api="POST /login/mfa" data-then="account" novalidate>
+          ${formError("login-mfa")}
+          ${field({ form: "login-mfa", name: "code", label: "Code", type: "code", autocomplete: "one-time-code" })}
+          <button type="submit">Verify</button>
+        </form>
+        <details class="aside">
+          <summary>Lost your phone? Use a recovery code</summary>
+          <form id="login-recovery" method="post" action="/login/mfa" data-api="POST /login/mfa" data-then="account" novalidate>
+            ${formError("login-recovery")}
+            ${field({ form: "login-recovery", name: "recoveryCode", label: "Recovery code", type: "code", autocomplete: "off" })}
+            <button type="submit" class="secondary">Use recovery code</button>
+          </form>
+        </details>
+        <p class="aside"><a href="/">Start again</a></p>
+      </section>`;
 
 export function formError(form: string): Html {
   return html`<p class="form-error" id="${form}-form-error" data-error-for="" role="alert" hidden></p>`;
@@ -74,7 +102,7 @@ export function homePage(): Html {
     <div class="panels">
       <section aria-labelledby="login-title" class="panel">
         <h2 id="login-title">Log in</h2>
-        <form id="login" method="post" action="/login" data-api="POST /login" data-then="account" novalidate>
+        <form id="login" method="post" action="/login" data-api="POST /login" data-then="login" novalidate>
           ${formError("login")}
           ${field({ form: "login", name: "email", label: "Email", type: "email", autocomplete: "username" })}
           ${field({ form: "login", name: "password", label: "Password", type: "password", autocomplete: "current-password" })}
@@ -90,7 +118,7 @@ export function homePage(): Html {
           ${field({ form: "signup", name: "password", label: "Password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." })}
           <button type="submit">Sign up</button>
         </form>
-      </section>
+      </section>${secondStep}
     </div>`,
   );
 }
@@ -148,7 +176,83 @@ function emailStatus(user: User, verification: "off" | "optional" | "required"):
           </form>`;
 }
 
-export function accountPage(user: User, activity: ActivityItem[], verification: "off" | "optional" | "required" = "optional"): Html {
+/** What the account page says about second factors. */
+export interface MfaState {
+  on: boolean;
+  recoveryCodesLeft: number;
+}
+
+/**
+ * Two-factor authentication on the account page: set-up (QR code, key,
+ * confirming code), the recovery codes (shown once, to copy or download),
+ * new codes and turning it off.
+ */
+function mfaSection(mfa: MfaState): Html {
+  const state = mfa.on
+    ? html`<p><span class="badge">on</span> An authenticator app. <span id="recovery-left">${String(mfa.recoveryCodesLeft)}</span> recovery codes left.</p>
+      <div class="actions">
+        <form id="recovery-codes" method="post" action="/mfa/recovery-codes" data-api="POST /mfa/recovery-codes" data-then="recovery-codes" class="inline">
+          <button type="submit" class="secondary">Make new recovery codes</button>
+        </form>
+        <form id="totp-disable" method="post" action="/mfa/totp/disable" data-api="POST /mfa/totp/disable" data-then="reload" data-confirm="Turn off two-factor authentication? Signing in will ask for your password only." class="inline">
+          <button type="submit" class="danger">Turn off</button>
+        </form>
+      </div>`
+    : html`<p id="mfa-state">Off. With it on, signing in also asks for a code from an authenticator app on your phone.</p>
+      <form id="totp-setup" method="post" action="/mfa/totp/setup" data-api="POST /mfa/totp/setup" data-then="totp-setup" class="inline">
+        ${formError("totp-setup")}
+        <button type="submit">Set up an authenticator app</button>
+      </form>
+      <div id="totp-enrol" hidden>
+        <p>Scan this QR code with your authenticator app, or type the key into it. Then enter the code it shows.</p>
+        <div id="totp-qr" class="qr" role="img" aria-label="QR code of the key for your authenticator app"></div>
+        <p>Key: <code id="totp-secret" class="key"></code></p>
+        <form id="totp-enable" method="post" action="/mfa/totp/enable" data-api="POST /mfa/totp/enable" data-then="totp-enabled" novalidate>
+          ${formError("totp-enable")}
+          ${field({ form: "totp-enable", name: "code", label: "Code from the app", type: "code", autocomplete: "one-time-code" })}
+          <button type="submit">Turn on</button>
+        </form>
+      </div>`;
+  return html`
+    <section id="mfa" aria-labelledby="mfa-title" class="panel">
+      <h2 id="mfa-title">Two-factor authentication</h2>
+      ${state}
+      <div id="recovery" hidden>
+        <h3 id="recovery-title">Your recovery codes</h3>
+        <p>Each one signs you in once if you lose your phone. Keep them somewhere safe: they are shown only now.</p>
+        <ul id="recovery-list" class="codes" aria-labelledby="recovery-title"></ul>
+        <div class="actions">
+          <button type="button" id="recovery-copy" class="secondary">Copy</button>
+          <button type="button" id="recovery-download" class="secondary">Download</button>
+        </div>
+      </div>
+    </section>`;
+}
+
+/** Asked for when a sensitive action answers "Re-authentication required"; the action is sent again after it. */
+function reauthDialog(mfa: MfaState): Html {
+  return html`
+    <dialog id="reauth" aria-labelledby="reauth-title">
+      <h2 id="reauth-title">Confirm it is you</h2>
+      <p>This change needs your password${mfa.on ? " and a code from your authenticator app" : ""} again.</p>
+      <form id="reauth-form" method="post" action="/reauth" data-api="POST /reauth" data-then="reauthed" novalidate>
+        ${formError("reauth-form")}
+        ${field({ form: "reauth-form", name: "password", label: "Password", type: "password", autocomplete: "current-password" })}
+        ${mfa.on ? field({ form: "reauth-form", name: "code", label: "Code from the app", type: "code", autocomplete: "one-time-code" }) : ""}
+        <div class="actions">
+          <button type="submit">Confirm</button>
+          <button type="button" class="secondary" data-close-dialog>Cancel</button>
+        </div>
+      </form>
+    </dialog>`;
+}
+
+export function accountPage(
+  user: User,
+  activity: ActivityItem[],
+  verification: "off" | "optional" | "required" = "optional",
+  mfa: MfaState = { on: false, recoveryCodesLeft: 0 },
+): Html {
   const sessions = html`
     <section id="sessions" aria-labelledby="sessions-title" class="panel" data-sessions hidden>
       <h2 id="sessions-title">Where you are signed in</h2>
@@ -197,7 +301,7 @@ export function accountPage(user: User, activity: ActivityItem[], verification: 
         <dt>Role</dt><dd>${user.role}</dd>
         <dt>Member since</dt><dd>${dateTime(user.createdAt)}</dd>
       </dl>
-    </section>${sessions}${activitySection(activity)}${password}${email}`,
+    </section>${sessions}${activitySection(activity)}${mfaSection(mfa)}${password}${email}${reauthDialog(mfa)}`,
   );
 }
 

@@ -46,7 +46,9 @@ export function pageRoutes(deps: Deps) {
     const { user, setCookie } = await pageUser(deps, c.req.raw);
     if (!user) return redirect(homePath(base), setCookie);
     const { events } = await deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS });
-    return htmlResponse(underBasePath(accountPage(user, describeActivity(events), deps.config.emailVerification.mode), base));
+    const on = (await deps.mfa.methods(user.id)).length > 0;
+    const mfa = { on, recoveryCodesLeft: on ? await deps.mfa.recoveryCodesLeft(user.id) : 0 };
+    return htmlResponse(underBasePath(accountPage(user, describeActivity(events), deps.config.emailVerification.mode, mfa), base));
   });
 
   // Signed in or not, the same page: asking for a link needs no session.

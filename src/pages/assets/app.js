@@ -76,9 +76,76 @@ function values(form) {
   return out;
 }
 
+/** Shows recovery codes (once: the server never shows them again), with copy and download. */
+function showRecoveryCodes(codes) {
+  const box = document.getElementById("recovery");
+  if (!box) return;
+  document.getElementById("recovery-list").replaceChildren(
+    ...codes.map((code) => {
+      const li = document.createElement("li");
+      li.textContent = code;
+      return li;
+    }),
+  );
+  box.dataset.codes = codes.join("\n");
+  box.hidden = false;
+  document.getElementById("recovery-copy").focus();
+  const left = document.getElementById("recovery-left");
+  if (left) left.textContent = String(codes.length);
+}
+
+// The re-authentication dialog: opened when a sensitive action answers
+// 401 "Re-authentication required"; resolves true once POST /reauth worked.
+let reauthDone = null;
+function reauthenticate() {
+  const dialog = document.getElementById("reauth");
+  if (!dialog) return Promise.resolve(false);
+  dialog.querySelector("form").reset();
+  clearErrors(dialog.querySelector("form"));
+  dialog.showModal();
+  return new Promise((resolve) => {
+    reauthDone = resolve;
+    dialog.addEventListener("close", () => resolve(false), { once: true });
+  });
+}
+
 // What happens after a form's API call succeeds, by its data-then attribute.
 const AFTER = {
   account: () => location.assign(BASE + "/account"),
+  reload: () => location.reload(),
+  // A right password: signed in, or (second factor) the next step appears.
+  login: (form, _sent, body) => {
+    if (!body.mfaRequired) return location.assign(BASE + "/account");
+    form.closest(".panels")?.querySelectorAll("section:not(#mfa-step)").forEach((el) => (el.hidden = true));
+    const step = document.getElementById("mfa-step");
+    step.hidden = false;
+    step.querySelector("input").focus();
+  },
+  "totp-setup": (form, _sent, body) => {
+    const svg = new DOMParser().parseFromString(body.qrSvg, "image/svg+xml").documentElement;
+    document.getElementById("totp-qr").replaceChildren(document.importNode(svg, true));
+    document.getElementById("totp-secret").textContent = body.secret.match(/.{1,4}/g).join(" ");
+    form.hidden = true;
+    const enrol = document.getElementById("totp-enrol");
+    enrol.hidden = false;
+    enrol.querySelector("input").focus();
+  },
+  "totp-enabled": (_form, _sent, body) => {
+    document.getElementById("totp-enrol").hidden = true;
+    document.getElementById("mfa-state").textContent = "On: signing in now asks for a code from your authenticator app.";
+    setStatus("Two-factor authentication is on. Your other sessions were logged out.");
+    showRecoveryCodes(body.recoveryCodes);
+  },
+  "recovery-codes": (_form, _sent, body) => {
+    setStatus("New recovery codes made: the old ones no longer work.");
+    showRecoveryCodes(body.recoveryCodes);
+  },
+  reauthed: () => {
+    const done = reauthDone;
+    reauthDone = null;
+    document.getElementById("reauth").close();
+    done?.(true);
+  },
   home: () => location.assign(BASE || "/"),
   "signed-up": (form, sent) => {
     form.reset();
@@ -123,6 +190,7 @@ document.addEventListener("submit", async (event) => {
   if (!(form instanceof HTMLFormElement) || !form.dataset.api) return;
   event.preventDefault();
   if (form.getAttribute("aria-busy") === "true") return;
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
   const [method, path] = form.dataset.api.split(" ");
   const sent = values(form);
   clearErrors(form);
@@ -134,9 +202,17 @@ document.addEventListener("submit", async (event) => {
   form.removeAttribute("aria-busy");
   if (button) button.disabled = false;
   if (res.status >= 200 && res.status < 300) return AFTER[form.dataset.then]?.(form, sent, res.body);
+  // A sensitive action on an old sign-in: prove it again, then the same form goes again (once).
+  if (res.status === 401 && res.body.reauth) {
+    if (await reauthenticate()) {
+      delete form.dataset.confirm; // already confirmed
+      form.requestSubmit();
+    }
+    return;
+  }
   // A signed-in page whose session ended elsewhere: back to the start.
-  // (A form that sends the current password gets 401 for a wrong one: that is shown next to it.)
-  if (res.status === 401 && document.body.dataset.signedIn && !("currentPassword" in sent)) return location.assign(BASE || "/");
+  // (A form that sends a password gets 401 for a wrong one: that is shown next to it.)
+  if (res.status === 401 && document.body.dataset.signedIn && !("currentPassword" in sent) && !("password" in sent)) return location.assign(BASE || "/");
   showErrors(form, res);
 });
 
@@ -203,7 +279,28 @@ async function loadSessions() {
 }
 
 document.addEventListener("click", async (event) => {
-  const button = event.target instanceof Element ? event.target.closest("button[data-session-id]") : null;
+  const target = event.target instanceof Element ? event.target : null;
+  if (target?.closest("[data-close-dialog]")) return target.closest("dialog").close();
+  if (target?.closest("#recovery-copy")) {
+    const codes = document.getElementById("recovery").dataset.codes;
+    try {
+      await navigator.clipboard.writeText(codes);
+      setStatus("Recovery codes copied.");
+    } catch {
+      setStatus("Copying is not allowed here: select the codes and copy them, or download them.");
+    }
+    return;
+  }
+  if (target?.closest("#recovery-download")) {
+    const blob = new Blob([document.getElementById("recovery").dataset.codes + "\n"], { type: "text/plain" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "latchkey-recovery-codes.txt";
+    link.click();
+    URL.revokeObjectURL(link.href);
+    return;
+  }
+  const button = target ? target.closest("button[data-session-id]") : null;
   if (!button) return;
   if (button.dataset.current) {
     await api("POST", "/logout");
