@@ -162,7 +162,7 @@ describe("the document's details", () => {
 
   it("documents the cross-site 403 exactly for the non-safe routes the check applies to (from their declarations)", () => {
     const nonSafe = declaredRoutes(srv.latchkey.app).filter(isApiRoute).filter((d) => d.method !== "get");
-    expect(nonSafe.filter((d) => d.crossSite === "exempt").map((d) => d.path)).toEqual(["/token/login", "/token/refresh", "/token/logout"]);
+    expect(nonSafe.filter((d) => d.crossSite === "exempt").map((d) => d.path)).toEqual(["/token/login", "/token/login/mfa", "/token/refresh", "/token/logout"]);
     for (const d of nonSafe) {
       const forbidden = (operation(d.method, d.path).responses["403"] as { description?: string } | undefined)?.description ?? "";
       expect(/cross-site/i.test(forbidden), `${d.method} ${d.path}: ${forbidden}`).toBe(d.crossSite !== "exempt");
