@@ -60,7 +60,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Before listening, so the first request already finds the admin (and a missing nodemailer stops the start).
   try {
     await latchkey.mailer.ready;
-    await latchkey.mfa.assertKeyPresent(); // production: stored second factors need DATA_ENCRYPTION_KEY
+    await latchkey.mfa.assertKeyUsable(); // stored second factors need the DATA_ENCRYPTION_KEY that sealed them
     await bootstrapAdmin({ config, store, clock: options.clock ?? systemClock, logger, accounts: latchkey.accounts });
   } catch (err) {
     throw await failStart(err);

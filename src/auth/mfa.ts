@@ -15,7 +15,7 @@ import { newEvent, type EventContext } from "../events.js";
 import type { Logger } from "../log.js";
 import type { ChallengeKind } from "../store/factor-store.js";
 import type { Store, UserRow } from "../store/store.js";
-import { createSecretBox, DATA_KEY_BYTES, type SecretBox } from "./secret-box.js";
+import { createSecretBox, DATA_KEY_BYTES, sealedKeyId, type SecretBox } from "./secret-box.js";
 import { base32Encode, generateTotpSecret, matchTotp, otpauthUrl } from "./totp.js";
 import { generateToken, hashToken, isWellFormedToken } from "./tokens.js";
 
@@ -42,6 +42,14 @@ export class NoDataKeyError extends Error {
   constructor() {
     super("DATA_ENCRYPTION_KEY is not set: second factors cannot be stored");
     this.name = "NoDataKeyError";
+  }
+}
+
+/** Thrown at start when the stored secrets were sealed under another key. */
+export class WrongDataKeyError extends Error {
+  constructor(stored: string | null, configured: string) {
+    super(`DATA_ENCRYPTION_KEY (key ${configured}) is not the key the stored second-factor secrets were sealed with (key ${stored ?? "unknown"})`);
+    this.name = "WrongDataKeyError";
   }
 }
 
@@ -96,13 +104,18 @@ export function createMfa(deps: MfaDeps) {
 
   return {
     /**
-     * Production refuses to start without DATA_ENCRYPTION_KEY once any secret
-     * is stored: every account with a second factor could no longer sign in.
+     * At start: once any secret is stored, the server needs the key that
+     * sealed it (production refuses to start without DATA_ENCRYPTION_KEY, and
+     * any engine with another key): otherwise every account with a second
+     * factor could no longer sign in.
      */
-    async assertKeyPresent(): Promise<void> {
-      if (config.env !== "production" || config.mfa.dataKey) return;
-      const stored = await store.factors.countSealedSecrets();
-      if (stored > 0) throw new NoDataKeyError();
+    async assertKeyUsable(): Promise<void> {
+      const stored = await store.factors.anySealedSecret();
+      if (stored === null) return;
+      const opened = await secretBox();
+      if (!opened) throw new NoDataKeyError();
+      const id = sealedKeyId(stored);
+      if (id !== opened.keyId) throw new WrongDataKeyError(id, opened.keyId);
     },
 
     /** The second factors the account can finish a sign-in with; empty when it has none. */

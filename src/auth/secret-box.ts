@@ -27,6 +27,12 @@ export interface SecretBox {
   open(sealed: string, associatedData: string): Buffer;
 }
 
+/** The key id a sealed value names, or null when it is not one. */
+export function sealedKeyId(sealed: string): string | null {
+  const [version, id] = sealed.split(".");
+  return version === VERSION && id ? id : null;
+}
+
 export function createSecretBox(key: Uint8Array): SecretBox {
   if (key.length !== DATA_KEY_BYTES) throw new Error(`The data encryption key must be ${DATA_KEY_BYTES} bytes`);
   const keyId = createHash("sha256").update("latchkey data key id\0").update(key).digest("hex").slice(0, 8);

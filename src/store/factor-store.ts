@@ -56,8 +56,11 @@ export interface FactorStore {
   useRecoveryCode(userId: string, codeHash: string, now: number, event?: NewEvent): Promise<boolean>;
   /** Unused recovery codes of the account. */
   countRecoveryCodes(userId: string): Promise<number>;
-  /** Accounts holding a sealed secret (pending or on): production will not start without the key that opens them. */
-  countSealedSecrets(): Promise<number>;
+  /**
+   * Some stored sealed secret (pending or on), or null when there is none: the
+   * server will not start without the key that sealed it. Which one is unspecified.
+   */
+  anySealedSecret(): Promise<string | null>;
 
   /** A two-step login's challenge: the password was right, the second factor is next. */
   createChallenge(challenge: NewChallenge): Promise<void>;

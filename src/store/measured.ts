@@ -30,7 +30,7 @@ const TOKEN_METHODS = {
 
 const FACTOR_METHODS = {
   getTotp: true, putPendingTotp: true, enableTotp: true, useTotpStep: true, removeTotp: true,
-  replaceRecoveryCodes: true, useRecoveryCode: true, countRecoveryCodes: true, countSealedSecrets: true,
+  replaceRecoveryCodes: true, useRecoveryCode: true, countRecoveryCodes: true, anySealedSecret: true,
   createChallenge: true, findChallenge: true, consumeChallenge: true, deleteUserChallenges: true, pruneChallenges: true,
 } satisfies Record<MethodsOf<FactorStore>, true>;
 

@@ -85,9 +85,9 @@ export function createPostgresFactorStore(db: Connection, insertEvent: InsertEve
       const r = await query<{ n: number }>("SELECT count(*)::int AS n FROM recovery_codes WHERE user_id = $1", [userId]);
       return r.rows[0]!.n;
     },
-    async countSealedSecrets() {
-      const r = await query<{ n: number }>("SELECT count(*)::int AS n FROM totp_factors");
-      return r.rows[0]!.n;
+    async anySealedSecret() {
+      const r = await query<{ secret_sealed: string }>("SELECT secret_sealed FROM totp_factors LIMIT 1");
+      return r.rows[0]?.secret_sealed ?? null;
     },
     async createChallenge(c) {
       await query("INSERT INTO mfa_challenges (token_hash, kind, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)", [

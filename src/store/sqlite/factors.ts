@@ -38,7 +38,7 @@ export function createSqliteFactorStore(db: Database.Database, events: Pick<Sqli
   const insertCode = db.prepare("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)");
   const useCode = db.prepare("DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?");
   const countCodes = db.prepare("SELECT count(*) FROM recovery_codes WHERE user_id = ?").pluck();
-  const countSecrets = db.prepare("SELECT count(*) FROM totp_factors").pluck();
+  const anySecret = db.prepare("SELECT secret_sealed FROM totp_factors LIMIT 1").pluck();
   const insertChallenge = db.prepare(
     "INSERT INTO mfa_challenges (token_hash, kind, user_id, created_at, expires_at) VALUES (@tokenHash, @kind, @userId, @createdAt, @expiresAt)",
   );
@@ -101,8 +101,8 @@ export function createSqliteFactorStore(db: Database.Database, events: Pick<Sqli
     async countRecoveryCodes(userId) {
       return countCodes.get(userId) as number;
     },
-    async countSealedSecrets() {
-      return countSecrets.get() as number;
+    async anySealedSecret() {
+      return (anySecret.get() as string | undefined) ?? null;
     },
     async createChallenge(challenge) {
       insertChallenge.run(challenge);
