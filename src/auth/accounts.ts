@@ -15,6 +15,10 @@
 //                          two-step login challenge (a password checked before no longer counts)
 //   endEverySession        the same, for every user
 //
+// Second factors (routes/mfa.ts, routes/admin.ts) end through endSessions:
+// turning one on or off ends every other session and bearer credential (the
+// browser that did it goes on); an admin's removal ends all of the user's.
+//
 // test/accounts.test.ts holds this table and checks it on every engine.
 //
 // Each operation records its event (events.ts) in the transaction of the

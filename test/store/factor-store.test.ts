@@ -4,22 +4,13 @@
 // file), PostgreSQL and PostgreSQL+Redis (two instances on one schema). The races are run
 // between the two handles, as two server instances would.
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateToken, hashToken } from "../../src/auth/tokens.js";
 import type { FactorStore } from "../../src/store/factor-store.js";
-import { createPostgresStore } from "../../src/store/postgres/index.js";
-import { createRedisStore } from "../../src/store/redis/index.js";
-import { createSqliteStore } from "../../src/store/sqlite/index.js";
-import type { Store } from "../../src/store/store.js";
-import { tempDir } from "../helpers/server.js";
-import { deleteRedisPrefix, dropSchema, freshRedisPrefix, freshSchemaName, schemaUrl, servicesAvailable, TEST_REDIS_URL } from "../helpers/services.js";
+import { servicesAvailable } from "../helpers/services.js";
+import { twoInstances, type TwoInstances } from "./two-instances.js";
 
-interface Fixture {
-  a: Store;
-  b: Store;
-  close(): Promise<void>;
-}
+type Fixture = TwoInstances;
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
@@ -178,49 +169,11 @@ function factorStoreContract(engine: string, open: () => Promise<Fixture>) {
   });
 }
 
-const onSqlite = (withRedis: boolean) => async (): Promise<Fixture> => {
-  const dir = tempDir("latchkey-factors-");
-  const path = join(dir.path, "factors.db");
-  const prefix = freshRedisPrefix();
-  const open = async (): Promise<Store> => (withRedis ? createRedisStore(createSqliteStore(path), TEST_REDIS_URL, { prefix }) : createSqliteStore(path));
-  const [a, b] = [await open(), await open()];
-  return {
-    a,
-    b,
-    async close() {
-      await a.close();
-      await b.close();
-      dir.remove();
-      if (withRedis) await deleteRedisPrefix(prefix);
-    },
-  };
-};
-
 const pgUp = await servicesAvailable(["postgres"], "FactorStore on PostgreSQL");
 const redisUp = await servicesAvailable(["redis"], "FactorStore with Redis");
 
-factorStoreContract("sqlite", onSqlite(false));
-describe.skipIf(!redisUp)("sqlite+redis", () => factorStoreContract("sqlite+redis", onSqlite(true)));
+factorStoreContract("sqlite", () => twoInstances("sqlite", false));
+describe.skipIf(!redisUp)("sqlite+redis", () => factorStoreContract("sqlite+redis", () => twoInstances("sqlite", true)));
 
-const onPostgres = (withRedis: boolean) => async (): Promise<Fixture> => {
-  const schema = freshSchemaName();
-  const prefix = freshRedisPrefix();
-  const open = async (): Promise<Store> => {
-    const sql = await createPostgresStore(schemaUrl(schema));
-    return withRedis ? createRedisStore(sql, TEST_REDIS_URL, { prefix }) : sql;
-  };
-  const [a, b] = [await open(), await open()];
-  return {
-    a,
-    b,
-    async close() {
-      await a.close();
-      await b.close();
-      await dropSchema(schema);
-      if (withRedis) await deleteRedisPrefix(prefix);
-    },
-  };
-};
-
-describe.skipIf(!pgUp)("postgres", () => factorStoreContract("postgres", onPostgres(false)));
-describe.skipIf(!pgUp || !redisUp)("postgres+redis", () => factorStoreContract("postgres+redis", onPostgres(true)));
+describe.skipIf(!pgUp)("postgres", () => factorStoreContract("postgres", () => twoInstances("postgres", false)));
+describe.skipIf(!pgUp || !redisUp)("postgres+redis", () => factorStoreContract("postgres+redis", () => twoInstances("postgres", true)));
