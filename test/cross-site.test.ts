@@ -156,7 +156,7 @@ describe("the cross-site policy each route declares", () => {
 
   it("exempts the bearer routes and no cookie route", () => {
     const exempt = nonSafe().filter((d) => d.crossSite === "exempt");
-    expect(exempt.map((d) => `${d.method} ${d.path}`)).toEqual(["post /token/login", "post /token/refresh", "post /token/logout"]);
+    expect(exempt.map((d) => `${d.method} ${d.path}`)).toEqual(["post /token/login", "post /token/login/mfa", "post /token/refresh", "post /token/logout"]);
     expect(exempt.every((d) => d.auth !== "cookie")).toBe(true);
   });
 
