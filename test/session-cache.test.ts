@@ -116,7 +116,7 @@ describe("attachSessionCache on a real SQLite file", () => {
 
   const value = (role: "user" | "admin"): SessionWithUser => ({
     session: { id: "s", tokenHash: "h", userId: "u", createdAt: 1, lastSeenAt: 1, expiresAt: 2, userAgent: null, ip: null, authenticatedAt: 1, aal: "aal1" },
-    user: { id: "u", email: "a@b.c", passwordHash: "x", role, createdAt: 1, updatedAt: 1, lastLoginAt: null, emailVerifiedAt: null },
+    user: { id: "u", email: "a@b.c", passwordHash: "x", role, createdAt: 1, updatedAt: 1, lastLoginAt: null, emailVerifiedAt: null, disabledUntil: null },
   });
 
   it("answers from memory until another connection commits, then reads again", () => {

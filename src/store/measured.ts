@@ -14,7 +14,7 @@ type MethodsOf<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unkno
 // would look like no traffic), and a name that is not a method is refused.
 const STORE_METHODS = {
   createUser: true, findUserByEmail: true, findUserById: true, setPasswordHash: true, recordLogin: true, markEmailVerified: true, setEmail: true,
-  listUsers: true, setUserRole: true, deleteUser: true,
+  listUsers: true, setUserRole: true, setDisabledUntil: true, deleteUser: true,
   createSession: true, findSession: true, touchSession: true, deleteSession: true, listUserSessions: true,
   deleteUserSession: true, deleteUserSessions: true, deleteAllSessions: true, pruneSessions: true,
   hitCounter: true, peekCounter: true, deleteCounter: true, pruneCounters: true,

@@ -17,7 +17,15 @@ export interface UserRow {
   lastLoginAt: number | null;
   /** When the current address was proven by a verification link; null until then. */
   emailVerifiedAt: number | null;
+  /** Disabled by an admin until this time (DISABLED_FOREVER: until enabled again); null when enabled. */
+  disabledUntil: number | null;
 }
+
+/** disabledUntil of an account disabled with no end: 9999-12-31T23:59:59.999Z. */
+export const DISABLED_FOREVER = 253402300799999;
+
+/** Whether the account is disabled at `now` (a disabledUntil in the past has ended by itself). */
+export const isDisabled = (user: Pick<UserRow, "disabledUntil">, now: number) => user.disabledUntil !== null && user.disabledUntil > now;
 
 export interface NewUser {
   id: string;
@@ -118,8 +126,14 @@ export interface Store {
   setEmail(userId: string, email: string, verifiedAt: number | null, now: number, event?: NewEvent): Promise<boolean>;
   /** Users ordered by id; `cursor` is the last id of the previous page. */
   listUsers(options: { limit: number; cursor?: string | undefined; emailPrefix?: string | undefined }): Promise<UserPage>;
-  /** Atomically refuses to demote the last admin. */
+  /** Atomically refuses to demote the last admin (the last one not disabled). */
   setUserRole(userId: string, role: Role, now: number, event?: NewEvent): Promise<AdminGuardedResult>;
+  /**
+   * Disables the account until `until` (null: enables it). Disabling
+   * atomically refuses to leave no admin that is not disabled ("last_admin").
+   * The caller ends its sessions (accounts.ts).
+   */
+  setDisabledUntil(userId: string, until: number | null, now: number, event?: NewEvent): Promise<AdminGuardedResult>;
   /** Deletes the user and every session of theirs; atomically refuses to delete the last admin. */
   deleteUser(userId: string, event?: NewEvent): Promise<AdminGuardedResult>;
 

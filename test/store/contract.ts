@@ -84,7 +84,7 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
       it("creates a user and finds it by email and by id, with every field", async () => {
         const input = newUser({ role: "admin", createdAt: T0 + 5 });
         const created = await store.createUser(input);
-        const expected = { ...input, updatedAt: T0 + 5, lastLoginAt: null, emailVerifiedAt: null };
+        const expected = { ...input, updatedAt: T0 + 5, lastLoginAt: null, emailVerifiedAt: null, disabledUntil: null };
         expect(created).toEqual(expected);
         expect(await store.findUserByEmail(input.email)).toEqual(expected);
         expect(await store.findUserById(input.id)).toEqual(expected);
@@ -195,6 +195,33 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         }
         expect(await s.listUserSessions(user.id)).toEqual([]);
         expect(await s.deleteUser(user.id)).toBe("not_found");
+      });
+
+      it("disables until a time and enables again; never the last admin that is not disabled, who also cannot then be demoted or deleted", async () => {
+        const user = await s.createUser(newUser());
+        const event = { type: "account.disabled", at: T0 + 1, details: { reason: "abuse" } };
+        expect(await s.setDisabledUntil(user.id, T0 + DAY, T0 + 1, { ...event, userId: user.id })).toBe("ok");
+        expect(await s.findUserById(user.id)).toMatchObject({ disabledUntil: T0 + DAY, updatedAt: T0 + 1 });
+        expect(await s.findUserByEmail(user.email)).toMatchObject({ disabledUntil: T0 + DAY });
+        expect(await s.setDisabledUntil(user.id, null, T0 + 2)).toBe("ok");
+        expect((await s.findUserById(user.id))?.disabledUntil).toBeNull();
+        expect(await s.setDisabledUntil(randomUUID(), T0 + DAY, T0)).toBe("not_found");
+        expect(await s.setDisabledUntil(randomUUID(), null, T0)).toBe("not_found");
+        expect((await s.events.list({ userId: user.id, limit: 10 })).events.map((e) => e.type)).toEqual(["account.disabled"]);
+
+        const [onlyAdmin] = await admins();
+        await demoteAllBut(onlyAdmin!.id);
+        expect(await s.setDisabledUntil(onlyAdmin!.id, T0 + DAY, T0)).toBe("last_admin");
+        const second = await s.createUser(newUser({ role: "admin" }));
+        expect(await s.setDisabledUntil(second.id, T0 + DAY, T0)).toBe("ok");
+        // A disabled admin is not one who can act: the other is still the last.
+        expect(await s.setDisabledUntil(onlyAdmin!.id, T0 + DAY, T0)).toBe("last_admin");
+        expect(await s.setUserRole(onlyAdmin!.id, "user", T0)).toBe("last_admin");
+        expect(await s.deleteUser(onlyAdmin!.id)).toBe("last_admin");
+        expect(await s.setDisabledUntil(second.id, null, T0)).toBe("ok");
+        expect(await s.setDisabledUntil(onlyAdmin!.id, T0 + DAY, T0)).toBe("ok");
+        expect(await s.setDisabledUntil(onlyAdmin!.id, null, T0)).toBe("ok");
+        expect(await s.setUserRole(second.id, "user", T0)).toBe("ok");
       });
 
       it("never leaves zero admins when two admins demote or delete each other at once", async () => {

@@ -22,7 +22,7 @@ const LATER = NOW + 86_400_000;
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 const shipped = (list: { version: number; sql: string }[], upTo: number) => list.filter((m) => m.version <= upTo);
 /** Every migration this release has. */
-const CURRENT = [1, 2, 3, 4, 5, 6];
+const CURRENT = [1, 2, 3, 4, 5, 6, 7];
 
 /** The versions an upgrade is tested from: early ones, and the previous release's (schema 5). */
 type From = 2 | 3 | 5;
@@ -66,6 +66,10 @@ async function expectUpgraded(store: Store, count: (table: string) => Promise<nu
   expect(await store.factors.putPendingTotp("u1", "v1.sealed", NOW)).toBe(true);
   expect(await store.factors.enableTotp("u1", 10, ["rc1"], NOW)).toBe(true);
   await store.factors.createChallenge({ tokenHash: "ch1", kind: "cookie", userId: "u1", createdAt: NOW, expiresAt: LATER });
+  // Migration 7: an account made before it is enabled, and can be disabled.
+  expect((await store.findUserById("u1"))?.disabledUntil).toBeNull();
+  expect(await store.setDisabledUntil("u1", LATER, NOW)).toBe("ok");
+  expect((await store.findUserByEmail("kept@example.com"))?.disabledUntil).toBe(LATER);
   // Migration 6: a session made before it was made at a password log-in.
   expect((await store.findSession("sh1"))?.session).toMatchObject({ id: "s1", createdAt: NOW, authenticatedAt: NOW, aal: "aal1" });
   expect(await store.tokens.getSetting("jwt.key")).toBe("k1");

@@ -36,6 +36,7 @@ interface UserRecord {
   updated_at: string;
   last_login_at: string | null;
   email_verified_at: string | null;
+  disabled_until: string | null;
 }
 
 interface SessionRecord {
@@ -61,6 +62,7 @@ const toUser = (r: UserRecord): UserRow => ({
   updatedAt: Number(r.updated_at),
   lastLoginAt: r.last_login_at === null ? null : Number(r.last_login_at),
   emailVerifiedAt: r.email_verified_at === null ? null : Number(r.email_verified_at),
+  disabledUntil: r.disabled_until === null ? null : Number(r.disabled_until),
 });
 
 const toSession = (r: SessionRecord): SessionRow => ({
@@ -76,7 +78,7 @@ const toSession = (r: SessionRecord): SessionRow => ({
   aal: r.aal,
 });
 
-const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at, email_verified_at";
+const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at, email_verified_at, disabled_until";
 
 export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store & { pool: pg.Pool; schema: string | undefined; tokens: TokenStore }> {
   const { pool, schema } = createPostgresPool(url, options);
@@ -128,7 +130,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
       // Two admins demoting each other at once: the second waits here and then sees the first's commit.
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [adminLockKey]);
       const { rows } = await client.query<{ role: Role; others: string }>(
-        `SELECT role, (SELECT count(*) FROM users WHERE role = 'admin' AND id <> $1) AS others
+        `SELECT role, (SELECT count(*) FROM users WHERE role = 'admin' AND id <> $1 AND disabled_until IS NULL) AS others
            FROM users WHERE id = $1`,
         [userId],
       );
@@ -155,7 +157,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
           name: "latchkey.find_sessions",
           text: `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
                         s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal,
-                        u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at
+                        u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at, u.disabled_until
                    FROM sessions s JOIN users u ON u.id = s.user_id
                   WHERE s.token_hash = ANY($1::text[])`,
         },
@@ -203,7 +205,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         if (e.code === "23505" && e.constraint === "users_email_key") throw new EmailTakenError();
         throw err;
       }
-      return { ...user, updatedAt: user.createdAt, lastLoginAt: null, emailVerifiedAt: user.emailVerifiedAt ?? null };
+      return { ...user, updatedAt: user.createdAt, lastLoginAt: null, emailVerifiedAt: user.emailVerifiedAt ?? null, disabledUntil: null };
     },
     async findUserByEmail(email) {
       const { rows } = await query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [email]);
@@ -249,6 +251,13 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         return changedRows(r) ? "ok" : "not_found";
       }
       return guardAdmins(userId, (c) => c.query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", [role, now, userId]), event);
+    },
+    async setDisabledUntil(userId, until, now, event) {
+      if (until === null) {
+        const r = await recorded("UPDATE users SET disabled_until = NULL, updated_at = $1 WHERE id = $2", [now, userId], event, changedRows);
+        return changedRows(r) ? "ok" : "not_found";
+      }
+      return guardAdmins(userId, (c) => c.query("UPDATE users SET disabled_until = $1, updated_at = $2 WHERE id = $3", [until, now, userId]), event);
     },
     async deleteUser(userId, event) {
       // Sessions go by ON DELETE CASCADE.

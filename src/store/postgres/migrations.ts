@@ -186,4 +186,10 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
       CREATE INDEX mfa_challenges_expires_at ON mfa_challenges (expires_at);
     `,
   },
+  {
+    version: 7,
+    name: "disabled accounts",
+    // As SQLite's migration 7.
+    sql: `ALTER TABLE users ADD COLUMN disabled_until bigint;`,
+  },
 ];

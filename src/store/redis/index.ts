@@ -297,6 +297,7 @@ export async function createRedisStore(
     setEmail: (userId, email, verifiedAt, now, event) => sql.setEmail(userId, email, verifiedAt, now, event),
     listUsers: (options) => sql.listUsers(options),
     setUserRole: (userId, role, now, event) => sql.setUserRole(userId, role, now, event),
+    setDisabledUntil: (userId, until, now, event) => sql.setDisabledUntil(userId, until, now, event),
     async deleteUser(userId, event) {
       const result = await sql.deleteUser(userId, event);
       // The user row is gone first, so findSession already refuses these sessions even if this step fails.

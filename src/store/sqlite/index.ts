@@ -33,6 +33,7 @@ interface UserRecord {
   updated_at: number;
   last_login_at: number | null;
   email_verified_at: number | null;
+  disabled_until: number | null;
 }
 
 interface SessionRecord {
@@ -57,6 +58,7 @@ const toUser = (r: UserRecord): UserRow => ({
   updatedAt: r.updated_at,
   lastLoginAt: r.last_login_at,
   emailVerifiedAt: r.email_verified_at,
+  disabledUntil: r.disabled_until,
 });
 
 const toSession = (r: SessionRecord): SessionRow => ({
@@ -189,7 +191,7 @@ export function createSqliteStore(
   const sessionWithUser = db.prepare(
     `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
             s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal,
-            u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at
+            u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at, u.disabled_until
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ?`,
   );
@@ -203,7 +205,9 @@ export function createSqliteStore(
     `SELECT * FROM users WHERE id > @cursor AND substr(email, 1, length(@prefix)) = @prefix
       ORDER BY id LIMIT @limit`,
   );
-  const otherAdmins = db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?").pluck();
+  // Admins that are not disabled (a temporary disable counts as disabled until it is lifted: the safe side).
+  const otherAdmins = db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND id <> ? AND disabled_until IS NULL").pluck();
+  const setDisabled = db.prepare("UPDATE users SET disabled_until = ?, updated_at = ? WHERE id = ?");
   const setRole = db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?");
   const deleteUserRow = db.prepare("DELETE FROM users WHERE id = ?");
   const hit = db.prepare(
@@ -272,7 +276,7 @@ export function createSqliteStore(
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new EmailTakenError();
         throw err;
       }
-      return { ...user, updatedAt: user.createdAt, lastLoginAt: null, emailVerifiedAt: user.emailVerifiedAt ?? null };
+      return { ...user, updatedAt: user.createdAt, lastLoginAt: null, emailVerifiedAt: user.emailVerifiedAt ?? null, disabledUntil: null };
     },
     async findUserByEmail(email) {
       const r = userByEmail.get(email) as UserRecord | undefined;
@@ -316,6 +320,11 @@ export function createSqliteStore(
         return promoted ? "ok" : "not_found";
       }
       return guardAdmins(userId, () => setRole.run(role, now, userId), event);
+    },
+    async setDisabledUntil(userId, until, now, event) {
+      cache.forgetUser(userId);
+      if (until === null) return recorded(() => setDisabled.run(null, now, userId).changes > 0, event, (changed) => changed) ? "ok" : "not_found";
+      return guardAdmins(userId, () => setDisabled.run(until, now, userId), event);
     },
     async deleteUser(userId, event) {
       cache.forgetUser(userId);

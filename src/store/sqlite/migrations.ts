@@ -177,4 +177,11 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
       CREATE INDEX mfa_challenges_expires_at ON mfa_challenges(expires_at);
     `,
   },
+  {
+    version: 7,
+    name: "disabled accounts",
+    // disabled_until: an admin disabled the account until then (253402300799999,
+    // the end of year 9999: until enabled again); null when enabled.
+    sql: `ALTER TABLE users ADD COLUMN disabled_until INTEGER;`,
+  },
 ];
