@@ -13,9 +13,9 @@ import { ConfigError, loadConfig, parseDuration, type Config } from "./config.js
 import { EVENT_TYPES, toPublicEvent, type EventContext } from "./events.js";
 import type { PublicEvent } from "./schemas.js";
 import { REFUSALS } from "./refusals.js";
-import { emailPrefixSchema, emailSchema, roleSchema } from "./schemas.js";
+import { disableBody, emailPrefixSchema, emailSchema, roleSchema } from "./schemas.js";
 import type { WebhookDelivery } from "./store/event-store.js";
-import type { Store, UserRow } from "./store/store.js";
+import { DISABLED_FOREVER, type Store, type UserRow } from "./store/store.js";
 
 /** Bad arguments: exit 2, with a pointer to --help. */
 class UsageError extends Error {}
@@ -321,6 +321,44 @@ const commands: Record<string, Command> = {
         if (result === "not_found") throw noAccount(email);
         if (result === "last_admin") throw new CommandError(REFUSALS.lastAdmin.message);
         out(result.changed ? `${email} is now ${role.data}; ${plural(result.revoked, "session")} revoked` : `${email} is already ${role.data}; nothing changed`);
+        return 0;
+      });
+    },
+  },
+
+  "users disable": {
+    usage: "latchkey users disable --email <email> --reason <text> [--until <ISO date-time>]",
+    summary: "Disable an account (until a time, or until enabled): every session and token of it ends, its log-in is refused",
+    options: { ...help, email: { type: "string" }, reason: { type: "string" }, until: { type: "string" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const email = parseEmail(required(values, "email"));
+      const parsed = disableBody.safeParse({ reason: required(values, "reason"), until: values.until });
+      if (!parsed.success) throw new UsageError(`--${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message}`);
+      const until = parsed.data.until ?? DISABLED_FOREVER;
+      if (until <= Date.now()) throw new UsageError("--until must be in the future");
+      return withStore(config, false, async (store) => {
+        const user = await findByEmail(store, email);
+        const result = await (await accountsOf(store, config)).disable(user.id, until, parsed.data.reason, CLI);
+        if (result === "not_found") throw noAccount(email);
+        if (result === "last_admin") throw new CommandError(REFUSALS.lastAdmin.message);
+        out(`${email} is disabled ${until === DISABLED_FOREVER ? "until enabled again" : `until ${new Date(until).toISOString()}`}; every session ended`);
+        return 0;
+      });
+    },
+  },
+
+  "users enable": {
+    usage: "latchkey users enable --email <email>",
+    summary: "Enable a disabled account again",
+    options: { ...help, email: { type: "string" } },
+    createsDatabase: false,
+    async run(values, config) {
+      const email = parseEmail(required(values, "email"));
+      return withStore(config, false, async (store) => {
+        const user = await findByEmail(store, email);
+        if ((await (await accountsOf(store, config)).enable(user.id, CLI)) === "not_found") throw noAccount(email);
+        out(`${email} is enabled`);
         return 0;
       });
     },

@@ -33,6 +33,9 @@ export const EVENT_TYPES = {
   "mfa.recovery_codes_regenerated": "New recovery codes replaced the old ones",
   "mfa.recovery_code_used": "A recovery code was used to sign in or re-authenticate (details.remaining)",
   "login.mfa_failure": "A wrong or replayed second-factor code at the second step of a sign-in or a re-authentication",
+  "account.disabled": "An admin disabled the account (details.reason, details.until): its sessions and tokens ended",
+  "account.enabled": "An admin enabled the account again",
+  "login.disabled": "A right password for a disabled account: no session",
   "session.reauthenticated": "The user proved who they are again (POST /reauth); the session went on under a new token (details.aal)",
 } as const;
 

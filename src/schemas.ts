@@ -212,6 +212,19 @@ const instant = (name: string) =>
     .transform((s) => Date.parse(s))
     .optional();
 
+const UNTIL_FORMAT = "until must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z";
+
+/** POST /users/:id/disable: why (shown to admins, recorded in the event) and, optionally, until when. */
+export const disableBody = z.object({
+  reason: z.string({ error: "reason must be a string" }).trim().min(1, "reason is required").max(500, "reason must be at most 500 characters"),
+  until: z
+    .string({ error: "until must be a string" })
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, UNTIL_FORMAT)
+    .refine((s) => !Number.isNaN(Date.parse(s)), UNTIL_FORMAT)
+    .transform((s) => Date.parse(s))
+    .optional(),
+});
+
 /** GET /account/activity query. */
 export const activityQuery = z.object({ limit: pageLimit, cursor: eventCursor });
 

@@ -43,7 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => dir.remove());
 
-const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users set-email", "users delete", "sessions revoke", "sessions prune", "events list"];
+const COMMANDS = ["serve", "migrate", "users create", "users list", "users set-role", "users set-email", "users disable", "users enable", "users delete", "sessions revoke", "sessions prune", "events list"];
 
 describe("arguments and help", () => {
   it("--help lists every command and exits 0; no arguments prints usage to stderr and exits 2", async () => {
@@ -270,6 +270,24 @@ describe("migrate and users", () => {
       expect(back.code, back.stderr).toBe(0);
       const bobRow = await srv.latchkey.store.findUserByEmail(bob);
       expect(bobRow?.emailVerifiedAt).not.toBeNull();
+    });
+
+    it("users disable ends an account's sessions and refuses its log-in; users enable lets it in again", async () => {
+      const cookie = await login(bob, "bob password 1");
+      const res = await cli(["users", "disable", "--email", bob, "--reason", "chargeback"], { env: db });
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toBe(`${bob} is disabled until enabled again; every session ended\n`);
+      expect(await me(cookie)).toBe(401);
+      expect((await request(srv.url, "POST", "/login", { body: { email: bob, password: "bob password 1" } })).body).toEqual({ error: "Account disabled" });
+      const bad = await cli(["users", "disable", "--email", bob, "--reason", "x", "--until", "2001-01-01T00:00:00Z"], { env: db });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("--until must be in the future");
+      const enabled = await cli(["users", "enable", "--email", bob], { env: db });
+      expect(enabled.code, enabled.stderr).toBe(0);
+      expect(enabled.stdout).toBe(`${bob} is enabled\n`);
+      expect(await me(await login(bob, "bob password 1"))).toBe(200);
+      const { events } = await srv.latchkey.store.events.list({ userId: (await srv.latchkey.store.findUserByEmail(bob))!.id, types: ["account.disabled"], limit: 5 });
+      expect(events).toMatchObject([{ details: { reason: "chargeback", until: null, via: "cli" } }]);
     });
 
     it("events list shows what the CLI and the server recorded, by email, type and time, as a table or JSON", async () => {

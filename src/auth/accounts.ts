@@ -14,6 +14,7 @@
 //   endSessions            every cookie session (but `keep`), refresh family, reset link,
 //                          two-step login challenge (a password checked before no longer counts)
 //   endEverySession        the same, for every user
+//   disable                every cookie session, refresh family, reset link, login challenge
 //
 // Second factors (routes/mfa.ts, routes/admin.ts) end through endSessions:
 // turning one on or off ends every other session and bearer credential (the
@@ -28,7 +29,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { newEvent, type EventContext } from "../events.js";
 import { newPasswordSchema } from "../schemas.js";
-import { EmailTakenError, type Role, type SessionRow, type Store, type UserRow } from "../store/store.js";
+import { DISABLED_FOREVER, EmailTakenError, type AdminGuardedResult, type Role, type SessionRow, type Store, type UserRow } from "../store/store.js";
 import { passwordPolicyViolation } from "./password-policy.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { SessionManager, SessionMeta } from "./sessions.js";
@@ -185,6 +186,27 @@ export function createAccounts(deps: AccountsDeps) {
       const families = await store.tokens.revokeAllCredentials();
       const sessionsEnded = await store.deleteAllSessions(newEvent("sessions.revoked_everywhere", clock(), context, null));
       return { sessions: sessionsEnded, families };
+    },
+
+    /**
+     * Disables the account until `until` (DISABLED_FOREVER: until enabled):
+     * every session, bearer credential and login challenge of it ends at once,
+     * and its log-in answers 403 after a right password. Never the last admin
+     * that is not disabled.
+     */
+    async disable(userId: string, until: number, reason: string, context: EventContext = {}): Promise<AdminGuardedResult> {
+      const now = clock();
+      const details = { reason, until: until === DISABLED_FOREVER ? null : new Date(until).toISOString() };
+      const result = await store.setDisabledUntil(userId, until, now, newEvent("account.disabled", now, context, userId, details));
+      if (result === "ok") await endSessions(userId);
+      return result;
+    },
+
+    /** Lifts a disabling (or does nothing to an enabled account); "not_found" for no such user. */
+    async enable(userId: string, context: EventContext = {}): Promise<"ok" | "not_found"> {
+      const now = clock();
+      const result = await store.setDisabledUntil(userId, null, now, newEvent("account.enabled", now, context, userId));
+      return result === "ok" ? "ok" : "not_found";
     },
 
     /**

@@ -3,7 +3,7 @@
 import { newEvent, type EventContext, type EventType } from "../events.js";
 import type { Config } from "../config.js";
 import { refuse, type RefusalCode } from "../refusals.js";
-import type { UserRow } from "../store/store.js";
+import { isDisabled, type UserRow } from "../store/store.js";
 import type { Method, Mfa } from "./mfa.js";
 import type { PasswordHasher } from "./passwords.js";
 import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt, type LimiterDeps } from "./rate-limit.js";
@@ -37,9 +37,22 @@ async function checkCredentials(deps: CredentialDeps, email: string, password: s
  * change. So a login creates its session (or token family), then asks this,
  * and takes the credential back when the answer is no.
  */
-export async function passwordStillCurrent(deps: Pick<CredentialDeps, "store">, verified: UserRow): Promise<boolean> {
+export async function passwordStillCurrent(deps: Pick<CredentialDeps, "store" | "clock">, verified: UserRow): Promise<boolean> {
   const current = await deps.store.findUserById(verified.id);
-  return current !== null && current.passwordHash === verified.passwordHash;
+  // Disabled meanwhile: its sessions were ended, and this one must not slip past that either.
+  return current !== null && current.passwordHash === verified.passwordHash && !isDisabled(current, deps.clock());
+}
+
+/**
+ * The 403 for a disabled account, or null. Asked only after the password was
+ * right, so it tells nothing to someone without it; a disabling with an end
+ * has ended by itself once that time is past.
+ */
+export async function refuseDisabled(deps: Pick<CredentialDeps, "store" | "clock">, user: UserRow, context: EventContext): Promise<Response | null> {
+  const now = deps.clock();
+  if (!isDisabled(user, now)) return null;
+  await deps.store.events.append(newEvent("login.disabled", now, context, user.id));
+  return refuse("accountDisabled");
 }
 
 /** How a failed check is answered and recorded. */

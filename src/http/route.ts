@@ -114,7 +114,7 @@ export const CROSS_SITE = { 403: err("Cross-site request refused (Fetch Metadata
 export const UNAUTHORIZED = { 401: err("No valid session (a dead session cookie is cleared)") };
 export const FORBIDDEN = { 403: err("Forbidden: signed in without the admin role") };
 /** A login with the right password for an account whose address is unproven (EMAIL_VERIFICATION=required). */
-export const UNVERIFIED = { 403: err("Email not verified (EMAIL_VERIFICATION=required; only after a correct password)") };
+export const UNVERIFIED = { 403: err("`Account disabled`, or `Email not verified` (EMAIL_VERIFICATION=required); only after a correct password") };
 export const INVALID_QUERY = { 400: err("Invalid query (`issues: [{path, message}]`)") };
 /** An admin route that changes state: no session, not an admin, or a cross-site request. */
 export const ADMIN_WRITE = { ...UNAUTHORIZED, 403: err("Forbidden (not an admin), or a cross-site request") };

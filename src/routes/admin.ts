@@ -7,15 +7,26 @@ import { clearSessionCookie } from "../auth/cookies.js";
 import { toPublicUser } from "../auth/users.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { eventContext } from "../http/event-context.js";
-import { parseJsonBody, parseQuery } from "../http/body.js";
+import { invalidBody, parseJsonBody, parseQuery, refuseBody } from "../http/body.js";
 import { json } from "../http/responses.js";
 import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, INVALID_QUERY, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
 import { z } from "zod";
 import { refuse } from "../refusals.js";
-import { listUsersQuery, setEmailBody, setRoleBody, userSchema } from "../schemas.js";
+import { disableBody, listUsersQuery, setEmailBody, setRoleBody, userSchema } from "../schemas.js";
+import { DISABLED_FOREVER, isDisabled, type UserRow } from "../store/store.js";
+
+/** A user as admins see it: the public user and whether (until when) it is disabled. */
+const adminUserBody = z.object({
+  user: userSchema,
+  disabledUntil: z.string().nullable().describe("null: enabled; else when the disabling ends (9999-12-31T23:59:59.999Z: when enabled again)"),
+});
+const adminView = (user: UserRow, now: number) => ({
+  user: toPublicUser(user),
+  disabledUntil: isDisabled(user, now) ? new Date(user.disabledUntil!).toISOString() : null,
+});
 
 export function adminRoutes(deps: Deps) {
-  const { store, accounts, cookies, logger } = deps;
+  const { store, accounts, cookies, clock, logger } = deps;
   const r = routeGroup<AppEnv>();
 
   const signedInAdmin = (c: Context<AppEnv>) => authenticateAdmin(deps, c.req.raw);
@@ -60,13 +71,65 @@ export function adminRoutes(deps: Deps) {
     {
       path: "/users/:id", tag: "Admin", auth: "cookie",
       summary: "One user (admin)",
-      responses: { 200: { description: "The user", schema: userBody }, ...UNAUTHORIZED, ...FORBIDDEN, 404: err("User not found"), ...COMMON },
+      description: "With `disabledUntil`: null when the account is enabled, else when its disabling ends (`9999-12-31T23:59:59.999Z`: when enabled again).",
+      responses: { 200: { description: "The user", schema: adminUserBody }, ...UNAUTHORIZED, ...FORBIDDEN, 404: err("User not found"), ...COMMON },
     },
     async (c) => {
       const auth = await signedInAdmin(c);
       if (auth instanceof Response) return auth;
       const user = await store.findUserById(c.req.param("id"));
-      return user ? json({ user: toPublicUser(user) }) : refuse("userNotFound");
+      return user ? json(adminView(user, clock())) : refuse("userNotFound");
+    },
+  );
+
+  r.post(
+    {
+      path: "/users/:id/disable", tag: "Admin", auth: "cookie",
+      summary: "Disable a user (admin)",
+      description:
+        "Every session, bearer token and login challenge of the user ends at once, on every instance; its log-in answers 403 `Account disabled`, only after a right password. " +
+        "With `until` (a future ISO date-time) it ends by itself then; without, when enabled again. The last admin that is not disabled cannot be disabled.",
+      body: disableBody,
+      responses: {
+        200: { description: "Disabled", schema: adminUserBody },
+        ...JSON_BODY_ERRORS,
+        ...ADMIN_WRITE,
+        404: err("User not found"),
+        409: err("Cannot remove the last admin"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, disableBody);
+      if (body instanceof Response) return body;
+      const now = clock();
+      if (body.until !== undefined && body.until <= now) return invalidBody([{ path: "until", message: "until must be in the future" }]);
+      const id = c.req.param("id");
+      const result = await accounts.disable(id, body.until ?? DISABLED_FOREVER, body.reason, asAdmin(c, auth));
+      if (result === "not_found") return refuse("userNotFound");
+      if (result === "last_admin") return refuse("lastAdmin");
+      logger.info({ event: "admin.user_disabled", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
+      return json(adminView((await store.findUserById(id))!, now), 200, clearIfSelf(auth, id));
+    },
+  );
+
+  r.post(
+    {
+      path: "/users/:id/enable", tag: "Admin", auth: "cookie",
+      summary: "Enable a disabled user (admin)",
+      responses: { 200: { description: "Enabled", schema: adminUserBody }, 400: err("This route takes no request body"), ...ADMIN_WRITE, 404: err("User not found"), ...COMMON },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const refused = await refuseBody(c.req.raw);
+      if (refused) return refused;
+      const id = c.req.param("id");
+      if ((await accounts.enable(id, asAdmin(c, auth))) === "not_found") return refuse("userNotFound");
+      logger.info({ event: "admin.user_enabled", requestId: c.get("requestId"), adminId: auth.user.id, userId: id });
+      return json(adminView((await store.findUserById(id))!, clock()));
     },
   );
 

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { challengeCookie, clearChallengeCookie, clearSessionCookie, presentedSessionTokens, readChallengeCookie, sessionCookie } from "../auth/cookies.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
-import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
+import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseDisabled, refuseUnverified } from "../auth/credentials.js";
 import { CHALLENGE_TTL_MS } from "../auth/mfa.js";
 import { checkSignupAllowed, recordLoginSuccess } from "../auth/rate-limit.js";
 import { toPublicUser } from "../auth/users.js";
@@ -98,7 +98,7 @@ export function authRoutes(deps: Deps) {
         200: { description: "Signed in, or (second factor) `{mfaRequired, methods}` and the challenge cookie", schema: userBody.or(mfaRequiredBody), headers: SET_COOKIE },
         ...JSON_BODY_ERRORS,
         401: err("Invalid email or password (no Set-Cookie)"),
-        403: err("Cross-site request refused, or Email not verified (EMAIL_VERIFICATION=required; only after a correct password)"),
+        403: err("Cross-site request refused, `Account disabled` or `Email not verified` (EMAIL_VERIFICATION=required); the last two only after a correct password"),
         ...RATE_LIMITED,
         ...COMMON,
       },
@@ -115,8 +115,8 @@ export function authRoutes(deps: Deps) {
         deps.metrics.login("cookie", user.status === 429 ? "rate_limited" : "failure");
         return user;
       }
-      const unverified = await refuseUnverified(deps, user, context);
-      if (unverified) return unverified;
+      const refused = (await refuseDisabled(deps, user, context)) ?? (await refuseUnverified(deps, user, context));
+      if (refused) return refused;
       const methods = await deps.mfa.methods(user.id);
       if (methods.length > 0) {
         const challenge = await deps.mfa.createChallenge(user.id, "cookie");

@@ -2,7 +2,7 @@
 // session cookie, and the cookie routes never read an Authorization header:
 // so these are exempt from the cross-site check.
 import type { Context } from "hono";
-import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseUnverified } from "../auth/credentials.js";
+import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseDisabled, refuseUnverified } from "../auth/credentials.js";
 import { recordLoginSuccess } from "../auth/rate-limit.js";
 import type { AppEnv, Deps } from "../deps.js";
 import type { EventContext } from "../events.js";
@@ -59,8 +59,8 @@ export function tokenRoutes(deps: Deps) {
         deps.metrics.login("bearer", user.status === 429 ? "rate_limited" : "failure");
         return user;
       }
-      const unverified = await refuseUnverified(deps, user, context);
-      if (unverified) return unverified;
+      const refused = (await refuseDisabled(deps, user, context)) ?? (await refuseUnverified(deps, user, context));
+      if (refused) return refused;
       const methods = await deps.mfa.methods(user.id);
       if (methods.length > 0) return json({ mfaRequired: true, methods, challengeToken: await deps.mfa.createChallenge(user.id, "bearer") });
       await recordLoginSuccess(deps, attempt);
