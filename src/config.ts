@@ -79,6 +79,9 @@ export interface Config {
     refreshAbsoluteLifetimeMs: number;
   };
   passwordReset: { ttlMs: number };
+  /** SIGNUP: open (anyone may sign up) or invite (only POST /users/invite creates accounts). INVITE_TTL: how long an invitation's link works. */
+  signup: "open" | "invite";
+  invitations: { ttlMs: number };
   /**
    * EMAIL_VERIFICATION: off (no mail), optional (a link is mailed at signup;
    * nothing waits for it), required (no sign-in before the address is proven;
@@ -425,6 +428,13 @@ function logLevel(env: Env, nodeEnv: Config["env"]): string {
   return level;
 }
 
+/** One of a few words, or the ConfigError naming them. */
+function oneOf<const T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name] || fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name} must be ${allowed.join(" or ")}, got "${value}"`);
+  return value as T;
+}
+
 function emailVerificationMode(env: Env): Config["emailVerification"]["mode"] {
   const mode = env.EMAIL_VERIFICATION || "optional";
   if (mode !== "off" && mode !== "optional" && mode !== "required") {
@@ -534,6 +544,8 @@ function readConfig(env: Env): Config {
       refreshAbsoluteLifetimeMs,
     },
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
+    signup: oneOf(env, "SIGNUP", ["open", "invite"], "open"),
+    invitations: { ttlMs: duration(env, "INVITE_TTL", "7d", 60_000) },
     emailVerification: { mode: emailVerificationMode(env), ttlMs: duration(env, "EMAIL_VERIFICATION_TTL", "24h", 60_000) },
     notices: {
       passwordChanged: boolean(env, "NOTIFY_PASSWORD_CHANGED", true),

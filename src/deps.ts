@@ -5,6 +5,7 @@ import type { Bearer } from "./auth/bearer.js";
 import type { PasswordResets } from "./auth/reset.js";
 import type { EmailVerification } from "./auth/verification.js";
 import type { EmailChanges } from "./auth/email-change.js";
+import type { Invitations } from "./auth/invitations.js";
 import type { Mfa } from "./auth/mfa.js";
 import type { Notices } from "./auth/notices.js";
 import type { CookieOptions } from "./auth/cookies.js";
@@ -40,6 +41,8 @@ export interface Deps {
   notices: Notices;
   /** Second factors and two-step login challenges (auth/mfa.ts). */
   mfa: Mfa;
+  /** Accounts an admin invites (auth/invitations.ts). */
+  invitations: Invitations;
   /** The client's address (socket or clientIp hook, then TRUST_PROXY); null when unknown. */
   clientIp: ClientIpResolver;
   /** GET /metrics's series (noMetrics without METRICS_TOKEN). */

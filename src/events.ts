@@ -33,6 +33,7 @@ export const EVENT_TYPES = {
   "mfa.recovery_codes_regenerated": "New recovery codes replaced the old ones",
   "mfa.recovery_code_used": "A recovery code was used to sign in or re-authenticate (details.remaining)",
   "login.mfa_failure": "A wrong or replayed second-factor code at the second step of a sign-in or a re-authentication",
+  "account.invited": "An admin invited the address: the account exists, and a link to choose a password was mailed (details.role)",
   "account.disabled": "An admin disabled the account (details.reason, details.until): its sessions and tokens ended",
   "account.enabled": "An admin enabled the account again",
   "login.disabled": "A right password for a disabled account: no session",
@@ -50,7 +51,7 @@ export interface EventContext {
   /** The current session's public id. */
   sessionId?: string | null | undefined;
   /** "cli" for the command line, "bootstrap" for the first admin from ADMIN_EMAIL. */
-  via?: "cli" | "bootstrap" | undefined;
+  via?: "cli" | "bootstrap" | "invite" | undefined;
 }
 
 const MAX_USER_AGENT = 512;

@@ -6,6 +6,7 @@ import { createBearer } from "./auth/bearer.js";
 import { createPasswordResets } from "./auth/reset.js";
 import { createEmailVerification } from "./auth/verification.js";
 import { createEmailChanges } from "./auth/email-change.js";
+import { createInvitations } from "./auth/invitations.js";
 import { createMfa } from "./auth/mfa.js";
 import { createNotices } from "./auth/notices.js";
 import { createMailer, type Mailer } from "./mail.js";
@@ -97,6 +98,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
   const emailChanges = createEmailChanges({ config, store, accounts, resets, mailer, clock, logger });
   const notices = createNotices({ config, store, emailChanges, mailer, logger });
   const mfa = createMfa({ config, store, clock, logger });
+  const invitations = createInvitations({ config, store, accounts, mailer, clock, logger });
   const clientIp = createClientIpResolver({
     trustProxy: config.trustProxy,
     header: config.trustProxyHeader,
@@ -108,7 +110,7 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
         message: "A request came without a known client address: per-IP limits do not apply to it (pass createLatchkey({ clientIp }))",
       }),
   });
-  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, verification, emailChanges, notices, mfa, clientIp, metrics };
+  const deps: Deps = { config, store, sessions, accounts, passwords, checkSession, authenticate, cookies, clock, logger, bearer, resets, verification, emailChanges, notices, mfa, invitations, clientIp, metrics };
   const app = createApp(deps);
   // What fetch/nodeListener serve: the app itself, or the app under the prefix.
   const served = config.basePath ? new Hono<AppEnv>().route(config.basePath, app) : app;
@@ -167,6 +169,8 @@ export function createLatchkey(options: LatchkeyOptions = {}) {
     notices,
     /** Second factors (auth/mfa.ts): enrolment, codes, recovery codes, two-step login challenges. */
     mfa,
+    /** POST /users/invite: accounts made by an admin, and their set-your-password links. */
+    invitations,
     cookies,
     sessions,
     store,

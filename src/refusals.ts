@@ -31,6 +31,7 @@ export const REFUSALS = {
   emailNotVerified: { status: 403, message: "Email not verified" },
   crossSite: { status: 403, message: "Cross-site request refused" },
   accountDisabled: { status: 403, message: "Account disabled" },
+  signupClosed: { status: 403, message: "Sign-up is by invitation only" },
   mfaRequiredForAdmins: { status: 403, message: "Admins need a second factor: enrol one on /account first" },
   // 404
   notFound: { status: 404, message: "Not found" },

@@ -214,6 +214,9 @@ const instant = (name: string) =>
 
 const UNTIL_FORMAT = "until must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z";
 
+/** POST /users/invite: the address to invite and its role (default user). */
+export const inviteBody = z.object({ email: emailSchema, role: roleSchema.default("user") });
+
 /** POST /users/:id/disable: why (shown to admins, recorded in the event) and, optionally, until when. */
 export const disableBody = z.object({
   reason: z.string({ error: "reason must be a string" }).trim().min(1, "reason is required").max(500, "reason must be at most 500 characters"),

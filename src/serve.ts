@@ -143,7 +143,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearTimeout(timer);
       clearInterval(idleCloser);
       // Mails already being sent (reset, verification, email change, notices) go out before the store closes.
-      await Promise.all([latchkey.resets.settle(), latchkey.verification.settle(), latchkey.emailChanges.settle(), latchkey.notices.settle()]);
+      await Promise.all([latchkey.resets.settle(), latchkey.verification.settle(), latchkey.emailChanges.settle(), latchkey.notices.settle(), latchkey.invitations.settle()]);
       await stopped;
       await store.close();
       logger.info({ event: "server.stopped" });

@@ -45,6 +45,7 @@ function sentence(e: EventRow): string {
     case "mfa.recovery_code_used": return "A recovery code was used";
     case "login.mfa_failure": return "Wrong two-factor code entered";
     case "session.reauthenticated": return "Identity confirmed again";
+    case "account.invited": return "Invited by an administrator";
     case "account.disabled": return "Account disabled";
     case "account.enabled": return "Account enabled again";
     case "login.disabled": return "Sign-in refused: the account is disabled";

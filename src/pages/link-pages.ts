@@ -77,6 +77,20 @@ export const resetPasswordPage = (token: string | undefined) =>
     done: { href: "/", label: "Log in with your new password" },
   });
 
+/** GET /accept-invite?token=…: an invitation's link; choosing a password spends it (POST /reset-password). */
+export const acceptInvitePage = (token: string | undefined) =>
+  oneTimeLinkPage({
+    title: "Welcome: choose your password",
+    explanation: "An administrator created an account for your address. Choose its password to sign in.",
+    action: "/reset-password",
+    token,
+    fields: [{ name: "newPassword", label: "Password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." }],
+    button: "Set password",
+    brokenLink: "This invitation link is incomplete or malformed. Copy the whole link from the email, or ask the administrator for a new one.",
+    next: { href: "/forgot-password", label: "Link expired? Ask for a password link" },
+    done: { href: "/", label: "Log in with your password" },
+  });
+
 /** GET /confirm-email?token=…: one button that moves the account to this (new) address. */
 export const confirmEmailPage = (token: string | undefined) =>
   oneTimeLinkPage({

@@ -92,7 +92,23 @@ export function formError(form: string): Html {
 
 export const noscript = html`<noscript><p class="notice">These forms talk to the JSON API with JavaScript. Without it, use the API directly (see the <a href="/docs">API reference</a>).</p></noscript>`;
 
-export function homePage(): Html {
+export function homePage(options: { signup: boolean } = { signup: true }): Html {
+  const signup = options.signup
+    ? html`
+      <section aria-labelledby="signup-title" class="panel">
+        <h2 id="signup-title">Create an account</h2>
+        <form id="signup" method="post" action="/signup" data-api="POST /signup" data-then="signed-up" novalidate>
+          ${formError("signup")}
+          ${field({ form: "signup", name: "email", label: "Email", type: "email", autocomplete: "email" })}
+          ${field({ form: "signup", name: "password", label: "Password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." })}
+          <button type="submit">Sign up</button>
+        </form>
+      </section>`
+    : html`
+      <section aria-labelledby="signup-title" class="panel">
+        <h2 id="signup-title">New here?</h2>
+        <p>Accounts are by invitation: ask an administrator to invite your address.</p>
+      </section>`;
   return layout(
     "Sign in",
     null,
@@ -109,16 +125,7 @@ export function homePage(): Html {
           <button type="submit">Log in</button>
           <p class="aside"><a href="/forgot-password">Forgot password?</a></p>
         </form>
-      </section>
-      <section aria-labelledby="signup-title" class="panel">
-        <h2 id="signup-title">Create an account</h2>
-        <form id="signup" method="post" action="/signup" data-api="POST /signup" data-then="signed-up" novalidate>
-          ${formError("signup")}
-          ${field({ form: "signup", name: "email", label: "Email", type: "email", autocomplete: "email" })}
-          ${field({ form: "signup", name: "password", label: "Password", type: "password", autocomplete: "new-password", hint: "At least 8 characters." })}
-          <button type="submit">Sign up</button>
-        </form>
-      </section>${secondStep}
+      </section>${signup}${secondStep}
     </div>`,
   );
 }

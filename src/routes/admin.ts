@@ -12,7 +12,7 @@ import { json } from "../http/responses.js";
 import { ADMIN_WRITE, CLEAR_COOKIE, COMMON, err, FORBIDDEN, INVALID_QUERY, JSON_BODY_ERRORS, messageBody, revokedBody, routeGroup, UNAUTHORIZED, userBody } from "../http/route.js";
 import { z } from "zod";
 import { refuse } from "../refusals.js";
-import { disableBody, listUsersQuery, setEmailBody, setRoleBody, userSchema } from "../schemas.js";
+import { disableBody, inviteBody, listUsersQuery, setEmailBody, setRoleBody, userSchema } from "../schemas.js";
 import { DISABLED_FOREVER, isDisabled, type UserRow } from "../store/store.js";
 
 /** A user as admins see it: the public user and whether (until when) it is disabled. */
@@ -79,6 +79,33 @@ export function adminRoutes(deps: Deps) {
       if (auth instanceof Response) return auth;
       const user = await store.findUserById(c.req.param("id"));
       return user ? json(adminView(user, clock())) : refuse("userNotFound");
+    },
+  );
+
+  r.post(
+    {
+      path: "/users/invite", tag: "Admin", auth: "cookie",
+      summary: "Invite an address (admin)",
+      description:
+        "Creates the account (its address counts as verified: the admin vouches for it) with a password nobody knows, and mails a one-time link (INVITE_TTL, 7 days) whose page lets the invitee choose a password (POST /reset-password). With SIGNUP=invite the only way to make accounts besides the CLI.",
+      body: inviteBody,
+      responses: {
+        201: { description: "Invited", schema: userBody },
+        ...JSON_BODY_ERRORS,
+        ...ADMIN_WRITE,
+        409: err("Email already registered"),
+        ...COMMON,
+      },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const body = await parseJsonBody(c.req.raw, inviteBody);
+      if (body instanceof Response) return body;
+      const user = await deps.invitations.invite(body.email, body.role, asAdmin(c, auth));
+      if (user === "email_taken") return refuse("emailTaken");
+      logger.info({ event: "admin.user_invited", requestId: c.get("requestId"), adminId: auth.user.id, userId: user.id });
+      return json({ user: toPublicUser(user) }, 201);
     },
   );
 

@@ -59,12 +59,14 @@ export function authRoutes(deps: Deps) {
         201: { description: "Created (EMAIL_VERIFICATION off or optional)", schema: userBody },
         202: { description: "EMAIL_VERIFICATION=required: check your email (the same for a new and a taken address)", schema: messageBody },
         ...JSON_BODY_ERRORS,
+        403: err("Cross-site request refused, or `Sign-up is by invitation only` (SIGNUP=invite)"),
         409: err("Email already registered (not with EMAIL_VERIFICATION=required)"),
         ...RATE_LIMITED,
         ...COMMON,
       },
     },
     async (c) => {
+      if (deps.config.signup === "invite") return refuse("signupClosed"); // before reading anything: the same for every address
       const body = await parseJsonBody(c.req.raw, signupBody);
       if (body instanceof Response) return body;
       const ip = deps.clientIp(c);

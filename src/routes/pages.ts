@@ -11,7 +11,7 @@ import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { describeActivity } from "../pages/activity.js";
 import { accountPage, forgotPasswordPage, homePage } from "../pages/views.js";
-import { confirmEmailPage, notMePage, verifyEmailPage } from "../pages/link-pages.js";
+import { acceptInvitePage, confirmEmailPage, notMePage, verifyEmailPage } from "../pages/link-pages.js";
 
 /** The signed-in user, or null plus the clearing Set-Cookie for a dead session cookie. */
 export async function pageUser(deps: Deps, request: Request): Promise<{ user: User | null; setCookie: string | null }> {
@@ -37,7 +37,7 @@ export function pageRoutes(deps: Deps) {
   r.page({ path: "/", auth: "cookie" }, async (c) => {
     const { user, setCookie } = await pageUser(deps, c.req.raw);
     if (user) return redirect(`${base}/account`, null);
-    const res = htmlResponse(underBasePath(homePage(), base));
+    const res = htmlResponse(underBasePath(homePage({ signup: deps.config.signup === "open" }), base));
     if (setCookie) res.headers.set("set-cookie", setCookie);
     return res;
   });
@@ -61,6 +61,7 @@ export function pageRoutes(deps: Deps) {
   r.page({ path: "/verify-email", auth: "none" }, (c) => htmlResponse(underBasePath(verifyEmailPage(c.req.query("token")), base)));
   r.page({ path: "/confirm-email", auth: "none" }, (c) => htmlResponse(underBasePath(confirmEmailPage(c.req.query("token")), base)));
   r.page({ path: "/not-me", auth: "none" }, (c) => htmlResponse(underBasePath(notMePage(c.req.query("token")), base)));
+  r.page({ path: "/accept-invite", auth: "none" }, (c) => htmlResponse(underBasePath(acceptInvitePage(c.req.query("token")), base)));
 
   r.page({ path: "/assets/:name", auth: "none" }, (c) => {
     const asset = Object.hasOwn(ASSETS, c.req.param("name")) ? ASSETS[c.req.param("name")] : undefined;
