@@ -2,7 +2,7 @@
 // the like), a link preview or a browser prefetch opens the emailed link with
 // GET or HEAD, and the token must still work afterwards, exactly once. Real
 // HTTP, real SMTP capture: the test follows the link that was really sent.
-// One row per link kind (reset, verification, email change, "this wasn't me"); the
+// One row per link kind (reset, verification, email change, invitation, "this wasn't me"); the
 // wasn't me" links get a row each as they arrive.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, request, uniqueEmail } from "./helpers/http.js";
@@ -16,7 +16,7 @@ let smtp: SmtpCapture;
 let srv: TestServer;
 beforeAll(async () => {
   smtp = await startSmtp();
-  srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL } });
+  srv = await startTestServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL, LATCHKEY_ADMIN_EMAIL: ADMIN_EMAIL, LATCHKEY_ADMIN_PASSWORD: ADMIN_PASSWORD } });
 });
 afterAll(async () => {
   await srv?.destroy();
@@ -42,9 +42,13 @@ interface LinkKind {
   expectEffect(email: string): Promise<void>;
   /** The answer to a second use of the same token. */
   refused: { status: number; body: unknown };
+  /** The account has no password anyone knows yet (an invitation): no session to watch. */
+  noSession?: true;
 }
 
 const NEW_PASSWORD = "scanner-safe new passphrase";
+const ADMIN_EMAIL = uniqueEmail("scan-admin");
+const ADMIN_PASSWORD = "scanner admin passphrase";
 
 /** The new address each email-change row moved its account to. */
 const moved = new Map<string, string>();
@@ -115,6 +119,25 @@ const KINDS: LinkKind[] = [
     refused: { status: 400, body: { error: "Invalid or expired link" } },
   },
   {
+    kind: "invitation",
+    noSession: true,
+    async send() {
+      const email = uniqueEmail("scan-invite");
+      const admin = client(srv.url);
+      expect((await admin.post("/login", { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(200);
+      expect((await admin.post("/users/invite", { email })).status).toBe(201);
+      await srv.latchkey.invitations.settle();
+      const link = lastLinkTo(smtp, email, "You are invited");
+      expect(link, `no invitation to ${email}`).toBeDefined();
+      return { link: link!, email };
+    },
+    use: (token) => request(srv.url, "POST", "/reset-password", { body: { token, newPassword: NEW_PASSWORD } }),
+    async expectEffect(email) {
+      expect((await request(srv.url, "POST", "/login", { body: { email, password: NEW_PASSWORD } })).status).toBe(200);
+    },
+    refused: { status: 400, body: { error: "Invalid or expired token" } },
+  },
+  {
     kind: '"this wasn\'t me"',
     async send() {
       const { email } = await askForNewAddress("scan-notme");
@@ -138,7 +161,7 @@ describe.each(KINDS)("a $kind link", (kind) => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // A session opened before the scanners (spending a reset link would end it) is still there after them.
     const session = client(srv.url);
-    expect((await session.post("/login", { email, password: PASSWORD })).status).toBe(200);
+    if (!kind.noSession) expect((await session.post("/login", { email, password: PASSWORD })).status).toBe(200);
 
     for (const scanner of SCANNERS) {
       const res = await request(srv.url, scanner.method, link.pathname + link.search, { headers: scanner.headers });
@@ -150,7 +173,7 @@ describe.each(KINDS)("a $kind link", (kind) => {
         expect(res.text, scanner.name).toContain(`<input type="hidden" name="token" value="${token}">`);
       }
     }
-    expect((await session.get("/me")).status, "the scanners ended no session").toBe(200);
+    if (!kind.noSession) expect((await session.get("/me")).status, "the scanners ended no session").toBe(200);
 
     const first = await kind.use(token, email);
     expect(first.status, first.text).toBe(200);
