@@ -214,6 +214,12 @@ const instant = (name: string) =>
 
 const UNTIL_FORMAT = "until must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z";
 
+/** GET /admin (the console's user list): a search by email prefix and a page cursor, both optional; bad ones are ignored. */
+export const adminConsoleQuery = z.object({
+  email: emailPrefixSchema.optional().catch(undefined),
+  cursor: z.string().min(1).max(200).optional().catch(undefined),
+});
+
 /** POST /users/invite: the address to invite and its role (default user). */
 export const inviteBody = z.object({ email: emailSchema, role: roleSchema.default("user") });
 

@@ -237,7 +237,7 @@ describe("PAGES_ENABLED", () => {
   it("false: an API-only server with no HTML at all; the API and /openapi.json work", async () => {
     const apiOnly = await startTestServer({ env: { PAGES_ENABLED: "false" } });
     try {
-      for (const path of ["/", "/account", "/docs", ASSETS["app.js"]!.href]) {
+      for (const path of ["/", "/account", "/admin", "/admin/users/x", "/accept-invite?token=x", "/docs", ASSETS["app.js"]!.href]) {
         const res = await request(apiOnly.url, "GET", path);
         expect(res.status, path).toBe(404);
         expect(res.body, path).toEqual({ error: "Not found" });

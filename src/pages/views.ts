@@ -26,7 +26,8 @@ export function layout(title: string, user: User | null, main: Html): Html {
     <a class="brand" href="/">Latchkey</a>
     <nav aria-label="Site">
       <a href="/docs">API reference</a>
-      ${user ? html`<a href="/account">Account</a>
+      ${user ? html`${user.role === "admin" ? html`<a href="/admin">Admin</a>
+      ` : ""}<a href="/account">Account</a>
       <span class="who" title="Signed in as">${user.email}</span>
       ${logoutForm}` : ""}
     </nav>
@@ -43,12 +44,14 @@ export interface FieldOptions {
   name: string;
   label: string;
   /** "code": a one-time code (digits from an authenticator app, or a recovery code). */
-  type: "email" | "password" | "code";
+  type: "email" | "password" | "code" | "text";
   autocomplete: string;
   hint?: string;
+  /** Not required; left empty, it is not sent at all. */
+  optional?: boolean;
 }
 
-export function field({ form, name, label, type, autocomplete, hint }: FieldOptions): Html {
+export function field({ form, name, label, type, autocomplete, hint, optional }: FieldOptions): Html {
   const id = `${form}-${name}`;
   const describedBy = [hint ? `${id}-hint` : "", `${id}-error`].filter(Boolean).join(" ");
   const extra =
@@ -57,7 +60,7 @@ export function field({ form, name, label, type, autocomplete, hint }: FieldOpti
   return html`<div class="field">
         <label for="${id}">${label}</label>
         ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
-        <input id="${id}" name="${name}" type="${type === "code" ? "text" : type}" autocomplete="${autocomplete}" required aria-describedby="${describedBy}"${extra}${numeric}>
+        <input id="${id}" name="${name}" type="${type === "code" ? "text" : type}" autocomplete="${autocomplete}"${optional ? html` data-optional` : html` required`} aria-describedby="${describedBy}"${extra}${numeric}>
         <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
       </div>`;
 }
@@ -158,7 +161,7 @@ function dateTime(iso: string): Html {
 /** "2026-12-04 02:58 UTC" */
 const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
-function activitySection(items: ActivityItem[]): Html {
+export function activitySection(items: ActivityItem[]): Html {
   const rows = items.map(
     (item) => html`
         <li><strong>${item.text}</strong>
@@ -237,7 +240,7 @@ function mfaSection(mfa: MfaState): Html {
 }
 
 /** Asked for when a sensitive action answers "Re-authentication required"; the action is sent again after it. */
-function reauthDialog(mfa: MfaState): Html {
+export function reauthDialog(mfa: MfaState): Html {
   return html`
     <dialog id="reauth" aria-labelledby="reauth-title">
       <h2 id="reauth-title">Confirm it is you</h2>

@@ -111,6 +111,25 @@ export function adminRoutes(deps: Deps) {
 
   r.post(
     {
+      path: "/users/:id/reset-link", tag: "Admin", auth: "cookie",
+      summary: "Mail a user a password reset link (admin)",
+      description: "The same link POST /forgot-password sends (PASSWORD_RESET_TTL), mailed after the response. Nothing else changes until the user uses it.",
+      responses: { 202: { description: "Sent", schema: messageBody }, 400: err("This route takes no request body"), ...ADMIN_WRITE, 404: err("User not found"), ...COMMON },
+    },
+    async (c) => {
+      const auth = await signedInAdmin(c);
+      if (auth instanceof Response) return auth;
+      const refused = await refuseBody(c.req.raw);
+      if (refused) return refused;
+      const user = await store.findUserById(c.req.param("id"));
+      if (!user) return refuse("userNotFound");
+      deps.resets.requestReset(user.email, asAdmin(c, auth));
+      return json({ message: `A reset link is on its way to ${user.email}` }, 202);
+    },
+  );
+
+  r.post(
+    {
       path: "/users/:id/disable", tag: "Admin", auth: "cookie",
       summary: "Disable a user (admin)",
       description:

@@ -10,7 +10,10 @@ import { ASSET_CACHE_CONTROL, ASSETS } from "../pages/assets.js";
 import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { describeActivity } from "../pages/activity.js";
-import { accountPage, forgotPasswordPage, homePage } from "../pages/views.js";
+import { accountPage, forgotPasswordPage, homePage, type MfaState } from "../pages/views.js";
+import { adminForbiddenPage, adminUserPage, adminUsersPage } from "../pages/admin-views.js";
+import { authenticateAdmin, type Authenticated } from "../auth/authenticate.js";
+import { adminConsoleQuery } from "../schemas.js";
 import { acceptInvitePage, confirmEmailPage, notMePage, verifyEmailPage } from "../pages/link-pages.js";
 
 /** The signed-in user, or null plus the clearing Set-Cookie for a dead session cookie. */
@@ -28,6 +31,8 @@ function redirect(location: string, setCookie: string | null): Response {
 
 /** Events the account page reads (a run of failures shows as one line). */
 const RECENT_EVENTS = 30;
+/** Users a console page lists. */
+const CONSOLE_PAGE = 50;
 
 export function pageRoutes(deps: Deps) {
   const r = routeGroup<AppEnv>();
@@ -62,6 +67,42 @@ export function pageRoutes(deps: Deps) {
   r.page({ path: "/confirm-email", auth: "none" }, (c) => htmlResponse(underBasePath(confirmEmailPage(c.req.query("token")), base)));
   r.page({ path: "/not-me", auth: "none" }, (c) => htmlResponse(underBasePath(notMePage(c.req.query("token")), base)));
   r.page({ path: "/accept-invite", auth: "none" }, (c) => htmlResponse(underBasePath(acceptInvitePage(c.req.query("token")), base)));
+
+  /** The signed-in admin for a console page, or the page's answer: home for no session, an HTML 403 otherwise. */
+  async function consoleAdmin(request: Request): Promise<{ admin: Authenticated; mfa: MfaState } | Response> {
+    const auth = await authenticateAdmin(deps, request);
+    if (auth instanceof Response) {
+      const { user, setCookie } = await pageUser(deps, request);
+      if (!user) return redirect(homePath(base), setCookie);
+      const { error } = (await auth.json()) as { error: string };
+      return htmlResponse(underBasePath(adminForbiddenPage(user, error === "Forbidden" ? "This page is for administrators." : error), base), 403);
+    }
+    const on = (await deps.mfa.methods(auth.user.id)).length > 0;
+    return { admin: auth, mfa: { on, recoveryCodesLeft: 0 } };
+  }
+
+  r.page({ path: "/admin", auth: "cookie" }, async (c) => {
+    const signedIn = await consoleAdmin(c.req.raw);
+    if (signedIn instanceof Response) return signedIn;
+    const query = adminConsoleQuery.safeParse(c.req.query());
+    const { email, cursor } = query.success ? query.data : { email: undefined, cursor: undefined };
+    const page = await deps.store.listUsers({ limit: CONSOLE_PAGE, cursor, emailPrefix: email });
+    return htmlResponse(underBasePath(adminUsersPage(signedIn.admin.user, { ...page, email }, deps.clock(), signedIn.mfa), base));
+  });
+
+  r.page({ path: "/admin/users/:id", auth: "cookie" }, async (c) => {
+    const signedIn = await consoleAdmin(c.req.raw);
+    if (signedIn instanceof Response) return signedIn;
+    const user = await deps.store.findUserById(c.req.param("id"));
+    if (!user) return htmlResponse(underBasePath(adminForbiddenPage(signedIn.admin.user, "No such user."), base), 404);
+    const [sessions, methods, { events }] = await Promise.all([
+      deps.sessions.listLive(user.id),
+      deps.mfa.methods(user.id),
+      deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS }),
+    ]);
+    const details = { user, sessions, mfaOn: methods.length > 0, activity: describeActivity(events) };
+    return htmlResponse(underBasePath(adminUserPage(signedIn.admin.user, details, deps.clock(), signedIn.mfa), base));
+  });
 
   r.page({ path: "/assets/:name", auth: "none" }, (c) => {
     const asset = Object.hasOwn(ASSETS, c.req.param("name")) ? ASSETS[c.req.param("name")] : undefined;

@@ -72,7 +72,7 @@ function showErrors(form, res) {
 
 function values(form) {
   const out = {};
-  for (const el of form.elements) if (el.name) out[el.name] = el.value;
+  for (const el of form.elements) if (el.name && !(el.dataset.optional !== undefined && el.value === "")) out[el.name] = el.value;
   return out;
 }
 
@@ -113,6 +113,7 @@ function reauthenticate() {
 const AFTER = {
   account: () => location.assign(BASE + "/account"),
   reload: () => location.reload(),
+  admin: () => location.assign(BASE + "/admin"),
   // A right password: signed in, or (second factor) the next step appears.
   login: (form, _sent, body) => {
     if (!body.mfaRequired) return location.assign(BASE + "/account");
