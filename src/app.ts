@@ -12,6 +12,7 @@ import { bodyTooLargeMessage, refuse } from "./refusals.js";
 import { accountRoutes } from "./routes/account.js";
 import { mfaRoutes } from "./routes/mfa.js";
 import { adminRoutes } from "./routes/admin.js";
+import { impersonationRoutes } from "./routes/impersonation.js";
 import { eventRoutes } from "./routes/events.js";
 import { emailLinkRoutes } from "./routes/email-links.js";
 import { authRoutes } from "./routes/auth.js";
@@ -57,6 +58,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     ...accountRoutes(deps),
     ...mfaRoutes(deps), // /mfa/*, /reauth
     ...adminRoutes(deps),
+    ...impersonationRoutes(deps), // POST /users/:id/impersonate, /impersonation/stop
     ...webhookRoutes(deps), // /admin/webhooks/*: the failed list and redelivery
     ...eventRoutes(deps),
     ...tokenRoutes(deps),

@@ -81,6 +81,8 @@ export interface Config {
   passwordReset: { ttlMs: number };
   /** SIGNUP: open (anyone may sign up) or invite (only POST /users/invite creates accounts). INVITE_TTL: how long an invitation's link works. */
   signup: "open" | "invite";
+  /** IMPERSONATION_MAX: the longest an admin's sign-in as a user lasts (not renewable). */
+  impersonationMaxMs: number;
   invitations: { ttlMs: number };
   /**
    * EMAIL_VERIFICATION: off (no mail), optional (a link is mailed at signup;
@@ -89,7 +91,7 @@ export interface Config {
    */
   emailVerification: { mode: "off" | "optional" | "required"; ttlMs: number };
   /** Security notices mailed to the account's address: NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_EMAIL_CHANGED, NOTIFY_MFA_CHANGED. */
-  notices: { passwordChanged: boolean; newDevice: boolean; emailChanged: boolean; mfaChanged: boolean };
+  notices: { passwordChanged: boolean; newDevice: boolean; emailChanged: boolean; mfaChanged: boolean; impersonation: boolean };
   mail: { smtpUrl: string | undefined; from: string };
   /**
    * Second factors and re-authentication. dataKey: DATA_ENCRYPTION_KEY (32
@@ -545,6 +547,7 @@ function readConfig(env: Env): Config {
     },
     passwordReset: { ttlMs: duration(env, "PASSWORD_RESET_TTL", "1h", 60_000) },
     signup: oneOf(env, "SIGNUP", ["open", "invite"], "open"),
+    impersonationMaxMs: duration(env, "IMPERSONATION_MAX", "1h", 60_000),
     invitations: { ttlMs: duration(env, "INVITE_TTL", "7d", 60_000) },
     emailVerification: { mode: emailVerificationMode(env), ttlMs: duration(env, "EMAIL_VERIFICATION_TTL", "24h", 60_000) },
     notices: {
@@ -552,6 +555,7 @@ function readConfig(env: Env): Config {
       newDevice: boolean(env, "NOTIFY_NEW_DEVICE", true),
       emailChanged: boolean(env, "NOTIFY_EMAIL_CHANGED", true),
       mfaChanged: boolean(env, "NOTIFY_MFA_CHANGED", true),
+      impersonation: boolean(env, "NOTIFY_IMPERSONATION", true),
     },
     mail: { smtpUrl, from: env.MAIL_FROM || "Latchkey <no-reply@localhost>" },
     mfa: {

@@ -34,6 +34,8 @@ export const EVENT_TYPES = {
   "mfa.recovery_code_used": "A recovery code was used to sign in or re-authenticate (details.remaining)",
   "login.mfa_failure": "A wrong or replayed second-factor code at the second step of a sign-in or a re-authentication",
   "account.invited": "An admin invited the address: the account exists, and a link to choose a password was mailed (details.role)",
+  "impersonation.started": "An admin (actorId) signed in as the user (sessionId: that session); the user was mailed",
+  "impersonation.ended": "The admin stopped signing in as the user (or the session ended)",
   "account.disabled": "An admin disabled the account (details.reason, details.until): its sessions and tokens ended",
   "account.enabled": "An admin enabled the account again",
   "login.disabled": "A right password for a disabled account: no session",

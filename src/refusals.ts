@@ -31,6 +31,8 @@ export const REFUSALS = {
   emailNotVerified: { status: 403, message: "Email not verified" },
   crossSite: { status: 403, message: "Cross-site request refused" },
   accountDisabled: { status: 403, message: "Account disabled" },
+  notWhileImpersonating: { status: 403, message: "Not allowed while an administrator is signed in as this user" },
+  cannotImpersonateAdmin: { status: 403, message: "Admins cannot be impersonated" },
   signupClosed: { status: 403, message: "Sign-up is by invitation only" },
   mfaRequiredForAdmins: { status: 403, message: "Admins need a second factor: enrol one on /account first" },
   // 404
@@ -43,6 +45,7 @@ export const REFUSALS = {
   lastAdmin: { status: 409, message: "Cannot remove the last admin" },
   mfaAlreadyEnabled: { status: 409, message: "Two-factor authentication is already on" },
   mfaNotPending: { status: 409, message: "No authenticator is being set up: start with POST /mfa/totp/setup" },
+  notImpersonating: { status: 409, message: "This session is not an impersonation" },
   mfaNotEnabled: { status: 409, message: "Two-factor authentication is not on" },
   notJson: { status: 415, message: "Content-Type must be application/json" },
   // 429

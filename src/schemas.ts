@@ -167,7 +167,8 @@ const authenticatedAtSchema = z.string().describe("when the user last proved who
 const aalSchema = z.enum(["aal1", "aal2"]).describe("what was proven: aal1 a password, aal2 a password and a second factor");
 
 /** The session a request arrived with, as GET /me shows it. */
-export const currentSessionSchema = z.object({ id: z.string(), authenticatedAt: authenticatedAtSchema, aal: aalSchema });
+const impersonatorSchema = z.string().nullable().describe("the admin signed in as the user (an impersonation), or null");
+export const currentSessionSchema = z.object({ id: z.string(), authenticatedAt: authenticatedAtSchema, aal: aalSchema, impersonatorId: impersonatorSchema });
 export type CurrentSession = z.infer<typeof currentSessionSchema>;
 
 /** A session as its owner sees it: the public id only, never the token or its hash. */
@@ -179,6 +180,7 @@ export const sessionSchema = z.object({
   expiresAt: z.string().describe("when the session ends if not used again (idle or absolute expiry, whichever is first)"),
   authenticatedAt: authenticatedAtSchema,
   aal: aalSchema,
+  impersonatorId: impersonatorSchema,
   userAgent: z.string().nullable(),
   ip: z.string().nullable(),
 });

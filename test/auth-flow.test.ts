@@ -39,7 +39,7 @@ describe("the seed lesson's curl session", () => {
     // The same user, now with the time of this login; still nothing secret in it. The session was proven by a password, now.
     expect(me.body).toEqual({
       user: { ...signup.body.user, lastLoginAt: expect.any(String) },
-      session: { id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), authenticatedAt: expect.any(String), aal: "aal1" },
+      session: { id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), authenticatedAt: expect.any(String), aal: "aal1", impersonatorId: null },
     });
     expect(Math.abs(Date.parse(me.body.session.authenticatedAt) - Date.parse(me.body.user.lastLoginAt))).toBeLessThan(5000);
     expect(Date.parse(me.body.user.lastLoginAt)).toBeGreaterThanOrEqual(Date.parse(signup.body.user.createdAt));

@@ -115,7 +115,7 @@ describe("attachSessionCache on a real SQLite file", () => {
   afterAll(() => dir.remove());
 
   const value = (role: "user" | "admin"): SessionWithUser => ({
-    session: { id: "s", tokenHash: "h", userId: "u", createdAt: 1, lastSeenAt: 1, expiresAt: 2, userAgent: null, ip: null, authenticatedAt: 1, aal: "aal1" },
+    session: { id: "s", tokenHash: "h", userId: "u", createdAt: 1, lastSeenAt: 1, expiresAt: 2, userAgent: null, ip: null, authenticatedAt: 1, aal: "aal1", impersonatorId: null },
     user: { id: "u", email: "a@b.c", passwordHash: "x", role, createdAt: 1, updatedAt: 1, lastLoginAt: null, emailVerifiedAt: null, disabledUntil: null },
   });
 
@@ -188,7 +188,7 @@ describe("attachSessionCache on a real SQLite file", () => {
     await store.createUser({ id: "u1", email: "turn@example.com", passwordHash: "x", role: "user", createdAt: 1 });
     const session = (tokenHash: string) => ({
       id: `id-${tokenHash}`, tokenHash, userId: "u1", createdAt: 1, lastSeenAt: 1, expiresAt: 2, userAgent: null, ip: null,
-      authenticatedAt: 1, aal: "aal1" as const,
+      authenticatedAt: 1, aal: "aal1" as const, impersonatorId: null,
     });
     await store.createSession(session("first"));
     await store.createSession(session("second"));

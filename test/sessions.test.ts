@@ -40,7 +40,8 @@ describe("GET /sessions", () => {
     expect(res.status).toBe(200);
     expect(res.body.sessions).toHaveLength(2);
     for (const s of res.body.sessions) {
-      expect(Object.keys(s).sort()).toEqual(["aal", "authenticatedAt", "createdAt", "current", "expiresAt", "id", "ip", "lastSeenAt", "userAgent"]);
+      expect(Object.keys(s).sort()).toEqual(["aal", "authenticatedAt", "createdAt", "current", "expiresAt", "id", "impersonatorId", "ip", "lastSeenAt", "userAgent"]);
+      expect(s.impersonatorId).toBeNull();
       expect(s.aal).toBe("aal1"); // a password log-in
       expect(s.authenticatedAt).toBe(s.createdAt);
       expect(s.id).toMatch(/^[A-Za-z0-9_-]{22}$/);

@@ -47,6 +47,7 @@ const sessionRow = (i: number, tokenHash: string) => ({
   ip: "127.0.0.1",
   authenticatedAt: now,
   aal: "aal1" as const,
+  impersonatorId: null,
 });
 const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
 

@@ -11,30 +11,37 @@ export interface CookieOptions {
 }
 
 /**
- * The two-step login's challenge: a second short-lived HttpOnly cookie, set
- * when the password was right and a second factor is next, read only by
- * POST /login/mfa. Same attributes as the session cookie.
+ * A second HttpOnly cookie carrying one token, with the session cookie's
+ * attributes (and its __Host- prefix in production): set, cleared with the
+ * same name and attributes, and read only when exactly one well-formed
+ * token of its name is present.
  */
-export function challengeCookieName({ secure }: CookieOptions): string {
-  return secure ? "__Host-mfa_challenge" : "mfa_challenge";
+function tokenCookie(base: string) {
+  const name = ({ secure }: CookieOptions) => (secure ? `__Host-${base}` : base);
+  return {
+    set: (token: string, options: CookieOptions, maxAgeSeconds: number) => `${name(options)}=${token}; ${attributes(options)}; Max-Age=${maxAgeSeconds}`,
+    clear: (options: CookieOptions) => `${name(options)}=; ${attributes(options)}; Max-Age=0`,
+    read(request: Request, options: CookieOptions): string | undefined {
+      const header = request.headers.get("cookie");
+      if (!header || header.length > MAX_COOKIE_HEADER) return undefined;
+      const prefix = name(options) + "=";
+      const values = header.split(";").map((p) => p.trim()).filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+      return values.length === 1 && isWellFormedToken(values[0]!) ? values[0] : undefined;
+    },
+  };
 }
 
-export function challengeCookie(token: string, options: CookieOptions, maxAgeSeconds: number): string {
-  return `${challengeCookieName(options)}=${token}; ${attributes(options)}; Max-Age=${maxAgeSeconds}`;
-}
+/**
+ * The two-step login's challenge: set when the password was right and a
+ * second factor is next, read only by POST /login/mfa.
+ */
+export const challengeCookies = tokenCookie("mfa_challenge");
 
-export function clearChallengeCookie(options: CookieOptions): string {
-  return `${challengeCookieName(options)}=; ${attributes(options)}; Max-Age=0`;
-}
-
-/** The challenge token the request carries, if exactly one well-formed one. */
-export function readChallengeCookie(request: Request, options: CookieOptions): string | undefined {
-  const header = request.headers.get("cookie");
-  if (!header || header.length > MAX_COOKIE_HEADER) return undefined;
-  const prefix = challengeCookieName(options) + "=";
-  const values = header.split(";").map((p) => p.trim()).filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
-  return values.length === 1 && isWellFormedToken(values[0]!) ? values[0] : undefined;
-}
+/**
+ * An admin signed in as a user keeps their own session token here, so that
+ * POST /impersonation/stop can give them their own session back.
+ */
+export const impersonatorCookies = tokenCookie("impersonator");
 
 /** Longer Cookie headers are treated as carrying no session. */
 const MAX_COOKIE_HEADER = 8192;

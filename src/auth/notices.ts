@@ -1,5 +1,5 @@
 // Security notices: a mail to the account's address when something that only
-// its owner should do happens (NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_MFA_CHANGED;
+// its owner should do happens (NOTIFY_PASSWORD_CHANGED, NOTIFY_NEW_DEVICE, NOTIFY_MFA_CHANGED, NOTIFY_IMPERSONATION;
 // the email-change notice, NOTIFY_EMAIL_CHANGED, is part of auth/email-change.ts). Each carries a
 // "this wasn't me" link. Sent after the response; a failure is logged only.
 import type { Config } from "../config.js";
@@ -61,6 +61,17 @@ export function createNotices(deps: NoticeDeps) {
         recovery_code_used: ["A recovery code was used", "One of your recovery codes was used to sign in to your account"],
       }[change];
       later(`notice.mfa_${change}.send_failed`, () => send(user, what[0]!, [`${what[1]}, on ${where(context)}.`]));
+    },
+
+    /** An administrator signed in as the user (NOTIFY_IMPERSONATION). */
+    impersonated(user: Recipient, context: EventContext): void {
+      if (!config.notices.impersonation) return;
+      later("notice.impersonation.send_failed", () =>
+        send(user, "An administrator signed in as you", [
+          `An administrator of this service signed in to your account as you, on ${where(context)}.`,
+          "They cannot change your password, address, second factors or delete the account while doing so; your account's activity shows what they did.",
+        ]),
+      );
     },
 
     signedIn(user: UserRow, context: EventContext): void {

@@ -1,6 +1,7 @@
 // Fresh re-authentication for sensitive actions: the session must have been
 // proven recently (REAUTH_MAX_AGE) and, when the account has a second factor,
 // with it (aal2). Otherwise the 401 says how to prove it again (POST /reauth).
+// Inside an impersonation no sensitive action is allowed at all (403).
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { refuse } from "../refusals.js";
@@ -21,6 +22,7 @@ export interface ReauthDeps {
  * re-authentication already (aal1 is all it can prove), so age does not matter.
  */
 export async function reauthRefusal(deps: ReauthDeps, auth: Authenticated, options: { passwordGiven?: boolean } = {}): Promise<Response | null> {
+  if (auth.session.impersonatorId !== null) return refuse("notWhileImpersonating"); // an admin signed in as the user: never
   const methods = await deps.mfa.methods(auth.user.id);
   if (methods.length === 0 && options.passwordGiven) return null;
   const maxAgeMs = deps.config.mfa.reauthMaxAgeMs;

@@ -31,8 +31,17 @@ export function isSessionExpired(session: SessionRow, now: number, settings: Ses
 }
 
 export function createSessionManager(store: Store, settings: SessionSettings, clock: Clock) {
-  /** A fresh session for the user; returns the token (for the cookie) and the stored row. */
-  async function create(userId: string, meta: SessionMeta = {}, proof?: Partial<SessionProof>): Promise<{ token: string; session: SessionRow }> {
+  /**
+   * A fresh session for the user; returns the token (for the cookie) and the
+   * stored row. `impersonation`: an admin signed in as the user, for at most
+   * `maxMs` (the absolute lifetime, if shorter, still wins).
+   */
+  async function create(
+    userId: string,
+    meta: SessionMeta = {},
+    proof?: Partial<SessionProof>,
+    impersonation?: { adminId: string; maxMs: number },
+  ): Promise<{ token: string; session: SessionRow }> {
     const token = generateToken();
     const now = clock();
     const session: SessionRow = {
@@ -41,11 +50,12 @@ export function createSessionManager(store: Store, settings: SessionSettings, cl
       userId,
       createdAt: now,
       lastSeenAt: now,
-      expiresAt: now + settings.absoluteLifetimeMs,
+      expiresAt: now + Math.min(settings.absoluteLifetimeMs, impersonation?.maxMs ?? Infinity),
       userAgent: meta.userAgent ? meta.userAgent.slice(0, MAX_USER_AGENT) : null,
       ip: meta.ip ?? null,
       authenticatedAt: proof?.authenticatedAt ?? now,
       aal: proof?.aal ?? "aal1",
+      impersonatorId: impersonation?.adminId ?? null,
     };
     await store.createSession(session);
     return { token, session };

@@ -7,12 +7,13 @@ import type { EventContext } from "../events.js";
 export function eventContext(
   c: Context<AppEnv>,
   deps: Pick<Deps, "clientIp">,
-  current?: { session?: { id: string }; actorId?: string },
+  current?: { session?: { id: string; impersonatorId?: string | null }; actorId?: string },
 ): EventContext {
   return {
     ip: deps.clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
     sessionId: current?.session?.id ?? null,
-    actorId: current?.actorId ?? null,
+    // Inside an impersonation, the admin is the actor of everything done.
+    actorId: current?.actorId ?? current?.session?.impersonatorId ?? null,
   };
 }

@@ -46,6 +46,8 @@ function sentence(e: EventRow): string {
     case "login.mfa_failure": return "Wrong two-factor code entered";
     case "session.reauthenticated": return "Identity confirmed again";
     case "account.invited": return "Invited by an administrator";
+    case "impersonation.started": return "An administrator was signed in as you";
+    case "impersonation.ended": return "The administrator signed out of your account";
     case "account.disabled": return "Account disabled";
     case "account.enabled": return "Account enabled again";
     case "login.disabled": return "Sign-in refused: the account is disabled";
@@ -54,6 +56,7 @@ function sentence(e: EventRow): string {
 }
 
 function by(e: EventRow): string {
+  if (e.type.startsWith("impersonation.")) return ""; // the sentence names the administrator already
   if (e.actorId !== null) return " by an administrator";
   if (e.details.via === "cli") return " by an operator";
   return "";

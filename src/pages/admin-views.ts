@@ -139,6 +139,13 @@ export function adminUserPage(admin: User, details: UserDetails, now: number, ad
         </form>
         ${disableForm}
         <div class="actions">
+          ${
+            user.role === "admin" || disabled
+              ? ""
+              : html`<form id="impersonate" method="post" action="/users/${user.id}/impersonate" data-api="${api("POST", "/impersonate")}" data-then="account" data-confirm="Sign in as ${user.email}? They will be told, and will see it in their activity." class="inline">
+            <button type="submit" class="secondary">Sign in as this user</button>
+          </form>`
+          }
           <form id="reset-link" method="post" action="/users/${user.id}/reset-link" data-api="${api("POST", "/reset-link")}" data-then="message" class="inline">
             <button type="submit" class="secondary">Send a password reset link</button>
           </form>

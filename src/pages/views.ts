@@ -4,7 +4,7 @@ import type { User } from "../schemas.js";
 import type { OpenApiDocument, Operation, SecurityScheme } from "../openapi.js";
 import type { ActivityItem } from "./activity.js";
 import { ASSETS } from "./assets.js";
-import { html, type Html } from "./html.js";
+import { Html, html } from "./html.js";
 
 /** The Log out button: a form POST, never a link (a GET must not change state). */
 const logoutForm = html`<form method="post" action="/logout" data-api="POST /logout" data-then="home" class="inline">
@@ -37,6 +37,21 @@ ${main}
   </main>
 </body>
 </html>`;
+}
+
+/**
+ * On every page of an impersonation session: whose account this is, that an
+ * administrator is in it, and the way out (POST /impersonation/stop).
+ */
+export function withImpersonationBanner(page: Html, user: User): Html {
+  const banner = html`<div class="impersonating" role="status">
+    <p>You are signed in as <strong>${user.email}</strong> by an administrator. Changes to the password, address, second factors and deletion are refused.</p>
+    <form method="post" action="/impersonation/stop" data-api="POST /impersonation/stop" data-then="admin" class="inline">
+      <button type="submit">Stop</button>
+    </form>
+  </div>
+`;
+  return new Html(page.value.replace('<main id="main" tabindex="-1">', () => `${banner.value}  <main id="main" tabindex="-1">`));
 }
 
 export interface FieldOptions {

@@ -1,7 +1,7 @@
 // Sign up, log in, log out (who am I: routes/me.ts). Each handler reads top to bottom:
 // parse, check, act, answer.
 import type { Context } from "hono";
-import { challengeCookie, clearChallengeCookie, clearSessionCookie, presentedSessionTokens, readChallengeCookie, sessionCookie } from "../auth/cookies.js";
+import { challengeCookies, clearSessionCookie, presentedSessionTokens, sessionCookie } from "../auth/cookies.js";
 import { newEvent } from "../events.js";
 import { eventContext } from "../http/event-context.js";
 import { attemptLogin, attemptSecondFactor, passwordStillCurrent, refuseDisabled, refuseUnverified } from "../auth/credentials.js";
@@ -122,7 +122,7 @@ export function authRoutes(deps: Deps) {
       const methods = await deps.mfa.methods(user.id);
       if (methods.length > 0) {
         const challenge = await deps.mfa.createChallenge(user.id, "cookie");
-        const cookie = challengeCookie(challenge, cookies, CHALLENGE_TTL_MS / 1000);
+        const cookie = challengeCookies.set(challenge, cookies, CHALLENGE_TTL_MS / 1000);
         return json({ mfaRequired: true, methods }, 200, { "set-cookie": cookie });
       }
       await recordLoginSuccess(deps, attempt);
@@ -149,10 +149,10 @@ export function authRoutes(deps: Deps) {
     async (c) => {
       const body = await parseJsonBody(c.req.raw, loginMfaBody);
       if (body instanceof Response) return body;
-      const challenge = readChallengeCookie(c.req.raw, cookies);
+      const challenge = challengeCookies.read(c.req.raw, cookies);
       const userId = await deps.mfa.challengeUser(challenge, "cookie");
       const user = userId ? await store.findUserById(userId) : null;
-      if (!challenge || !user) return refuse("challengeExpired", undefined, { "set-cookie": clearChallengeCookie(cookies) });
+      if (!challenge || !user) return refuse("challengeExpired", undefined, { "set-cookie": challengeCookies.clear(cookies) });
       const context = eventContext(c, deps);
       const method = await attemptSecondFactor(deps, { email: user.email, ip: context.ip ?? null }, user.id, body, context);
       if (method instanceof Response) {
@@ -160,9 +160,9 @@ export function authRoutes(deps: Deps) {
         return method;
       }
       // Exactly one finish per challenge, however many arrive at once.
-      if (!(await deps.mfa.consumeChallenge(challenge, "cookie"))) return refuse("challengeExpired", undefined, { "set-cookie": clearChallengeCookie(cookies) });
+      if (!(await deps.mfa.consumeChallenge(challenge, "cookie"))) return refuse("challengeExpired", undefined, { "set-cookie": challengeCookies.clear(cookies) });
       if (method === "recovery_code") deps.notices.secondFactorChanged(user, "recovery_code_used", context);
-      return signIn(c, user, context, "aal2", [clearChallengeCookie(cookies)]);
+      return signIn(c, user, context, "aal2", [challengeCookies.clear(cookies)]);
     },
   );
 

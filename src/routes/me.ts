@@ -17,7 +17,7 @@ const meBody = z.object({ user: userSchema, session: currentSessionSchema });
 
 const body = (user: User, session: SessionRow): { user: User; session: CurrentSession } => ({
   user,
-  session: { id: session.id, authenticatedAt: iso(session.authenticatedAt), aal: session.aal },
+  session: { id: session.id, authenticatedAt: iso(session.authenticatedAt), aal: session.aal, impersonatorId: session.impersonatorId },
 });
 
 /**

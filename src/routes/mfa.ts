@@ -168,6 +168,7 @@ export function mfaRoutes(deps: Deps) {
     async (c) => {
       const auth = await deps.authenticate(c.req.raw);
       if (auth instanceof Response) return auth;
+      if (auth.session.impersonatorId !== null) return refuse("notWhileImpersonating");
       const body = await parseJsonBody(c.req.raw, reauthBody);
       if (body instanceof Response) return body;
       const context = eventContext(c, deps, auth);
@@ -190,7 +191,7 @@ export function mfaRoutes(deps: Deps) {
       const aal = methods.length > 0 ? "aal2" : "aal1";
       const fresh = await sessions.rotate(auth.session, context, { aal, authenticatedAt: now });
       await deps.store.events.append(newEvent("session.reauthenticated", now, { ...context, sessionId: fresh.session.id }, row.id, { aal }));
-      const session = { id: fresh.session.id, authenticatedAt: iso(now), aal };
+      const session = { id: fresh.session.id, authenticatedAt: iso(now), aal, impersonatorId: null };
       return json({ user: toPublicUser(row), session }, 200, { "set-cookie": sessionCookie(fresh.token, cookies) });
     },
   );

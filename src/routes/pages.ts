@@ -10,7 +10,7 @@ import { ASSET_CACHE_CONTROL, ASSETS } from "../pages/assets.js";
 import { homePath, underBasePath } from "../base-path.js";
 import { htmlResponse } from "../pages/html.js";
 import { describeActivity } from "../pages/activity.js";
-import { accountPage, forgotPasswordPage, homePage, type MfaState } from "../pages/views.js";
+import { accountPage, forgotPasswordPage, homePage, withImpersonationBanner, type MfaState } from "../pages/views.js";
 import { adminForbiddenPage, adminUserPage, adminUsersPage } from "../pages/admin-views.js";
 import { authenticateAdmin, type Authenticated } from "../auth/authenticate.js";
 import { adminConsoleQuery } from "../schemas.js";
@@ -48,12 +48,14 @@ export function pageRoutes(deps: Deps) {
   });
 
   r.page({ path: "/account", auth: "cookie" }, async (c) => {
-    const { user, setCookie } = await pageUser(deps, c.req.raw);
-    if (!user) return redirect(homePath(base), setCookie);
+    const auth = await deps.authenticate(c.req.raw);
+    if (auth instanceof Response) return redirect(homePath(base), auth.headers.get("set-cookie"));
+    const { user } = auth;
     const { events } = await deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS });
     const on = (await deps.mfa.methods(user.id)).length > 0;
     const mfa = { on, recoveryCodesLeft: on ? await deps.mfa.recoveryCodesLeft(user.id) : 0 };
-    return htmlResponse(underBasePath(accountPage(user, describeActivity(events), deps.config.emailVerification.mode, mfa), base));
+    const page = accountPage(user, describeActivity(events), deps.config.emailVerification.mode, mfa);
+    return htmlResponse(underBasePath(auth.session.impersonatorId === null ? page : withImpersonationBanner(page, user), base));
   });
 
   // Signed in or not, the same page: asking for a link needs no session.

@@ -24,6 +24,7 @@ function toPublicSession(row: SessionRow, currentId: string, idleTimeoutMs: numb
     expiresAt: iso(Math.min(row.expiresAt, row.lastSeenAt + idleTimeoutMs)),
     authenticatedAt: iso(row.authenticatedAt),
     aal: row.aal,
+    impersonatorId: row.impersonatorId,
     userAgent: row.userAgent,
     ip: row.ip,
   };

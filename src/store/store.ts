@@ -52,6 +52,8 @@ export interface SessionRow {
   authenticatedAt: number;
   /** How: aal1 a password (or one factor), aal2 a password and a second factor. */
   aal: Aal;
+  /** The admin signed in as this user (POST /users/:id/impersonate); null for the user's own sessions. */
+  impersonatorId: string | null;
 }
 
 /** Authenticator assurance level (NIST SP 800-63B) a session was established at. */

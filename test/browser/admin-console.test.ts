@@ -123,6 +123,24 @@ describe.skipIf(browserMissing)("the admin console, in Chromium", () => {
     await expect.poll(() => admin.locator("#user-status").textContent()).toContain("disabled");
   });
 
+  it("signs in as a user with a banner the whole time, and Stop gives the admin their own session back", async () => {
+    const { email, id } = await member("console-impersonated");
+    const admin = await signedIn(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const errors = watchPageErrors(admin);
+    await admin.goto(`${base}/admin/users/${id}`);
+    await admin.getByRole("button", { name: "Sign in as this user" }).click();
+    await admin.waitForURL(base + "/account");
+    const banner = admin.locator(".impersonating");
+    expect(await banner.textContent()).toContain(`You are signed in as ${email} by an administrator`);
+    expect(await admin.locator("#user-email").textContent()).toBe(email);
+    expect(await admin.locator("#activity li").first().textContent()).toMatch(/^\s*An administrator was signed in as you\s/);
+    toDocs(await screenshot(admin, "32-admin-impersonating"), "admin-impersonating.png");
+    await banner.getByRole("button", { name: "Stop" }).click();
+    await admin.waitForURL(base + "/admin");
+    expect(await admin.locator("header .who").textContent()).toBe(ADMIN_EMAIL);
+    expect(errors).toEqual([]);
+  });
+
   it("answers a non-admin 403, and a form on another site cannot act through the admin's browser", async () => {
     const { email, id } = await member("console-nosy");
     const nosy = await signedIn(email, PASSWORD);

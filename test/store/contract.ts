@@ -50,6 +50,7 @@ export function newSession(userId: string, overrides: Partial<SessionRow> = {}):
     ip: null,
     authenticatedAt: T0,
     aal: "aal1",
+    impersonatorId: null,
     ...overrides,
   };
 }
@@ -245,7 +246,7 @@ export function storeContract(name: string, factory: () => Promise<StoreUnderTes
         const user = await store.createUser(newUser());
         const plain = newSession(user.id);
         const full = newSession(user.id, {
-          createdAt: T0 + 1, lastSeenAt: T0 + 2, userAgent: "curl/8.5.0", ip: "203.0.113.7", authenticatedAt: T0 + 3, aal: "aal2",
+          createdAt: T0 + 1, lastSeenAt: T0 + 2, userAgent: "curl/8.5.0", ip: "203.0.113.7", authenticatedAt: T0 + 3, aal: "aal2", impersonatorId: "admin-1",
         });
         await store.createSession(plain);
         await store.createSession(full);

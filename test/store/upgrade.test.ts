@@ -71,7 +71,7 @@ async function expectUpgraded(store: Store, count: (table: string) => Promise<nu
   expect(await store.setDisabledUntil("u1", LATER, NOW)).toBe("ok");
   expect((await store.findUserByEmail("kept@example.com"))?.disabledUntil).toBe(LATER);
   // Migration 6: a session made before it was made at a password log-in.
-  expect((await store.findSession("sh1"))?.session).toMatchObject({ id: "s1", createdAt: NOW, authenticatedAt: NOW, aal: "aal1" });
+  expect((await store.findSession("sh1"))?.session).toMatchObject({ id: "s1", createdAt: NOW, authenticatedAt: NOW, aal: "aal1", impersonatorId: null });
   expect(await store.tokens.getSetting("jwt.key")).toBe("k1");
   expect(await store.tokens.isRefreshFamilyLive("f1", "u1", NOW)).toBe(true);
   expect(await count("refresh_tokens")).toBe(1);

@@ -50,6 +50,7 @@ interface SessionRecord {
   ip: string | null;
   authenticated_at: string;
   aal: Aal;
+  impersonator_id: string | null;
 }
 
 // pg returns bigint as a string (it may exceed 2^53); epoch milliseconds never do.
@@ -76,6 +77,7 @@ const toSession = (r: SessionRecord): SessionRow => ({
   ip: r.ip,
   authenticatedAt: Number(r.authenticated_at),
   aal: r.aal,
+  impersonatorId: r.impersonator_id,
 });
 
 const USER_COLUMNS = "id, email, password_hash, role, created_at, updated_at, last_login_at, email_verified_at, disabled_until";
@@ -156,7 +158,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
         {
           name: "latchkey.find_sessions",
           text: `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
-                        s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal,
+                        s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal, s.impersonator_id,
                         u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at, u.disabled_until
                    FROM sessions s JOIN users u ON u.id = s.user_id
                   WHERE s.token_hash = ANY($1::text[])`,
@@ -266,9 +268,9 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 
     async createSession(s) {
       await query(
-        `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [s.tokenHash, s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent, s.ip, s.authenticatedAt, s.aal],
+        `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal, impersonator_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [s.tokenHash, s.id, s.userId, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent, s.ip, s.authenticatedAt, s.aal, s.impersonatorId],
       );
     },
     findSession: findSessions,

@@ -188,8 +188,11 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
   },
   {
     version: 7,
-    name: "disabled accounts",
+    name: "disabled accounts and impersonation",
     // As SQLite's migration 7.
-    sql: `ALTER TABLE users ADD COLUMN disabled_until bigint;`,
+    sql: `
+      ALTER TABLE users ADD COLUMN disabled_until bigint;
+      ALTER TABLE sessions ADD COLUMN impersonator_id text COLLATE "C";
+    `,
   },
 ];

@@ -207,6 +207,7 @@ function toSession(tokenHash: string, h: Record<string, string>): SessionRow {
     // Sessions written before these fields existed were made at log-in, with a password.
     authenticatedAt: h.authenticatedAt === undefined ? Number(h.createdAt) : Number(h.authenticatedAt),
     aal: h.aal === "aal2" ? "aal2" : "aal1",
+    impersonatorId: field(h, "impersonatorId"),
   };
 }
 
@@ -313,6 +314,7 @@ export async function createRedisStore(
       ];
       if (s.userAgent !== null) fields.push("userAgent", s.userAgent);
       if (s.ip !== null) fields.push("ip", s.ip);
+      if (s.impersonatorId !== null) fields.push("impersonatorId", s.impersonatorId);
       await r(() =>
         scripts.createSession(
           k.session(s.tokenHash), k.userSessions(s.userId), k.bySeen, k.byExpiry,

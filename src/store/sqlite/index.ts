@@ -47,6 +47,7 @@ interface SessionRecord {
   ip: string | null;
   authenticated_at: number | null;
   aal: Aal;
+  impersonator_id: string | null;
 }
 
 const toUser = (r: UserRecord): UserRow => ({
@@ -72,6 +73,7 @@ const toSession = (r: SessionRecord): SessionRow => ({
   ip: r.ip,
   authenticatedAt: r.authenticated_at ?? r.created_at, // a row written without it (a seeding script) was made at log-in
   aal: r.aal,
+  impersonatorId: r.impersonator_id,
 });
 
 /** Opens (creating if needed) the database file and applies pending migrations. */
@@ -185,12 +187,12 @@ export function createSqliteStore(
   const setVerified = db.prepare("UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ?");
   const setEmailRow = db.prepare("UPDATE users SET email = ?, email_verified_at = ?, updated_at = ? WHERE id = ?");
   const insertSession = db.prepare(
-    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal)
-     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip, @authenticatedAt, @aal)`,
+    `INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at, user_agent, ip, authenticated_at, aal, impersonator_id)
+     VALUES (@tokenHash, @id, @userId, @createdAt, @lastSeenAt, @expiresAt, @userAgent, @ip, @authenticatedAt, @aal, @impersonatorId)`,
   );
   const sessionWithUser = db.prepare(
     `SELECT s.id AS s_id, s.token_hash, s.user_id, s.created_at AS s_created_at, s.last_seen_at,
-            s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal,
+            s.expires_at, s.user_agent, s.ip, s.authenticated_at, s.aal, s.impersonator_id,
             u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.last_login_at, u.email_verified_at, u.disabled_until
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ?`,

@@ -179,9 +179,13 @@ export const sqliteMigrations: { version: number; name: string; sql: string }[] 
   },
   {
     version: 7,
-    name: "disabled accounts",
+    name: "disabled accounts and impersonation",
     // disabled_until: an admin disabled the account until then (253402300799999,
     // the end of year 9999: until enabled again); null when enabled.
-    sql: `ALTER TABLE users ADD COLUMN disabled_until INTEGER;`,
+    // sessions.impersonator_id: the admin signed in as this user (null: the user).
+    sql: `
+      ALTER TABLE users ADD COLUMN disabled_until INTEGER;
+      ALTER TABLE sessions ADD COLUMN impersonator_id TEXT;
+    `,
   },
 ];
