@@ -64,6 +64,12 @@ describe("impersonation", () => {
     await srv.latchkey.notices.settle();
     expect(smtp.inbox.filter((m) => m.to === email).map((m) => m.subject)).toContain("An administrator signed in as you");
 
+    // Every page says so, with the way out.
+    for (const path of ["/account", "/docs", "/admin"]) {
+      expect((await boss.get(path)).text, path).toContain("by an administrator. Changes to the password");
+    }
+    expect((await own.get("/account")).text).not.toContain('class="impersonating"');
+
     // Nothing sensitive, whatever the admin knows.
     const refused = { error: "Not allowed while an administrator is signed in as this user" };
     expect((await boss.post("/password", { currentPassword: PASSWORD, newPassword: "admin chose 1" })).body).toEqual(refused);

@@ -27,9 +27,10 @@ export function docsRoutes(deps: Deps, routes: readonly Route<AppEnv>[]) {
   );
 
   if (deps.config.pagesEnabled) {
-    r.page({ path: "/docs", auth: "cookie" }, async (c) =>
-      htmlResponse(underBasePath(docsPage(openApi(), (await pageUser(deps, c.req.raw)).user), deps.config.basePath)),
-    );
+    r.page({ path: "/docs", auth: "cookie" }, async (c) => {
+      const { user, page } = await pageUser(deps, c.req.raw);
+      return htmlResponse(underBasePath(page(docsPage(openApi(), user)), deps.config.basePath));
+    });
   }
   return r.routes;
 }

@@ -8,7 +8,7 @@ import { routeGroup } from "../http/route.js";
 import type { User } from "../schemas.js";
 import { ASSET_CACHE_CONTROL, ASSETS } from "../pages/assets.js";
 import { homePath, underBasePath } from "../base-path.js";
-import { htmlResponse } from "../pages/html.js";
+import { htmlResponse, type Html } from "../pages/html.js";
 import { describeActivity } from "../pages/activity.js";
 import { accountPage, forgotPasswordPage, homePage, withImpersonationBanner, type MfaState } from "../pages/views.js";
 import { adminForbiddenPage, adminUserPage, adminUsersPage } from "../pages/admin-views.js";
@@ -16,11 +16,16 @@ import { authenticateAdmin, type Authenticated } from "../auth/authenticate.js";
 import { adminConsoleQuery } from "../schemas.js";
 import { acceptInvitePage, confirmEmailPage, notMePage, verifyEmailPage } from "../pages/link-pages.js";
 
-/** The signed-in user, or null plus the clearing Set-Cookie for a dead session cookie. */
-export async function pageUser(deps: Deps, request: Request): Promise<{ user: User | null; setCookie: string | null }> {
+/**
+ * The signed-in user, or null plus the clearing Set-Cookie for a dead session
+ * cookie; `page` puts the impersonation banner on a page for that user when
+ * an administrator is signed in as them.
+ */
+export async function pageUser(deps: Deps, request: Request): Promise<{ user: User | null; setCookie: string | null; page: (html: Html) => Html }> {
   const auth = await deps.authenticate(request);
-  if (auth instanceof Response) return { user: null, setCookie: auth.headers.get("set-cookie") };
-  return { user: auth.user, setCookie: null };
+  if (auth instanceof Response) return { user: null, setCookie: auth.headers.get("set-cookie"), page: (html) => html };
+  const impersonated = auth.session.impersonatorId !== null;
+  return { user: auth.user, setCookie: null, page: (html) => (impersonated ? withImpersonationBanner(html, auth.user) : html) };
 }
 
 function redirect(location: string, setCookie: string | null): Response {
@@ -48,14 +53,13 @@ export function pageRoutes(deps: Deps) {
   });
 
   r.page({ path: "/account", auth: "cookie" }, async (c) => {
-    const auth = await deps.authenticate(c.req.raw);
-    if (auth instanceof Response) return redirect(homePath(base), auth.headers.get("set-cookie"));
-    const { user } = auth;
+    const { user, setCookie, page: withBanner } = await pageUser(deps, c.req.raw);
+    if (!user) return redirect(homePath(base), setCookie);
     const { events } = await deps.store.events.list({ userId: user.id, limit: RECENT_EVENTS });
     const on = (await deps.mfa.methods(user.id)).length > 0;
     const mfa = { on, recoveryCodesLeft: on ? await deps.mfa.recoveryCodesLeft(user.id) : 0 };
     const page = accountPage(user, describeActivity(events), deps.config.emailVerification.mode, mfa);
-    return htmlResponse(underBasePath(auth.session.impersonatorId === null ? page : withImpersonationBanner(page, user), base));
+    return htmlResponse(underBasePath(withBanner(page), base));
   });
 
   // Signed in or not, the same page: asking for a link needs no session.
@@ -74,10 +78,10 @@ export function pageRoutes(deps: Deps) {
   async function consoleAdmin(request: Request): Promise<{ admin: Authenticated; mfa: MfaState } | Response> {
     const auth = await authenticateAdmin(deps, request);
     if (auth instanceof Response) {
-      const { user, setCookie } = await pageUser(deps, request);
+      const { user, setCookie, page } = await pageUser(deps, request);
       if (!user) return redirect(homePath(base), setCookie);
       const { error } = (await auth.json()) as { error: string };
-      return htmlResponse(underBasePath(adminForbiddenPage(user, error === "Forbidden" ? "This page is for administrators." : error), base), 403);
+      return htmlResponse(underBasePath(page(adminForbiddenPage(user, error === "Forbidden" ? "This page is for administrators." : error)), base), 403);
     }
     const on = (await deps.mfa.methods(auth.user.id)).length > 0;
     return { admin: auth, mfa: { on, recoveryCodesLeft: 0 } };
