@@ -4,7 +4,7 @@ import { newEvent, type EventContext, type EventType } from "../events.js";
 import type { Config } from "../config.js";
 import { refuse, type RefusalCode } from "../refusals.js";
 import { isDisabled, type UserRow } from "../store/store.js";
-import type { Method, Mfa } from "./mfa.js";
+import type { FactorMethod, Mfa } from "./mfa.js";
 import type { PasswordHasher } from "./passwords.js";
 import { checkLoginAllowed, recordLoginFailure, recordLoginSuccess, type Attempt, type LimiterDeps } from "./rate-limit.js";
 
@@ -117,7 +117,7 @@ export async function attemptSecondFactor(
   userId: string,
   input: SecondFactorInput,
   context: EventContext,
-): Promise<Response | Method> {
+): Promise<Response | FactorMethod> {
   const limited = await checkLoginAllowed(deps, attempt);
   if (limited) return limited;
   const right =

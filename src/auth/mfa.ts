@@ -28,7 +28,8 @@ const DEV_KEY_SETTING = "data_encryption_key.dev";
 const CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
 const CODE_LENGTH = 16;
 
-export type Method = "totp" | "recovery_code";
+/** A second factor a sign-in can be finished with. */
+export type FactorMethod = "totp" | "recovery_code";
 
 export interface MfaDeps {
   config: Pick<Config, "env" | "mfa">;
@@ -119,7 +120,7 @@ export function createMfa(deps: MfaDeps) {
     },
 
     /** The second factors the account can finish a sign-in with; empty when it has none. */
-    async methods(userId: string): Promise<Method[]> {
+    async methods(userId: string): Promise<FactorMethod[]> {
       const factor = await store.factors.getTotp(userId);
       return factor?.enabledAt != null ? ["totp", "recovery_code"] : [];
     },
