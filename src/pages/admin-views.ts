@@ -54,6 +54,22 @@ export function adminUsersPage(admin: User, list: UserListPage, now: number, adm
         <button type="submit">Search</button>
       </form>
     </section>
+    <section aria-labelledby="invite-title" class="panel">
+      <h2 id="invite-title">Invite someone</h2>
+      <p>The account is made now; a link to choose its password goes to the address.</p>
+      <form id="invite" method="post" action="/users/invite" data-api="POST /users/invite" data-then="invited" novalidate>
+        ${formError("invite")}
+        ${field({ form: "invite", name: "email", label: "Email", type: "email", autocomplete: "off" })}
+        <div class="field">
+          <label for="invite-role">Role</label>
+          <select id="invite-role" name="role">
+            <option value="user" selected>user</option>
+            <option value="admin">admin</option>
+          </select>
+        </div>
+        <button type="submit">Send invitation</button>
+      </form>
+    </section>
     <section aria-labelledby="users-title" class="panel">
       <h2 id="users-title">${list.email ? `Users whose email starts with “${list.email}”` : "All users"}</h2>
       ${

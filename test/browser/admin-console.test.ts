@@ -68,6 +68,14 @@ describe.skipIf(browserMissing)("the admin console, in Chromium", () => {
     await admin.locator("header").getByRole("link", { name: "Admin" }).click();
     await admin.waitForURL(base + "/admin");
     expect(await admin.locator("#user-table tbody tr").count()).toBeGreaterThanOrEqual(5);
+    // Invite someone from the list page: the account exists at once.
+    const invitee = uniqueEmail("console-invitee");
+    const invite = admin.locator("#invite");
+    await invite.getByLabel("Email").fill(invitee);
+    await invite.getByRole("button", { name: "Send invitation" }).click();
+    await expect.poll(() => admin.locator("#page-status").textContent()).toBe(`Invitation sent to ${invitee}.`);
+    expect((await srv.latchkey.store.findUserByEmail(invitee))?.role).toBe("user");
+
     await admin.getByLabel("Email starts with").fill(email.slice(0, 20));
     await admin.getByRole("button", { name: "Search" }).click();
     await admin.waitForURL(/\/admin\?email=/);

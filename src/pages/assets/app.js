@@ -114,6 +114,10 @@ const AFTER = {
   account: () => location.assign(BASE + "/account"),
   reload: () => location.reload(),
   admin: () => location.assign(BASE + "/admin"),
+  invited: (form, sent) => {
+    form.reset();
+    setStatus(`Invitation sent to ${sent.email}.`);
+  },
   // A right password: signed in, or (second factor) the next step appears.
   login: (form, _sent, body) => {
     if (!body.mfaRequired) return location.assign(BASE + "/account");
