@@ -286,7 +286,7 @@ describe("fresh re-authentication", () => {
     const old = browser.cookie;
     const reauth = await browser.post("/reauth", { password: PASSWORD, code: codeNow(secret) });
     expect(reauth.status).toBe(200);
-    expect(reauth.body.session).toEqual({ id: expect.any(String), authenticatedAt: new Date(srv.clock()).toISOString(), aal: "aal2" });
+    expect(reauth.body.session).toEqual({ id: expect.any(String), authenticatedAt: new Date(srv.clock()).toISOString(), aal: "aal2", impersonatorId: null });
     expect((await request(srv.url, "GET", "/me", { cookie: old })).status).toBe(401); // rotated
 
     const fresh = await browser.post("/mfa/recovery-codes");
