@@ -430,27 +430,12 @@ function logLevel(env: Env, nodeEnv: Config["env"]): string {
   return level;
 }
 
-/** One of a few words, or the ConfigError naming them. */
+/** One of a few words (`fallback` when unset), or the ConfigError naming them: "must be a, b or c". */
 function oneOf<const T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const value = env[name] || fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name} must be ${allowed.join(" or ")}, got "${value}"`);
-  return value as T;
-}
-
-function emailVerificationMode(env: Env): Config["emailVerification"]["mode"] {
-  const mode = env.EMAIL_VERIFICATION || "optional";
-  if (mode !== "off" && mode !== "optional" && mode !== "required") {
-    throw new ConfigError(`EMAIL_VERIFICATION must be off, optional or required, got "${mode}"`);
-  }
-  return mode;
-}
-
-function logFormat(env: Env): Config["logFormat"] {
-  const format = env.LOG_FORMAT || "auto";
-  if (format !== "auto" && format !== "json" && format !== "pretty") {
-    throw new ConfigError(`LOG_FORMAT must be auto, json or pretty, got "${format}"`);
-  }
-  return format;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const words = allowed.length > 1 ? `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}` : allowed[0];
+  throw new ConfigError(`${name} must be ${words}, got "${value}"`);
 }
 
 function readConfig(env: Env): Config {
@@ -531,7 +516,7 @@ function readConfig(env: Env): Config {
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 16 * 1024, 256, 10 * 1024 * 1024),
     pagesEnabled: boolean(env, "PAGES_ENABLED", true),
     logLevel: logLevel(env, nodeEnv),
-    logFormat: logFormat(env),
+    logFormat: oneOf(env, "LOG_FORMAT", ["auto", "json", "pretty"], "auto"),
     accessLog: boolean(env, "ACCESS_LOG", true),
     shutdownGraceMs: duration(env, "SHUTDOWN_GRACE", "10s", 0),
     headersTimeoutMs: duration(env, "HEADERS_TIMEOUT", "10s", 1000),
@@ -549,7 +534,7 @@ function readConfig(env: Env): Config {
     signup: oneOf(env, "SIGNUP", ["open", "invite"], "open"),
     impersonationMaxMs: duration(env, "IMPERSONATION_MAX", "1h", 60_000),
     invitations: { ttlMs: duration(env, "INVITE_TTL", "7d", 60_000) },
-    emailVerification: { mode: emailVerificationMode(env), ttlMs: duration(env, "EMAIL_VERIFICATION_TTL", "24h", 60_000) },
+    emailVerification: { mode: oneOf(env, "EMAIL_VERIFICATION", ["off", "optional", "required"], "optional"), ttlMs: duration(env, "EMAIL_VERIFICATION_TTL", "24h", 60_000) },
     notices: {
       passwordChanged: boolean(env, "NOTIFY_PASSWORD_CHANGED", true),
       newDevice: boolean(env, "NOTIFY_NEW_DEVICE", true),
