@@ -45,12 +45,6 @@ export function createNotices(deps: NoticeDeps) {
       later("notice.password_changed.send_failed", () => send(user, "Your password was changed", [`The password of your account was changed, on ${where(context)}.`]));
     },
 
-    /**
-     * After a sign-in: a notice when no earlier sign-in of the account (nor
-     * its signup) had this user agent. The first sign-in of an account is
-     * never "new": there is nothing to compare it with. The usual case (a
-     * known device) is one indexed read of two rows, after the response.
-     */
     /** Two-factor authentication turned on or off, by the owner or an admin, or a recovery code used (NOTIFY_MFA_CHANGED). */
     secondFactorChanged(user: Recipient, change: "enabled" | "disabled" | "removed_by_admin" | "recovery_code_used", context: EventContext): void {
       if (!config.notices.mfaChanged) return;
@@ -58,7 +52,7 @@ export function createNotices(deps: NoticeDeps) {
         enabled: ["Two-factor authentication was turned on", "Two-factor authentication was turned on for your account"],
         disabled: ["Two-factor authentication was turned off", "Two-factor authentication was turned off for your account"],
         removed_by_admin: ["Your second factor was removed", "An administrator removed the authenticator app and recovery codes of your account"],
-        recovery_code_used: ["A recovery code was used", "One of your recovery codes was used to sign in to your account"],
+        recovery_code_used: ["A recovery code was used", "One of your recovery codes was used on your account"],
       }[change];
       later(`notice.mfa_${change}.send_failed`, () => send(user, what[0]!, [`${what[1]}, on ${where(context)}.`]));
     },
@@ -74,6 +68,12 @@ export function createNotices(deps: NoticeDeps) {
       );
     },
 
+    /**
+     * After a sign-in: a notice when no earlier sign-in of the account (nor
+     * its signup) had this user agent. The first sign-in of an account is
+     * never "new": there is nothing to compare it with. The usual case (a
+     * known device) is one indexed read of two rows, after the response.
+     */
     signedIn(user: UserRow, context: EventContext): void {
       const userAgent = context.userAgent;
       if (!config.notices.newDevice || !userAgent) return;
