@@ -65,7 +65,10 @@ export async function authenticateAdmin(deps: AdminAuthDeps, request: Request): 
   if (auth instanceof Response) return auth;
   const notAdmin = requireRole(auth, "admin");
   if (notAdmin) return notAdmin;
-  if (deps.config.mfa.requiredForAdmins && (await deps.mfa.methods(auth.user.id)).length === 0) return refuse("mfaRequiredForAdmins");
-  if (request.method === "GET" || request.method === "HEAD") return auth;
-  return (await reauthRefusal(deps, auth)) ?? auth;
+  const write = request.method !== "GET" && request.method !== "HEAD";
+  const { requiredForAdmins } = deps.config.mfa;
+  if (!write && !requiredForAdmins) return auth;
+  const methods = await deps.mfa.methods(auth.user.id); // one read serves both checks
+  if (requiredForAdmins && methods.length === 0) return refuse("mfaRequiredForAdmins");
+  return write ? ((await reauthRefusal(deps, auth, { methods })) ?? auth) : auth;
 }

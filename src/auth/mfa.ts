@@ -98,7 +98,7 @@ export function createMfa(deps: MfaDeps) {
     return opened.open(sealed, associatedData(userId));
   }
 
-  async function newRecoveryCodes(): Promise<{ codes: string[]; hashes: string[] }> {
+  function newRecoveryCodes(): { codes: string[]; hashes: string[] } {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, generateRecoveryCode);
     return { codes, hashes: codes.map(hashRecoveryCode) };
   }
@@ -145,7 +145,7 @@ export function createMfa(deps: MfaDeps) {
       const now = clock();
       const step = matchTotp(await openSecret(user.id, factor.secretSealed), code, now, null);
       if (step === null) return "invalid_code";
-      const { codes, hashes } = await newRecoveryCodes();
+      const { codes, hashes } = newRecoveryCodes();
       const event = newEvent("mfa.totp_enabled", now, context, user.id);
       return (await store.factors.enableTotp(user.id, step, hashes, now, event)) ? { recoveryCodes: codes } : "not_pending";
     },
@@ -171,7 +171,7 @@ export function createMfa(deps: MfaDeps) {
     /** New recovery codes replacing every old one; null when the account has no second factor. */
     async regenerateRecoveryCodes(userId: string, context: EventContext): Promise<string[] | null> {
       if ((await this.methods(userId)).length === 0) return null;
-      const { codes, hashes } = await newRecoveryCodes();
+      const { codes, hashes } = newRecoveryCodes();
       const now = clock();
       await store.factors.replaceRecoveryCodes(userId, hashes, now, newEvent("mfa.recovery_codes_regenerated", now, context, userId));
       return codes;

@@ -6,7 +6,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { refuse } from "../refusals.js";
 import type { Authenticated } from "./authenticate.js";
-import type { Mfa } from "./mfa.js";
+import type { FactorMethod, Mfa } from "./mfa.js";
 
 export interface ReauthDeps {
   config: Pick<Config, "mfa">;
@@ -20,10 +20,15 @@ export interface ReauthDeps {
  * `passwordGiven`: the request itself carries the current password, checked
  * by the route; for an account without a second factor that is a
  * re-authentication already (aal1 is all it can prove), so age does not matter.
+ * `methods`: the account's second factors, when the caller has read them already.
  */
-export async function reauthRefusal(deps: ReauthDeps, auth: Authenticated, options: { passwordGiven?: boolean } = {}): Promise<Response | null> {
+export async function reauthRefusal(
+  deps: ReauthDeps,
+  auth: Authenticated,
+  options: { passwordGiven?: boolean; methods?: FactorMethod[] } = {},
+): Promise<Response | null> {
   if (auth.session.impersonatorId !== null) return refuse("notWhileImpersonating"); // an admin signed in as the user: never
-  const methods = await deps.mfa.methods(auth.user.id);
+  const methods = options.methods ?? (await deps.mfa.methods(auth.user.id));
   if (methods.length === 0 && options.passwordGiven) return null;
   const maxAgeMs = deps.config.mfa.reauthMaxAgeMs;
   const recent = deps.clock() - auth.session.authenticatedAt <= maxAgeMs;
