@@ -51,7 +51,7 @@ const seed = (version: From) => [
 ];
 
 /** What every engine must show after the upgrade, and what deleting the user must then remove. */
-async function expectUpgraded(store: Store, count: (table: string) => Promise<number>, version: From) {
+async function expectUpgraded(store: Store, count: (table: string) => Promise<number>, version: From, run: (sql: string) => Promise<unknown>) {
   const user = await store.findUserByEmail("kept@example.com");
   if (version < 5) {
     // Migration 5: an account made before it has an unproven address (null), and can prove it.
@@ -72,6 +72,9 @@ async function expectUpgraded(store: Store, count: (table: string) => Promise<nu
   expect((await store.findUserByEmail("kept@example.com"))?.disabledUntil).toBe(LATER);
   // Migration 6: a session made before it was made at a password log-in.
   expect((await store.findSession("sh1"))?.session).toMatchObject({ id: "s1", createdAt: NOW, authenticatedAt: NOW, aal: "aal1", impersonatorId: null });
+  // An instance of the previous release, still running during the upgrade, writes sessions without the new columns.
+  await run(`INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, expires_at) VALUES ('sh-old', 's-old', 'u1', ${NOW + 1}, ${NOW + 1}, ${LATER})`);
+  expect((await store.findSession("sh-old"))?.session).toMatchObject({ id: "s-old", authenticatedAt: NOW + 1, aal: "aal1", impersonatorId: null });
   expect(await store.tokens.getSetting("jwt.key")).toBe("k1");
   expect(await store.tokens.isRefreshFamilyLive("f1", "u1", NOW)).toBe(true);
   expect(await count("refresh_tokens")).toBe(1);
@@ -112,7 +115,7 @@ describe("upgrading a SQLite database made by the previous release", () => {
     try {
       expect(store.db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual(CURRENT);
       expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'access_token_cutoffs'").get()).toBeUndefined();
-      await expectUpgraded(store, count, version);
+      await expectUpgraded(store, count, version, async (sql) => store.db.exec(sql));
     } finally {
       await store.close();
     }
@@ -150,7 +153,7 @@ describe.skipIf(!pgUp)("upgrading a PostgreSQL schema made by the previous relea
         expect((await store.pool.query("SELECT to_regclass('access_token_cutoffs') AS t")).rows[0].t).toBeNull();
         expect((await store.pool.query("SELECT count(*)::int AS n FROM refresh_families WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
         expect((await store.pool.query("SELECT count(*)::int AS n FROM reset_tokens WHERE user_id = 'ghost'")).rows[0].n).toBe(0);
-        await expectUpgraded(store, count, version);
+        await expectUpgraded(store, count, version, (sql) => store.pool.query(sql));
       } finally {
         await store.close();
       }

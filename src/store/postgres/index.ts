@@ -48,7 +48,7 @@ interface SessionRecord {
   expires_at: string;
   user_agent: string | null;
   ip: string | null;
-  authenticated_at: string;
+  authenticated_at: string | null;
   aal: Aal;
   impersonator_id: string | null;
 }
@@ -75,7 +75,8 @@ const toSession = (r: SessionRecord): SessionRow => ({
   expiresAt: Number(r.expires_at),
   userAgent: r.user_agent,
   ip: r.ip,
-  authenticatedAt: Number(r.authenticated_at),
+  // Nullable, as on SQLite: an instance of the previous release, still running during an upgrade, writes none.
+  authenticatedAt: Number(r.authenticated_at ?? r.created_at),
   aal: r.aal,
   impersonatorId: r.impersonator_id,
 });

@@ -160,7 +160,6 @@ export const postgresMigrations: { version: number; name: string; sql: string }[
     sql: `
       ALTER TABLE sessions ADD COLUMN authenticated_at bigint;
       UPDATE sessions SET authenticated_at = created_at;
-      ALTER TABLE sessions ALTER COLUMN authenticated_at SET NOT NULL;
       ALTER TABLE sessions ADD COLUMN aal text NOT NULL DEFAULT 'aal1' CHECK (aal IN ('aal1', 'aal2'));
       CREATE TABLE totp_factors (
         user_id        text COLLATE "C" PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,

@@ -71,7 +71,7 @@ const toSession = (r: SessionRecord): SessionRow => ({
   expiresAt: r.expires_at,
   userAgent: r.user_agent,
   ip: r.ip,
-  authenticatedAt: r.authenticated_at ?? r.created_at, // a row written without it (a seeding script) was made at log-in
+  authenticatedAt: r.authenticated_at ?? r.created_at, // a row written without it (an instance of the previous release) was made at log-in
   aal: r.aal,
   impersonatorId: r.impersonator_id,
 });
